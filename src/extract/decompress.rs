@@ -1,0 +1,152 @@
+//! Decompression that cannot run away: gzip with every member read, and a
+//! byte budget on what any decompressor may produce.
+
+use crate::limits::LimitExceeded;
+use flate2::bufread::GzDecoder;
+use std::cell::Cell;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
+
+/// Decompressed bytes left for one payload. Shared by all the entries of a
+/// zip archive, so that many entries (or entries overlapping in the archive)
+/// cannot multiply the limit.
+#[derive(Debug)]
+pub struct Budget {
+    remaining: Cell<u64>,
+    limit: u64,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Rc<Budget> {
+        Rc::new(Budget {
+            remaining: Cell::new(limit),
+            limit,
+        })
+    }
+}
+
+/// A reader that fails with [`LimitExceeded`] (`max_decompressed_bytes`) once
+/// its budget is spent.
+pub struct Bounded<R> {
+    inner: R,
+    budget: Rc<Budget>,
+}
+
+impl<R: Read> Bounded<R> {
+    pub fn new(inner: R, budget: Rc<Budget>) -> Self {
+        Bounded { inner, budget }
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let remaining = self.budget.remaining.get();
+        // Ask for one byte more than allowed, so crossing the limit is seen.
+        let want = buf.len().min(usize::try_from(remaining).unwrap_or(usize::MAX).saturating_add(1));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > remaining {
+            return Err(LimitExceeded {
+                key: "max_decompressed_bytes",
+                limit: self.budget.limit,
+            }
+            .into_io());
+        }
+        self.budget.remaining.set(remaining - n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads every member of a gzip stream, one after another (RFC 1952 allows
+/// several). Bytes after the last member that do not start another member are
+/// ignored: some reporters pad the file or append garbage.
+pub struct GzipMembers<R: BufRead> {
+    decoder: Option<GzDecoder<R>>,
+}
+
+impl<R: BufRead> GzipMembers<R> {
+    pub fn new(input: R) -> Self {
+        GzipMembers {
+            decoder: Some(GzDecoder::new(input)),
+        }
+    }
+}
+
+impl<R: BufRead> Read for GzipMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let Some(decoder) = self.decoder.as_mut() else {
+                return Ok(0);
+            };
+            let n = decoder.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            let mut rest = self.decoder.take().map(GzDecoder::into_inner).expect("decoder present");
+            if rest.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
+                self.decoder = Some(GzDecoder::new(rest));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_concatenated_members() {
+        let mut stream = gzip(b"first ");
+        stream.extend(gzip(b"second"));
+        let mut out = String::new();
+        GzipMembers::new(&stream[..]).read_to_string(&mut out).unwrap();
+        assert_eq!(out, "first second");
+    }
+
+    #[test]
+    fn ignores_trailing_garbage() {
+        let mut stream = gzip(b"report");
+        stream.extend_from_slice(b"\r\n");
+        let mut out = String::new();
+        GzipMembers::new(&stream[..]).read_to_string(&mut out).unwrap();
+        assert_eq!(out, "report");
+    }
+
+    #[test]
+    fn truncated_stream_is_an_error() {
+        let stream = gzip(&[b'x'; 5000]);
+        let cut = &stream[..stream.len() - 12];
+        let mut out = Vec::new();
+        assert!(GzipMembers::new(cut).read_to_end(&mut out).is_err());
+    }
+
+    #[test]
+    fn budget_stops_a_bomb() {
+        let bomb = gzip(&vec![0u8; 10 * 1024 * 1024]);
+        let mut reader = Bounded::new(GzipMembers::new(&bomb[..]), Budget::new(1024 * 1024));
+        let error = io::copy(&mut reader, &mut io::sink()).unwrap_err();
+        let limit = LimitExceeded::from_io(&error).expect("a limit error");
+        assert_eq!(limit.key, "max_decompressed_bytes");
+        assert_eq!(limit.limit, 1024 * 1024);
+    }
+
+    #[test]
+    fn budget_is_shared() {
+        let budget = Budget::new(10);
+        let mut first = Bounded::new(&b"123456"[..], budget.clone());
+        io::copy(&mut first, &mut io::sink()).unwrap();
+        let mut second = Bounded::new(&b"123456"[..], budget);
+        assert!(io::copy(&mut second, &mut io::sink()).is_err());
+    }
+}

@@ -1,0 +1,398 @@
+//! Message bytes → report payloads.
+//!
+//! Walks every MIME part (nested multiparts and attached messages included),
+//! opens gzip (every member) and zip (every entry), and hands each report
+//! document, decompressed and streaming, to a [`PayloadVisitor`]. What looks
+//! like a report but cannot be opened is handed over as unreadable, with the
+//! reason, so that it can be quarantined. This module parses no XML and knows
+//! no SQL.
+//!
+//! Each payload is named by a *member* path: the index of its MIME part in a
+//! depth-first walk of the message (0 is the message itself), then zip entry
+//! names, joined with `/` (`2/google.com!example.com!1549929600!1549929600.xml`).
+//! Gzip adds no level. A bare file has the empty member.
+
+mod decompress;
+mod sniff;
+
+pub use decompress::{Budget, Bounded, GzipMembers};
+pub use sniff::{Sniffed, report_like_name, report_like_type, sniff};
+
+use crate::limits::{LimitExceeded, Limits};
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+
+/// A payload found in the input, and where.
+#[derive(Debug, Clone, Copy)]
+pub struct PayloadInfo<'a> {
+    /// Where the payload sits (see the module documentation).
+    pub member: &'a str,
+    /// The decoded bytes of the MIME part that carried it, when it came in a
+    /// message part; kept with a quarantined payload so it can be read again.
+    pub carrier: Option<&'a [u8]>,
+}
+
+/// Receives what the extractor finds.
+pub trait PayloadVisitor {
+    type Error;
+    /// An XML document, decompressed, to be parsed as an aggregate report.
+    fn report(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        document: &mut dyn BufRead,
+    ) -> Result<(), Self::Error>;
+    /// Something that looks like a report but cannot be opened.
+    fn unreadable(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        error: ExtractError,
+    ) -> Result<(), Self::Error>;
+}
+
+/// Why a report-like payload could not be opened.
+#[derive(Debug)]
+pub enum ExtractError {
+    Limit(LimitExceeded),
+    /// Corrupt or truncated compressed data.
+    Corrupt { format: &'static str, reason: String },
+    /// The bytes are none of XML, gzip, zip or MIME, though labelled as a report.
+    NotRecognised,
+    /// A report of a kind this version does not read yet; kept for `reparse`.
+    Unsupported(&'static str),
+    /// A zip archive with no report in it.
+    EmptyArchive,
+}
+
+impl ExtractError {
+    /// A short, stable name for the class of error, stored beside the message.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExtractError::Limit(_) => "limit",
+            ExtractError::Corrupt { .. } => "corrupt_payload",
+            ExtractError::NotRecognised => "not_recognised",
+            ExtractError::Unsupported(_) => "unsupported",
+            ExtractError::EmptyArchive => "empty_archive",
+        }
+    }
+
+    fn from_io(format: &'static str, error: io::Error) -> ExtractError {
+        match LimitExceeded::from_io(&error) {
+            Some(limit) => ExtractError::Limit(limit),
+            None => ExtractError::Corrupt {
+                format,
+                reason: error.to_string(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExtractError::Limit(limit) => limit.fmt(f),
+            ExtractError::Corrupt { format, reason } => write!(f, "corrupt {format} data: {reason}"),
+            ExtractError::NotRecognised => {
+                write!(f, "payload labelled as a report is not XML, gzip, zip or MIME")
+            }
+            ExtractError::Unsupported(kind) => {
+                write!(f, "{kind}: not read by this version, kept for reparse")
+            }
+            ExtractError::EmptyArchive => write!(f, "zip archive holds no report"),
+        }
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
+/// Extracts the payloads of an e-mail message. Returns how many report-like
+/// payloads were found (read or not): zero means the message is not a report.
+pub fn extract_message<V: PayloadVisitor>(
+    raw: &[u8],
+    limits: &Limits,
+    visitor: &mut V,
+) -> Result<usize, V::Error> {
+    let mut walk = Walk {
+        limits,
+        visitor,
+        found: 0,
+    };
+    walk.message(raw, "", 0)?;
+    Ok(walk.found)
+}
+
+/// Extracts the payloads of a file or stream of unknown kind: a bare XML
+/// report, gzip, zip, or a whole e-mail message. `name` (a file name) says
+/// whether unrecognised bytes were meant to be a report.
+pub fn extract_stream<V: PayloadVisitor>(
+    input: &mut dyn BufRead,
+    name: Option<&str>,
+    limits: &Limits,
+    visitor: &mut V,
+) -> Result<usize, V::Error> {
+    let mut walk = Walk {
+        limits,
+        visitor,
+        found: 0,
+    };
+    let declared = name.is_some_and(report_like_name);
+    walk.stream(input, "", None, declared, 0)?;
+    Ok(walk.found)
+}
+
+struct Walk<'a, V> {
+    limits: &'a Limits,
+    visitor: &'a mut V,
+    found: usize,
+}
+
+impl<V: PayloadVisitor> Walk<'_, V> {
+    fn unreadable(
+        &mut self,
+        member: &str,
+        carrier: Option<&[u8]>,
+        error: ExtractError,
+    ) -> Result<(), V::Error> {
+        self.found += 1;
+        self.visitor.unreadable(&PayloadInfo { member, carrier }, error)
+    }
+
+    fn too_deep(&mut self, member: &str, carrier: Option<&[u8]>) -> Result<(), V::Error> {
+        let limit = LimitExceeded {
+            key: "max_nesting_depth",
+            limit: self.limits.max_nesting_depth as u64,
+        };
+        self.unreadable(member, carrier, ExtractError::Limit(limit))
+    }
+
+    /// A payload as a stream: sniff it, then open it layer by layer.
+    /// `declared`: its label promised a report, so unknown bytes are quarantined
+    /// rather than ignored.
+    fn stream(
+        &mut self,
+        input: &mut dyn BufRead,
+        member: &str,
+        carrier: Option<&[u8]>,
+        declared: bool,
+        depth: usize,
+    ) -> Result<(), V::Error> {
+        if depth > self.limits.max_nesting_depth {
+            return self.too_deep(member, carrier);
+        }
+        let mut head = Vec::with_capacity(sniff::SNIFF_BYTES);
+        if let Err(error) = input.take(sniff::SNIFF_BYTES as u64).read_to_end(&mut head) {
+            return self.unreadable(member, carrier, ExtractError::from_io("compressed", error));
+        }
+        let kind = sniff(&head);
+        let mut whole = BufReader::with_capacity(64 * 1024, Cursor::new(head).chain(input));
+        match kind {
+            Sniffed::Xml => {
+                self.found += 1;
+                self.visitor
+                    .report(&PayloadInfo { member, carrier }, &mut whole)
+            }
+            Sniffed::Gzip => {
+                let budget = Budget::new(self.limits.max_decompressed_bytes);
+                let inflated = Bounded::new(GzipMembers::new(whole), budget);
+                let mut inflated = BufReader::with_capacity(64 * 1024, inflated);
+                self.stream(&mut inflated, member, carrier, true, depth + 1)
+            }
+            Sniffed::Zip | Sniffed::Email => {
+                let mut bytes = Vec::new();
+                let cap = self.limits.max_message_bytes;
+                if let Err(error) = whole.take(cap + 1).read_to_end(&mut bytes) {
+                    return self.unreadable(member, carrier, ExtractError::from_io("gzip", error));
+                }
+                if bytes.len() as u64 > cap {
+                    let limit = LimitExceeded {
+                        key: "max_message_bytes",
+                        limit: cap,
+                    };
+                    return self.unreadable(member, carrier, ExtractError::Limit(limit));
+                }
+                if kind == Sniffed::Zip {
+                    self.zip(&bytes, member, carrier, depth + 1)
+                } else {
+                    self.message(&bytes, member, depth + 1)
+                }
+            }
+            Sniffed::Json => self.unreadable(
+                member,
+                carrier,
+                ExtractError::Unsupported("SMTP TLS report (RFC 8460)"),
+            ),
+            Sniffed::Unknown if declared => {
+                self.unreadable(member, carrier, ExtractError::NotRecognised)
+            }
+            Sniffed::Unknown => Ok(()),
+        }
+    }
+
+    /// Every entry of a zip archive that may be a report.
+    fn zip(
+        &mut self,
+        bytes: &[u8],
+        member: &str,
+        carrier: Option<&[u8]>,
+        depth: usize,
+    ) -> Result<(), V::Error> {
+        if depth > self.limits.max_nesting_depth {
+            return self.too_deep(member, carrier);
+        }
+        let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
+            Ok(archive) => archive,
+            Err(error) => {
+                let error = ExtractError::Corrupt {
+                    format: "zip",
+                    reason: error.to_string(),
+                };
+                return self.unreadable(member, carrier, error);
+            }
+        };
+        if archive.len() > self.limits.max_zip_entries {
+            let limit = LimitExceeded {
+                key: "max_zip_entries",
+                limit: self.limits.max_zip_entries as u64,
+            };
+            return self.unreadable(member, carrier, ExtractError::Limit(limit));
+        }
+        let budget = Budget::new(self.limits.max_decompressed_bytes);
+        let found_before = self.found;
+        for index in 0..archive.len() {
+            let entry = archive.by_index(index);
+            let mut entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    let path = format!("{member}{}#{index}", if member.is_empty() { "" } else { "/" });
+                    let error = ExtractError::Corrupt {
+                        format: "zip",
+                        reason: error.to_string(),
+                    };
+                    self.unreadable(&path, carrier, error)?;
+                    continue;
+                }
+            };
+            let name = match entry.name() {
+                Ok(name) => name.into_owned(),
+                Err(_) => format!("#{index}"),
+            };
+            if entry.is_dir() || is_macos_metadata(&name) {
+                continue;
+            }
+            let path = join_member(member, &name);
+            let declared = report_like_name(&name);
+            let inflated = Bounded::new(&mut entry, budget.clone());
+            let mut inflated = BufReader::with_capacity(64 * 1024, inflated);
+            self.stream(&mut inflated, &path, carrier, declared, depth + 1)?;
+        }
+        if self.found == found_before {
+            self.unreadable(member, carrier, ExtractError::EmptyArchive)?;
+        }
+        Ok(())
+    }
+
+    /// An e-mail message: every MIME part, depth first.
+    fn message(&mut self, raw: &[u8], member: &str, depth: usize) -> Result<(), V::Error> {
+        let Some(message) = MessageParser::default().parse(raw) else {
+            return Ok(());
+        };
+        if let Some(part) = failure_report_part(&message) {
+            let path = join_member(member, &part.to_string());
+            return self.unreadable(
+                &path,
+                None,
+                ExtractError::Unsupported("DMARC failure report (RFC 6591)"),
+            );
+        }
+        let mut counter = 0;
+        self.part(&message, 0, member, &mut counter, depth)
+    }
+
+    fn part(
+        &mut self,
+        message: &Message<'_>,
+        id: u32,
+        prefix: &str,
+        counter: &mut usize,
+        depth: usize,
+    ) -> Result<(), V::Error> {
+        let index = *counter;
+        *counter += 1;
+        let Some(part) = message.parts.get(id as usize) else {
+            return Ok(());
+        };
+        let member = join_member(prefix, &index.to_string());
+        if depth > self.limits.max_nesting_depth {
+            return self.too_deep(&member, None);
+        }
+        match &part.body {
+            PartType::Multipart(children) => {
+                for &child in children {
+                    self.part(message, child, prefix, counter, depth + 1)?;
+                }
+                Ok(())
+            }
+            PartType::Message(inner) => self.part(inner, 0, prefix, counter, depth + 1),
+            _ => {
+                let bytes = part.contents();
+                let content_type = part
+                    .content_type()
+                    .map(|ct| match &ct.c_subtype {
+                        Some(sub) => format!("{}/{}", ct.c_type, sub),
+                        None => ct.c_type.to_string(),
+                    })
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                let name = part.attachment_name();
+                let declared = name.is_some_and(report_like_name)
+                    || (report_like_type(&content_type) && content_type != "application/octet-stream")
+                    || (content_type == "application/octet-stream" && name.is_some());
+                let kind = sniff(&bytes[..bytes.len().min(sniff::SNIFF_BYTES)]);
+                let wanted = match kind {
+                    Sniffed::Gzip | Sniffed::Zip => true,
+                    Sniffed::Xml => declared || mentions(bytes, b"feedback"),
+                    Sniffed::Json => declared || mentions(bytes, b"organization-name"),
+                    // Attached messages are walked as parts already.
+                    Sniffed::Email => false,
+                    Sniffed::Unknown => declared,
+                };
+                if !wanted {
+                    return Ok(());
+                }
+                self.stream(&mut &bytes[..], &member, Some(bytes), declared, depth + 1)
+            }
+        }
+    }
+}
+
+/// The depth-first index of a `message/feedback-report` part, the mark of a
+/// failure report (RFC 6591), if the message has one.
+fn failure_report_part(message: &Message<'_>) -> Option<usize> {
+    message.parts.iter().position(|part| {
+        part.content_type().is_some_and(|ct| {
+            ct.c_type.eq_ignore_ascii_case("message")
+                && ct
+                    .c_subtype
+                    .as_deref()
+                    .is_some_and(|sub| sub.eq_ignore_ascii_case("feedback-report"))
+        })
+    })
+}
+
+/// Whether `needle` occurs in the first bytes of `bytes`.
+fn mentions(bytes: &[u8], needle: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(sniff::SNIFF_BYTES)];
+    head.windows(needle.len()).any(|window| window == needle)
+}
+
+fn is_macos_metadata(name: &str) -> bool {
+    name.starts_with("__MACOSX/") || name.rsplit('/').next().is_some_and(|base| base.starts_with("._"))
+}
+
+fn join_member(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}

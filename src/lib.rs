@@ -1,0 +1,5 @@
+//! dmarc-sink receives DMARC aggregate reports and stores them in SQLite.
+pub mod extract;
+pub mod limits;
+pub mod parse;
+pub mod report;

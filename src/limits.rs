@@ -1,0 +1,112 @@
+//! The limits that keep hostile or broken input from exhausting memory or time.
+//!
+//! Every limit has a name, a default chosen for real reporters, and a config
+//! key under `[limits]`. Each is enforced in exactly one place, and when it is
+//! hit the error says which key and what value, so an operator can tell a bomb
+//! from a limit set too low.
+
+use serde::Deserialize;
+use std::fmt;
+
+/// Configurable limits for extraction and parsing, the `[limits]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest message (or imported file) read into memory, in bytes.
+    pub max_message_bytes: u64,
+    /// Decompressed bytes per payload: per gzip stream, per zip archive (all
+    /// its entries together). Admits a 1,000,000-record report (~700 MB of XML).
+    pub max_decompressed_bytes: u64,
+    /// Entries in one zip archive.
+    pub max_zip_entries: usize,
+    /// Layers of MIME multiparts, attached messages and archives inside each other.
+    pub max_nesting_depth: usize,
+    /// Bytes in any single XML token: a text node, comment, tag or CDATA section.
+    pub max_xml_token_bytes: usize,
+    /// Depth of nested XML elements.
+    pub max_xml_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: default_max_message_bytes(),
+            max_decompressed_bytes: default_max_decompressed_bytes(),
+            max_zip_entries: default_max_zip_entries(),
+            max_nesting_depth: default_max_nesting_depth(),
+            max_xml_token_bytes: default_max_xml_token_bytes(),
+            max_xml_depth: default_max_xml_depth(),
+        }
+    }
+}
+
+/// 64 MiB: the largest aggregate reports seen in the wild are a few MiB compressed.
+pub fn default_max_message_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+
+/// 1 GiB: above a 1,000,000-record report (~700 MB), below a 2 GiB bomb.
+pub fn default_max_decompressed_bytes() -> u64 {
+    1024 * 1024 * 1024
+}
+
+/// 100: reporters send one entry; some archives add macOS metadata.
+pub fn default_max_zip_entries() -> usize {
+    100
+}
+
+/// 10: a forwarded report mail in a multipart with a zip holding a gzip is 5.
+pub fn default_max_nesting_depth() -> usize {
+    10
+}
+
+/// 1 MiB: no field of a report comes close.
+pub fn default_max_xml_token_bytes() -> usize {
+    1024 * 1024
+}
+
+/// 32: a report is 6 levels deep; extensions add a few.
+pub fn default_max_xml_depth() -> usize {
+    32
+}
+
+/// Which limit was crossed, with its configured value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitExceeded {
+    /// The config key, e.g. `max_decompressed_bytes`.
+    pub key: &'static str,
+    /// The configured value that was crossed.
+    pub limit: u64,
+}
+
+impl fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.key {
+            "max_message_bytes" => "message exceeds",
+            "max_decompressed_bytes" => "decompressed payload exceeds",
+            "max_zip_entries" => "zip archive has more entries than",
+            "max_nesting_depth" => "MIME or archive nesting is deeper than",
+            "max_xml_token_bytes" => "an XML text, comment or tag exceeds",
+            "max_xml_depth" => "XML elements are nested deeper than",
+            _ => "input exceeds",
+        };
+        write!(f, "{what} the limit of {} (limits.{})", self.limit, self.key)
+    }
+}
+
+impl std::error::Error for LimitExceeded {}
+
+impl LimitExceeded {
+    /// Wraps the error in an `io::Error`, for limits enforced inside a reader.
+    pub fn into_io(self) -> std::io::Error {
+        std::io::Error::other(self)
+    }
+
+    /// Finds a limit error carried inside an `io::Error`.
+    pub fn from_io(error: &std::io::Error) -> Option<LimitExceeded> {
+        error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<LimitExceeded>())
+            .copied()
+    }
+}

@@ -1,0 +1,599 @@
+//! The streaming parser for DMARC aggregate reports (RFC 7489 appendix C and
+//! RFC 9990).
+//!
+//! It walks quick-xml events keeping only a stack of element names, the text
+//! of the current element and the record being filled. Namespaces (the
+//! default `urn:ietf:params:xml:ns:dmarc-2.0`, prefixes, xsi attributes) are
+//! ignored: elements are matched by local name. Unknown elements (extensions)
+//! are skipped. Reporters' leniencies handled here: whitespace around values,
+//! keywords in any case, the report wrapped in another element, text after
+//! `</feedback>`.
+
+use super::ParseError;
+use super::xml_input::{TokenLimit, utf8_stream};
+use crate::limits::{LimitExceeded, Limits};
+use crate::report::{DkimResult, Feedback, PolicyOverrideReason, Record, SpfResult};
+use quick_xml::Reader;
+use quick_xml::events::{BytesRef, Event};
+use std::io::BufRead;
+
+/// Where the records of a report go, one at a time.
+///
+/// `begin` is called once, before the first record (or at the end for a report
+/// with no records), with the report's validated metadata and policy.
+pub trait AggregateSink {
+    type Error;
+    fn begin(&mut self, feedback: &Feedback) -> Result<(), Self::Error>;
+    fn record(&mut self, record: &Record) -> Result<(), Self::Error>;
+}
+
+/// Parsing failed, either on the report or in the sink it fed.
+#[derive(Debug)]
+pub enum ParseFailure<E> {
+    Report(ParseError),
+    Sink(E),
+}
+
+impl<E> From<ParseError> for ParseFailure<E> {
+    fn from(error: ParseError) -> Self {
+        ParseFailure::Report(error)
+    }
+}
+
+/// What a complete parse found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedReport {
+    pub feedback: Feedback,
+    /// Number of `<record>` elements.
+    pub records: u64,
+    /// Sum of the records' `count`: the messages the report speaks for.
+    pub messages: i64,
+}
+
+/// Parses one aggregate report from `input`, feeding its records to `sink`.
+pub fn parse_aggregate<S: AggregateSink>(
+    input: impl BufRead,
+    limits: &Limits,
+    sink: &mut S,
+) -> Result<ParsedReport, ParseFailure<S::Error>> {
+    let utf8 = utf8_stream(input).map_err(ParseError::from_read)?;
+    let mut reader = Reader::from_reader(TokenLimit::new(utf8, limits.max_xml_token_bytes));
+    reader.config_mut().check_end_names = true;
+    let mut state = State::new(limits);
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        buf.clear();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(quick_xml::Error::Io(error)) => {
+                return Err(ParseError::from_read(clone_io(&error)).into());
+            }
+            Err(error) => {
+                return Err(ParseError::Xml {
+                    position: reader.error_position(),
+                    message: error.to_string(),
+                }
+                .into());
+            }
+        };
+        let position = reader.buffer_position();
+        let done = state.event(event, position, sink)?;
+        reader.get_mut().mark();
+        if done {
+            break;
+        }
+    }
+    state.finish(sink)
+}
+
+/// quick-xml shares its I/O errors behind an `Arc`; the limit check needs the
+/// original payload, so rebuild an owned error with the same kind and payload.
+fn clone_io(error: &std::io::Error) -> std::io::Error {
+    match LimitExceeded::from_io(error) {
+        Some(limit) => limit.into_io(),
+        None => std::io::Error::new(error.kind(), error.to_string()),
+    }
+}
+
+/// The elements the parser knows, by local name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Feedback,
+    Version,
+    ReportMetadata,
+    OrgName,
+    Email,
+    ExtraContactInfo,
+    ReportId,
+    DateRange,
+    Begin,
+    End,
+    Error,
+    Generator,
+    PolicyPublished,
+    Domain,
+    Adkim,
+    Aspf,
+    P,
+    Sp,
+    Pct,
+    Fo,
+    Np,
+    Testing,
+    DiscoveryMethod,
+    Record,
+    Row,
+    SourceIp,
+    Count,
+    PolicyEvaluated,
+    Disposition,
+    Dkim,
+    Spf,
+    Reason,
+    Type,
+    Comment,
+    Identifiers,
+    HeaderFrom,
+    EnvelopeFrom,
+    EnvelopeTo,
+    AuthResults,
+    Selector,
+    Result,
+    HumanResult,
+    Scope,
+    Other,
+}
+
+impl Tag {
+    fn from_local_name(name: &str) -> Tag {
+        match name {
+            "feedback" => Tag::Feedback,
+            "version" => Tag::Version,
+            "report_metadata" => Tag::ReportMetadata,
+            "org_name" => Tag::OrgName,
+            "email" => Tag::Email,
+            "extra_contact_info" => Tag::ExtraContactInfo,
+            "report_id" => Tag::ReportId,
+            "date_range" => Tag::DateRange,
+            "begin" => Tag::Begin,
+            "end" => Tag::End,
+            "error" => Tag::Error,
+            "generator" => Tag::Generator,
+            "policy_published" => Tag::PolicyPublished,
+            "domain" => Tag::Domain,
+            "adkim" => Tag::Adkim,
+            "aspf" => Tag::Aspf,
+            "p" => Tag::P,
+            "sp" => Tag::Sp,
+            "pct" => Tag::Pct,
+            "fo" => Tag::Fo,
+            "np" => Tag::Np,
+            "testing" => Tag::Testing,
+            "discovery_method" => Tag::DiscoveryMethod,
+            "record" => Tag::Record,
+            "row" => Tag::Row,
+            "source_ip" => Tag::SourceIp,
+            "count" => Tag::Count,
+            "policy_evaluated" => Tag::PolicyEvaluated,
+            "disposition" => Tag::Disposition,
+            "dkim" => Tag::Dkim,
+            "spf" => Tag::Spf,
+            "reason" => Tag::Reason,
+            "type" => Tag::Type,
+            "comment" => Tag::Comment,
+            "identifiers" => Tag::Identifiers,
+            "header_from" => Tag::HeaderFrom,
+            "envelope_from" => Tag::EnvelopeFrom,
+            "envelope_to" => Tag::EnvelopeTo,
+            "auth_results" => Tag::AuthResults,
+            "selector" => Tag::Selector,
+            "result" => Tag::Result,
+            "human_result" => Tag::HumanResult,
+            "scope" => Tag::Scope,
+            _ => Tag::Other,
+        }
+    }
+}
+
+struct State<'l> {
+    limits: &'l Limits,
+    /// Open elements from `<feedback>` down; empty before it.
+    stack: Vec<Tag>,
+    /// Elements open around `<feedback>` (a wrapper some reporters add).
+    outer_depth: usize,
+    /// The first element seen, named in the error when it is not a report.
+    first_element: Option<String>,
+    /// `</feedback>` was seen.
+    finished: bool,
+    text: String,
+    feedback: Feedback,
+    date_begin: Option<i64>,
+    date_end: Option<i64>,
+    /// `begin` was called on the sink.
+    begun: bool,
+    record: Record,
+    records: u64,
+    messages: i64,
+}
+
+impl<'l> State<'l> {
+    fn new(limits: &'l Limits) -> Self {
+        State {
+            limits,
+            stack: Vec::with_capacity(16),
+            outer_depth: 0,
+            first_element: None,
+            finished: false,
+            text: String::new(),
+            feedback: Feedback::default(),
+            date_begin: None,
+            date_end: None,
+            begun: false,
+            record: Record::default(),
+            records: 0,
+            messages: 0,
+        }
+    }
+
+    /// Handles one event; returns true once the report has ended.
+    fn event<S: AggregateSink>(
+        &mut self,
+        event: Event<'_>,
+        position: u64,
+        sink: &mut S,
+    ) -> Result<bool, ParseFailure<S::Error>> {
+        match event {
+            Event::Start(start) => {
+                let local = start.local_name();
+                self.open(local.as_ref(), sink)?;
+            }
+            Event::Empty(start) => {
+                let local = start.local_name();
+                let was_open = !self.stack.is_empty();
+                self.open(local.as_ref(), sink)?;
+                if was_open || !self.stack.is_empty() {
+                    self.close(sink)?;
+                } else {
+                    self.outer_depth -= 1;
+                }
+            }
+            Event::End(_) => {
+                if self.stack.is_empty() {
+                    self.outer_depth = self.outer_depth.saturating_sub(1);
+                } else {
+                    self.close(sink)?;
+                }
+            }
+            Event::Text(text) => self.push_text(&text.xml10_content())?,
+            Event::CData(data) => self.push_text(&data.xml10_content())?,
+            Event::GeneralRef(reference) => {
+                let resolved = resolve_reference(&reference, position)?;
+                self.push_text(resolved.encode_utf8(&mut [0; 4]))?;
+            }
+            Event::DocType(_) => return Err(ParseError::DocType.into()),
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => {
+                if !self.stack.is_empty() {
+                    return Err(ParseError::Xml {
+                        position,
+                        message: "document ends before </feedback>".into(),
+                    }
+                    .into());
+                }
+                return Ok(true);
+            }
+        }
+        Ok(self.finished)
+    }
+
+    fn open<S: AggregateSink>(
+        &mut self,
+        local_name: &str,
+        sink: &mut S,
+    ) -> Result<(), ParseFailure<S::Error>> {
+        if self.first_element.is_none() {
+            self.first_element = Some(local_name.to_owned());
+        }
+        let tag = Tag::from_local_name(local_name);
+        if self.stack.is_empty() {
+            if tag == Tag::Feedback {
+                self.stack.push(Tag::Feedback);
+            } else {
+                self.outer_depth += 1;
+                self.check_depth(self.outer_depth)?;
+            }
+            return Ok(());
+        }
+        self.check_depth(self.outer_depth + self.stack.len() + 1)?;
+        self.text.clear();
+        let parent = self.parent();
+        match (parent, tag) {
+            (Tag::Feedback, Tag::Record) => {
+                if !self.begun {
+                    self.begin(sink)?;
+                }
+                self.record.clear();
+            }
+            (Tag::PolicyEvaluated, Tag::Reason) => {
+                self.record.reasons.push(PolicyOverrideReason::default());
+            }
+            (Tag::AuthResults, Tag::Dkim) => self.record.dkim_results.push(DkimResult::default()),
+            (Tag::AuthResults, Tag::Spf) => self.record.spf_results.push(SpfResult::default()),
+            _ => {}
+        }
+        self.stack.push(tag);
+        Ok(())
+    }
+
+    fn check_depth(&self, depth: usize) -> Result<(), ParseError> {
+        if depth > self.limits.max_xml_depth {
+            return Err(ParseError::Limit(LimitExceeded {
+                key: "max_xml_depth",
+                limit: self.limits.max_xml_depth as u64,
+            }));
+        }
+        Ok(())
+    }
+
+    fn parent(&self) -> Tag {
+        self.stack.last().copied().unwrap_or(Tag::Other)
+    }
+
+    fn grandparent(&self) -> Tag {
+        let n = self.stack.len();
+        if n >= 2 { self.stack[n - 2] } else { Tag::Other }
+    }
+
+    fn push_text(&mut self, text: &str) -> Result<(), ParseError> {
+        if self.stack.len() < 2 {
+            return Ok(());
+        }
+        if self.text.len() + text.len() > self.limits.max_xml_token_bytes {
+            return Err(ParseError::Limit(LimitExceeded {
+                key: "max_xml_token_bytes",
+                limit: self.limits.max_xml_token_bytes as u64,
+            }));
+        }
+        self.text.push_str(text);
+        Ok(())
+    }
+
+    /// Ends the innermost open element, storing its text where it belongs.
+    fn close<S: AggregateSink>(&mut self, sink: &mut S) -> Result<(), ParseFailure<S::Error>> {
+        let Some(tag) = self.stack.pop() else {
+            return Ok(());
+        };
+        if tag == Tag::Feedback {
+            self.finished = true;
+            return Ok(());
+        }
+        let text = std::mem::take(&mut self.text);
+        let value = text.trim();
+        let result = self.assign(tag, value, sink);
+        self.text = text;
+        self.text.clear();
+        result
+    }
+
+    fn assign<S: AggregateSink>(
+        &mut self,
+        tag: Tag,
+        value: &str,
+        sink: &mut S,
+    ) -> Result<(), ParseFailure<S::Error>> {
+        let parent = self.parent();
+        let in_auth_results = self.grandparent() == Tag::AuthResults;
+        let meta = &mut self.feedback.metadata;
+        let policy = &mut self.feedback.policy;
+        let record = &mut self.record;
+        match (parent, tag) {
+            (Tag::Feedback, Tag::Version) => self.feedback.version = text(value),
+            (Tag::Feedback, Tag::Record) => return self.end_record(sink),
+            (Tag::ReportMetadata, Tag::OrgName) => set(&mut meta.org_name, value),
+            (Tag::ReportMetadata, Tag::Email) => meta.email = text(value),
+            (Tag::ReportMetadata, Tag::ExtraContactInfo) => meta.extra_contact_info = text(value),
+            (Tag::ReportMetadata, Tag::ReportId) => set(&mut meta.report_id, value),
+            (Tag::ReportMetadata, Tag::Error) => meta.errors.extend(text(value)),
+            (Tag::ReportMetadata, Tag::Generator) => meta.generator = text(value),
+            (Tag::DateRange, Tag::Begin) => {
+                self.date_begin = timestamp("date_range/begin", value)?;
+            }
+            (Tag::DateRange, Tag::End) => self.date_end = timestamp("date_range/end", value)?,
+            (Tag::PolicyPublished, Tag::Domain) => set(&mut policy.domain, &domain(value)),
+            (Tag::PolicyPublished, Tag::Adkim) => policy.adkim = keyword(value),
+            (Tag::PolicyPublished, Tag::Aspf) => policy.aspf = keyword(value),
+            (Tag::PolicyPublished, Tag::P) => policy.p = keyword(value),
+            (Tag::PolicyPublished, Tag::Sp) => policy.sp = keyword(value),
+            (Tag::PolicyPublished, Tag::Pct) => policy.pct = value.parse().ok(),
+            (Tag::PolicyPublished, Tag::Fo) => policy.fo = keyword(value),
+            (Tag::PolicyPublished, Tag::Np) => policy.np = keyword(value),
+            (Tag::PolicyPublished, Tag::Testing) => policy.testing = keyword(value),
+            (Tag::PolicyPublished, Tag::DiscoveryMethod) => {
+                policy.discovery_method = keyword(value)
+            }
+            (Tag::Row, Tag::SourceIp) => set(&mut record.source_ip, value),
+            (Tag::Row, Tag::Count) => {
+                record.count = match value.parse::<u32>() {
+                    Ok(count) => i64::from(count),
+                    Err(_) if value.is_empty() => -1,
+                    Err(_) => {
+                        return Err(ParseError::Invalid {
+                            element: "count",
+                            value: value.to_owned(),
+                            expected: "a whole number of messages",
+                        }
+                        .into());
+                    }
+                }
+            }
+            (Tag::PolicyEvaluated, Tag::Disposition) => record.disposition = keyword(value),
+            (Tag::PolicyEvaluated, Tag::Dkim) => record.dkim = keyword(value),
+            (Tag::PolicyEvaluated, Tag::Spf) => record.spf = keyword(value),
+            (Tag::Reason, Tag::Type) => {
+                if let Some(reason) = record.reasons.last_mut() {
+                    reason.kind = keyword(value);
+                }
+            }
+            (Tag::Reason, Tag::Comment) => {
+                if let Some(reason) = record.reasons.last_mut() {
+                    reason.comment = text(value);
+                }
+            }
+            (Tag::Identifiers, Tag::HeaderFrom) => record.header_from = text(&domain(value)),
+            (Tag::Identifiers, Tag::EnvelopeFrom) => record.envelope_from = text(&domain(value)),
+            (Tag::Identifiers, Tag::EnvelopeTo) => record.envelope_to = text(&domain(value)),
+            (Tag::Dkim, _) if in_auth_results => {
+                if let Some(dkim) = record.dkim_results.last_mut() {
+                    match tag {
+                        Tag::Domain => dkim.domain = text(&domain(value)),
+                        Tag::Selector => dkim.selector = text(value),
+                        Tag::Result => dkim.result = keyword(value),
+                        Tag::HumanResult => dkim.human_result = text(value),
+                        _ => {}
+                    }
+                }
+            }
+            (Tag::Spf, _) if in_auth_results => {
+                if let Some(spf) = record.spf_results.last_mut() {
+                    match tag {
+                        Tag::Domain => spf.domain = text(&domain(value)),
+                        Tag::Scope => spf.scope = keyword(value),
+                        Tag::Result => spf.result = keyword(value),
+                        Tag::HumanResult => spf.human_result = text(value),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks the metadata and policy, then opens the report in the sink.
+    fn begin<S: AggregateSink>(&mut self, sink: &mut S) -> Result<(), ParseFailure<S::Error>> {
+        let meta = &mut self.feedback.metadata;
+        let missing = |element: &'static str, within: &str| ParseError::Missing {
+            element,
+            within: within.to_owned(),
+        };
+        if meta.org_name.is_empty() {
+            return Err(missing("org_name", "feedback/report_metadata").into());
+        }
+        if meta.report_id.is_empty() {
+            return Err(missing("report_id", "feedback/report_metadata").into());
+        }
+        meta.date_begin = self
+            .date_begin
+            .ok_or_else(|| missing("begin", "feedback/report_metadata/date_range"))?;
+        meta.date_end = self
+            .date_end
+            .ok_or_else(|| missing("end", "feedback/report_metadata/date_range"))?;
+        if self.feedback.policy.domain.is_empty() {
+            return Err(missing("domain", "feedback/policy_published").into());
+        }
+        self.begun = true;
+        sink.begin(&self.feedback).map_err(ParseFailure::Sink)
+    }
+
+    fn end_record<S: AggregateSink>(&mut self, sink: &mut S) -> Result<(), ParseFailure<S::Error>> {
+        let number = self.records + 1;
+        let within = || format!("record {number} (feedback/record/row)");
+        if self.record.source_ip.is_empty() {
+            return Err(ParseError::Missing {
+                element: "source_ip",
+                within: within(),
+            }
+            .into());
+        }
+        if self.record.count < 0 {
+            return Err(ParseError::Missing {
+                element: "count",
+                within: within(),
+            }
+            .into());
+        }
+        self.records = number;
+        self.messages += self.record.count;
+        sink.record(&self.record).map_err(ParseFailure::Sink)
+    }
+
+    fn finish<S: AggregateSink>(mut self, sink: &mut S) -> Result<ParsedReport, ParseFailure<S::Error>> {
+        if !self.finished {
+            let root = self.first_element.take().unwrap_or_else(|| "none".into());
+            return Err(ParseError::NotAggregate { root }.into());
+        }
+        if !self.begun {
+            self.begin(sink)?;
+        }
+        Ok(ParsedReport {
+            feedback: self.feedback,
+            records: self.records,
+            messages: self.messages,
+        })
+    }
+}
+
+/// Assigns `value` to a required string, reusing its allocation.
+fn set(target: &mut String, value: &str) {
+    target.clear();
+    target.push_str(value);
+}
+
+/// An optional free-text value: empty means absent.
+fn text(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// An optional keyword (pass, fail, none, reject, ...): lower-cased, since
+/// reporters send `Pass` and `PASS` too.
+fn keyword(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_ascii_lowercase())
+}
+
+/// A domain name (or an address holding one): lower-cased, DNS is case-blind.
+fn domain(value: &str) -> String {
+    value.to_ascii_lowercase()
+}
+
+/// Unix seconds; `1337270400.0` is accepted, as some reporters write it so.
+fn timestamp(element: &'static str, value: &str) -> Result<Option<i64>, ParseError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let whole = match value.split_once('.') {
+        Some((whole, fraction)) if fraction.bytes().all(|b| b.is_ascii_digit()) => whole,
+        _ => value,
+    };
+    whole
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| ParseError::Invalid {
+            element,
+            value: value.to_owned(),
+            expected: "unix seconds",
+        })
+}
+
+/// Resolves `&name;`: the five predefined entities and character references.
+/// Anything else is an error, as no DTD is ever read to define it.
+fn resolve_reference(reference: &BytesRef<'_>, position: u64) -> Result<char, ParseError> {
+    let name = reference.xml10_content();
+    let predefined = match name.as_ref() {
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "amp" => Some('&'),
+        "apos" => Some('\''),
+        "quot" => Some('"'),
+        _ => None,
+    };
+    if let Some(c) = predefined {
+        return Ok(c);
+    }
+    match reference.resolve_char_ref() {
+        Ok(Some(c)) => Ok(c),
+        _ => Err(ParseError::UndefinedEntity {
+            name: name.chars().take(40).collect(),
+            position,
+        }),
+    }
+}

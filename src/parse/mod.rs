@@ -1,0 +1,113 @@
+//! Payload → report: turns the bytes of one report document into typed values.
+//!
+//! The parser does no I/O of its own beyond reading the stream it is given, and
+//! knows nothing of MIME, archives or SQL. It streams: records are handed to an
+//! [`AggregateSink`] one at a time, so memory stays flat whatever the size of
+//! the report.
+
+mod aggregate;
+mod xml_input;
+
+pub use aggregate::{AggregateSink, ParseFailure, ParsedReport, parse_aggregate};
+
+use crate::limits::LimitExceeded;
+use std::fmt;
+use std::io;
+
+/// Why a payload could not be read as an aggregate report.
+#[derive(Debug)]
+pub enum ParseError {
+    /// Well-formed enough to read, but the document is not a DMARC aggregate
+    /// report (its root element is named here).
+    NotAggregate { root: String },
+    /// The XML itself is broken: a mismatched tag, an unclosed element, bad syntax.
+    Xml { position: u64, message: String },
+    /// A document type declaration: refused outright, entities are never expanded.
+    DocType,
+    /// A reference to an entity that XML does not predefine.
+    UndefinedEntity { name: String, position: u64 },
+    /// A required element is absent or empty.
+    Missing {
+        element: &'static str,
+        within: String,
+    },
+    /// An element holds a value that cannot mean what it must (a count that is
+    /// not a number, say).
+    Invalid {
+        element: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    /// A configured limit was crossed while reading.
+    Limit(LimitExceeded),
+    /// The payload stream failed: corrupt compression, a truncated archive.
+    Read(io::Error),
+}
+
+impl ParseError {
+    /// A short, stable name for the class of error, stored beside the message.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParseError::NotAggregate { .. } => "not_aggregate",
+            ParseError::Xml { .. } | ParseError::UndefinedEntity { .. } => "xml",
+            ParseError::DocType => "doctype",
+            ParseError::Missing { .. } => "missing_element",
+            ParseError::Invalid { .. } => "invalid_value",
+            ParseError::Limit(_) => "limit",
+            ParseError::Read(_) => "corrupt_payload",
+        }
+    }
+
+    /// Sorts an I/O error from the payload stream: a limit enforced inside a
+    /// reader stays a limit error.
+    pub(crate) fn from_read(error: io::Error) -> ParseError {
+        match LimitExceeded::from_io(&error) {
+            Some(limit) => ParseError::Limit(limit),
+            None => ParseError::Read(error),
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::NotAggregate { root } => {
+                write!(f, "not a DMARC aggregate report: root element is <{root}>")
+            }
+            ParseError::Xml { position, message } => {
+                write!(f, "malformed XML at byte {position}: {message}")
+            }
+            ParseError::DocType => write!(
+                f,
+                "document type declarations are refused (no DTD processing, entities are never expanded)"
+            ),
+            ParseError::UndefinedEntity { name, position } => write!(
+                f,
+                "malformed XML at byte {position}: undefined entity &{name}; (entities are never expanded)"
+            ),
+            ParseError::Missing { element, within } => {
+                write!(f, "required element <{element}> missing or empty in {within}")
+            }
+            ParseError::Invalid {
+                element,
+                value,
+                expected,
+            } => {
+                let shown: String = value.chars().take(40).collect();
+                write!(f, "<{element}> is {shown:?}, expected {expected}")
+            }
+            ParseError::Limit(limit) => limit.fmt(f),
+            ParseError::Read(error) => write!(f, "cannot read payload: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ParseError::Read(error) => Some(error),
+            ParseError::Limit(limit) => Some(limit),
+            _ => None,
+        }
+    }
+}
