@@ -1,1 +1,5 @@
+//! Integration tests: one binary, one module per concern.
 
+mod util;
+
+mod conformance;

@@ -16,7 +16,7 @@ mod decompress;
 mod sniff;
 
 pub use decompress::{Budget, Bounded, GzipMembers};
-pub use sniff::{Sniffed, report_like_name, report_like_type, sniff};
+pub use sniff::{SNIFF_BYTES, Sniffed, report_like_name, report_like_type, sniff};
 
 use crate::limits::{LimitExceeded, Limits};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
@@ -350,7 +350,7 @@ impl<V: PayloadVisitor> Walk<'_, V> {
                 let kind = sniff(&bytes[..bytes.len().min(sniff::SNIFF_BYTES)]);
                 let wanted = match kind {
                     Sniffed::Gzip | Sniffed::Zip => true,
-                    Sniffed::Xml => declared || mentions(bytes, b"feedback"),
+                    Sniffed::Xml => declared || opens_feedback_element(bytes),
                     Sniffed::Json => declared || mentions(bytes, b"organization-name"),
                     // Attached messages are walked as parts already.
                     Sniffed::Email => false,
@@ -376,6 +376,21 @@ fn failure_report_part(message: &Message<'_>) -> Option<usize> {
                     .as_deref()
                     .is_some_and(|sub| sub.eq_ignore_ascii_case("feedback-report"))
         })
+    })
+}
+
+/// Whether the first bytes hold a `<feedback` start tag (with any prefix):
+/// tells a report pasted into a text part from an HTML body.
+fn opens_feedback_element(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(sniff::SNIFF_BYTES)];
+    head.split(|&b| b == b'<').skip(1).any(|tag| {
+        let name_end = tag
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')
+            .unwrap_or(tag.len());
+        let name = &tag[..name_end];
+        let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+        local == b"feedback" && name_end < tag.len()
     })
 }
 

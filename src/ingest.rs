@@ -1,0 +1,401 @@
+//! The one place that knows the order of the steps for one message:
+//! keep the raw bytes → extract payloads → parse each → store it or
+//! quarantine it → commit, all in one transaction.
+//!
+//! Both the SMTP listener and `dmarc-sink import` come through here, and so
+//! does `dmarc-sink reparse`, which runs the same steps over stored messages.
+
+use crate::extract::{
+    ExtractError, PayloadInfo, PayloadVisitor, Sniffed, extract_message, extract_stream, sniff,
+};
+use crate::limits::{LimitExceeded, Limits};
+use crate::parse::{ParseFailure, parse_aggregate};
+use crate::store::{MessageMeta, MessageTx, Source, Store, StoreError, Written};
+use mail_parser::MessageParser;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The SMTP envelope of a message, when it came by SMTP.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope {
+    pub remote_addr: Option<String>,
+    pub helo: Option<String>,
+    pub mail_from: Option<String>,
+    pub rcpt_to: Vec<String>,
+}
+
+/// The identity and size of a report that was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSummary {
+    pub org_name: String,
+    pub report_id: String,
+    pub policy_domain: String,
+    /// Number of records.
+    pub records: u64,
+    /// Sum of the records' counts.
+    pub messages: i64,
+}
+
+/// What became of one payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayloadOutcome {
+    /// Stored; `id` is its row in `reports`.
+    Stored { id: i64, report: ReportSummary },
+    /// Stored before (a reporter's retry); `existing` is the stored row.
+    Duplicate {
+        existing: i64,
+        report: ReportSummary,
+    },
+    /// Kept in `quarantine`, unreadable for the reason given.
+    Quarantined { kind: &'static str, error: String },
+}
+
+/// One payload found in a message, and its fate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadResult {
+    pub member: String,
+    pub outcome: PayloadOutcome,
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageOutcome {
+    /// Its row in `messages`.
+    pub message: i64,
+    pub payloads: Vec<PayloadResult>,
+}
+
+impl MessageOutcome {
+    /// No payload looked like a report.
+    pub fn is_not_a_report(&self) -> bool {
+        self.payloads.is_empty()
+    }
+
+    pub fn stored(&self) -> impl Iterator<Item = &ReportSummary> {
+        self.payloads.iter().filter_map(|p| match &p.outcome {
+            PayloadOutcome::Stored { report, .. } => Some(report),
+            _ => None,
+        })
+    }
+
+    pub fn duplicates(&self) -> usize {
+        self.count(|o| matches!(o, PayloadOutcome::Duplicate { .. }))
+    }
+
+    pub fn quarantined(&self) -> usize {
+        self.count(|o| matches!(o, PayloadOutcome::Quarantined { .. }))
+    }
+
+    fn count(&self, test: impl Fn(&PayloadOutcome) -> bool) -> usize {
+        self.payloads.iter().filter(|p| test(&p.outcome)).count()
+    }
+
+    /// The value of `messages.outcome`.
+    pub fn verdict(&self) -> &'static str {
+        let stored = self.stored().count();
+        let duplicates = self.duplicates();
+        let quarantined = self.quarantined();
+        match (stored + duplicates, quarantined) {
+            (0, 0) => "not_a_report",
+            (0, _) => "quarantined",
+            (_, 0) if stored > 0 => "stored",
+            (_, 0) => "duplicate",
+            _ => "partial",
+        }
+    }
+}
+
+/// A file given to `import` could not be taken in.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: io::Error },
+    #[error("{path}: {limit}")]
+    TooLarge { path: String, limit: LimitExceeded },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Takes in one e-mail message held in memory (from SMTP, an .eml file or an
+/// mbox), storing its raw bytes and everything found in it in one transaction.
+pub fn ingest_message(
+    store: &mut Store,
+    raw: &[u8],
+    source: Source,
+    origin: Option<String>,
+    envelope: &Envelope,
+    limits: &Limits,
+) -> Result<MessageOutcome, StoreError> {
+    let headers = MessageParser::new().parse_headers(raw);
+    let meta = MessageMeta {
+        received_at: now(),
+        source,
+        origin,
+        remote_addr: envelope.remote_addr.clone(),
+        helo: envelope.helo.clone(),
+        mail_from: envelope.mail_from.clone(),
+        rcpt_to: envelope.rcpt_to.clone(),
+        message_id: headers.as_ref().and_then(|m| m.message_id()).map(str::to_owned),
+        subject: headers.as_ref().and_then(|m| m.subject()).map(str::to_owned),
+        from_header: headers
+            .as_ref()
+            .and_then(|m| m.from())
+            .and_then(|from| from.first())
+            .and_then(|addr| addr.address())
+            .map(str::to_owned),
+        size: raw.len() as u64,
+    };
+    let tx = store.begin_message(&meta)?;
+    tx.write_raw(raw, &mut &raw[..])?;
+    let mut visitor = StoreVisitor::new(&tx, limits);
+    extract_message(raw, limits, &mut visitor)?;
+    let results = visitor.results;
+    finish(tx, results)
+}
+
+/// Takes in one file: a bare report (XML, gzip, zip) streamed from disk, or
+/// an e-mail message.
+pub fn ingest_file(
+    store: &mut Store,
+    path: &Path,
+    limits: &Limits,
+) -> Result<MessageOutcome, IngestError> {
+    let shown = path.display().to_string();
+    let read_error = |source| IngestError::Read {
+        path: shown.clone(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_error)?;
+    let size = file.metadata().map_err(read_error)?.len();
+    let mut head = Vec::new();
+    (&mut file)
+        .take(crate::extract::SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(read_error)?;
+    file.rewind().map_err(read_error)?;
+    if sniff(&head) == Sniffed::Email {
+        if size > limits.max_message_bytes {
+            let limit = LimitExceeded {
+                key: "max_message_bytes",
+                limit: limits.max_message_bytes,
+            };
+            return Err(IngestError::TooLarge { path: shown, limit });
+        }
+        let mut raw = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut raw).map_err(read_error)?;
+        let envelope = Envelope::default();
+        return Ok(ingest_message(
+            store,
+            &raw,
+            Source::Import,
+            Some(shown),
+            &envelope,
+            limits,
+        )?);
+    }
+    let meta = MessageMeta {
+        received_at: now(),
+        source: Source::Import,
+        origin: Some(shown.clone()),
+        remote_addr: None,
+        helo: None,
+        mail_from: None,
+        rcpt_to: Vec::new(),
+        message_id: None,
+        subject: None,
+        from_header: None,
+        size,
+    };
+    let tx = store.begin_message(&meta)?;
+    tx.write_raw(&head, &mut BufReader::new(&mut file))
+        .map_err(|e| match e {
+            StoreError::Io(source) => read_error(source),
+            other => other.into(),
+        })?;
+    file.rewind().map_err(read_error)?;
+    let mut visitor = StoreVisitor::new(&tx, limits);
+    let name = path.file_name().and_then(|n| n.to_str());
+    let mut input = BufReader::with_capacity(64 * 1024, file);
+    extract_stream(&mut input, name, limits, &mut visitor)?;
+    let results = visitor.results;
+    Ok(finish(tx, results)?)
+}
+
+/// What `reparse` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReparseSummary {
+    /// Messages read again.
+    pub messages: usize,
+    /// Reports stored that were not before.
+    pub recovered: usize,
+    /// Payloads still unreadable.
+    pub still_quarantined: usize,
+}
+
+/// Reads stored messages again with this version's extractor and parser:
+/// those with quarantined payloads or no report (or all with `all`). Reports
+/// that now read are stored and their quarantine rows removed.
+pub fn reparse(store: &mut Store, all: bool, limits: &Limits) -> Result<ReparseSummary, StoreError> {
+    let mut summary = ReparseSummary::default();
+    for message in store.messages_to_reparse(all)? {
+        let tx = store.begin_reparse(message.id)?;
+        let mut visitor = StoreVisitor::new(&tx, limits);
+        let mut raw = BufReader::new(tx.raw()?);
+        match message.source {
+            Source::Smtp => {
+                let mut bytes = Vec::new();
+                raw.read_to_end(&mut bytes)?;
+                extract_message(&bytes, limits, &mut visitor)?;
+            }
+            Source::Import => {
+                let name = message
+                    .origin
+                    .as_deref()
+                    .and_then(|o| Path::new(o).file_name())
+                    .and_then(|n| n.to_str());
+                extract_stream(&mut raw, name, limits, &mut visitor)?;
+            }
+        }
+        drop(raw);
+        let results = visitor.results;
+        let recovered = visitor.recovered;
+        let outcome = finish(tx, results)?;
+        summary.messages += 1;
+        summary.recovered += recovered;
+        summary.still_quarantined += outcome.quarantined();
+    }
+    Ok(summary)
+}
+
+fn finish(tx: MessageTx<'_>, payloads: Vec<PayloadResult>) -> Result<MessageOutcome, StoreError> {
+    let outcome = MessageOutcome {
+        message: tx.message_id(),
+        payloads,
+    };
+    tx.commit(outcome.verdict())?;
+    Ok(outcome)
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Parses each payload into the message's transaction, or quarantines it.
+struct StoreVisitor<'t, 'c> {
+    tx: &'t MessageTx<'c>,
+    limits: &'t Limits,
+    results: Vec<PayloadResult>,
+    /// Reports stored from payloads that had been quarantined (reparse).
+    recovered: usize,
+}
+
+impl<'t, 'c> StoreVisitor<'t, 'c> {
+    fn new(tx: &'t MessageTx<'c>, limits: &'t Limits) -> Self {
+        StoreVisitor {
+            tx,
+            limits,
+            results: Vec::new(),
+            recovered: 0,
+        }
+    }
+
+    fn quarantine(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        kind: &'static str,
+        error: String,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .quarantine(payload.member, kind, &error, payload.carrier)?;
+        tracing::warn!(
+            message = self.tx.message_id(),
+            member = payload.member,
+            kind,
+            %error,
+            "payload quarantined"
+        );
+        self.results.push(PayloadResult {
+            member: payload.member.to_owned(),
+            outcome: PayloadOutcome::Quarantined { kind, error },
+        });
+        Ok(())
+    }
+}
+
+impl PayloadVisitor for StoreVisitor<'_, '_> {
+    type Error = StoreError;
+
+    fn report(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        document: &mut dyn BufRead,
+    ) -> Result<(), StoreError> {
+        let mut writer = self.tx.report(payload.member)?;
+        let parsed = match parse_aggregate(document, self.limits, &mut writer) {
+            Ok(parsed) => parsed,
+            Err(ParseFailure::Sink(error)) => return Err(error),
+            Err(ParseFailure::Report(error)) => {
+                writer.discard()?;
+                return self.quarantine(payload, error.kind(), error.to_string());
+            }
+        };
+        let written = writer.keep()?;
+        let (org_name, report_id, policy_domain) = parsed.feedback.key();
+        let report = ReportSummary {
+            org_name: org_name.to_owned(),
+            report_id: report_id.to_owned(),
+            policy_domain: policy_domain.to_owned(),
+            records: parsed.records,
+            messages: parsed.messages,
+        };
+        if self.tx.release_quarantine(payload.member)? {
+            self.recovered += 1;
+        }
+        let outcome = match written {
+            Some(Written::Stored(id)) => {
+                tracing::info!(
+                    message = self.tx.message_id(),
+                    member = payload.member,
+                    org_name,
+                    report_id,
+                    policy_domain,
+                    records = parsed.records,
+                    messages = parsed.messages,
+                    "report stored"
+                );
+                PayloadOutcome::Stored { id, report }
+            }
+            Some(Written::Duplicate(existing)) => {
+                tracing::info!(
+                    message = self.tx.message_id(),
+                    member = payload.member,
+                    org_name,
+                    report_id,
+                    policy_domain,
+                    existing,
+                    "duplicate report, stored before"
+                );
+                PayloadOutcome::Duplicate { existing, report }
+            }
+            None => unreachable!("a successful parse always begins the report"),
+        };
+        self.results.push(PayloadResult {
+            member: payload.member.to_owned(),
+            outcome,
+        });
+        Ok(())
+    }
+
+    fn unreadable(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        error: ExtractError,
+    ) -> Result<(), StoreError> {
+        self.quarantine(payload, error.kind(), error.to_string())
+    }
+}

@@ -1,0 +1,186 @@
+//! Report → SQLite. The only code that knows SQL.
+//!
+//! One [`Store`] owns one connection. A message is written in one transaction
+//! ([`MessageTx`]): its row, its raw bytes, every report found in it and every
+//! quarantined payload, or none of them. Within it each payload gets a
+//! savepoint, so a report that fails half-way leaves no records behind while
+//! the message's other reports still land. The store knows no MIME and no XML.
+
+mod raw;
+mod write;
+
+pub use raw::RawReader;
+pub use write::{MessageTx, ReportWriter, Written};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::Path;
+use std::time::Duration;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts those done.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// How long a writer waits for another process holding the database.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A failure of the store itself: the message could not be kept.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot read or write raw message bytes: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the store's schema version {found} is newer than this dmarc-sink understands ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+}
+
+/// How a message reached the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Smtp,
+    Import,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Smtp => "smtp",
+            Source::Import => "import",
+        }
+    }
+}
+
+/// What is known of a message besides its bytes.
+#[derive(Debug, Clone)]
+pub struct MessageMeta {
+    pub received_at: i64,
+    pub source: Source,
+    pub origin: Option<String>,
+    pub remote_addr: Option<String>,
+    pub helo: Option<String>,
+    pub mail_from: Option<String>,
+    pub rcpt_to: Vec<String>,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub from_header: Option<String>,
+    pub size: u64,
+}
+
+/// A stored message, as `reparse` needs it.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub source: Source,
+    pub origin: Option<String>,
+}
+
+/// The SQLite store.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if need be) the store at `path` and brings its schema
+    /// up to date. WAL mode, `synchronous=FULL`: a committed message survives
+    /// a crash or power loss.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(32);
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self.conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                supported,
+            });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The schema version in use (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// Starts the transaction that takes in one message.
+    pub fn begin_message(&mut self, meta: &MessageMeta) -> Result<MessageTx<'_>, StoreError> {
+        MessageTx::begin(&mut self.conn, meta)
+    }
+
+    /// Starts a transaction that re-reads an already stored message.
+    pub fn begin_reparse(&mut self, message: i64) -> Result<MessageTx<'_>, StoreError> {
+        MessageTx::reopen(&mut self.conn, message)
+    }
+
+    /// The raw bytes of a stored message, decompressed, as a stream.
+    pub fn raw_message(&self, message: i64) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
+        RawReader::open(&self.conn, message)
+    }
+
+    /// Messages that `reparse` should look at again: those with open
+    /// quarantine rows or no report found, or every message with `all`.
+    pub fn messages_to_reparse(&self, all: bool) -> Result<Vec<StoredMessage>, StoreError> {
+        let sql = if all {
+            "SELECT id, source, origin FROM messages ORDER BY id"
+        } else {
+            "SELECT id, source, origin FROM messages
+             WHERE outcome IN ('not_a_report', 'quarantined', 'partial')
+                OR id IN (SELECT message FROM quarantine)
+             ORDER BY id"
+        };
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map([], |row| {
+            let source: String = row.get(1)?;
+            Ok(StoredMessage {
+                id: row.get(0)?,
+                source: if source == "smtp" {
+                    Source::Smtp
+                } else {
+                    Source::Import
+                },
+                origin: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The id of the report with this identity, if stored.
+    pub fn find_report(
+        &self,
+        org_name: &str,
+        report_id: &str,
+        policy_domain: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM reports WHERE org_name = ?1 AND report_id = ?2 AND policy_domain = ?3",
+                (org_name, report_id, policy_domain),
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Direct access for read-only queries (tests, insight commands).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}

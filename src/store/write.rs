@@ -1,0 +1,308 @@
+//! Writing one message and what was found in it, in one transaction.
+
+use super::raw::{already_compressed, store_raw};
+use super::{MessageMeta, StoreError};
+use crate::parse::AggregateSink;
+use crate::report::{Feedback, Record};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::io::{Read, Write};
+
+/// The transaction in which one message is taken in. Dropping it without
+/// [`MessageTx::commit`] rolls everything back.
+pub struct MessageTx<'c> {
+    tx: Transaction<'c>,
+    message: i64,
+}
+
+/// What became of one report written through a [`ReportWriter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Stored as a new report with this id.
+    Stored(i64),
+    /// The same report (org_name, report_id, policy domain) is stored already.
+    Duplicate(i64),
+}
+
+impl<'c> MessageTx<'c> {
+    pub(super) fn begin(conn: &'c mut Connection, meta: &MessageMeta) -> Result<Self, StoreError> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO messages (received_at, source, origin, remote_addr, helo, mail_from,
+                                   rcpt_to, message_id, subject, from_header, size, raw_encoding)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'identity')",
+            rusqlite::params![
+                meta.received_at,
+                meta.source.as_str(),
+                meta.origin,
+                meta.remote_addr,
+                meta.helo,
+                meta.mail_from,
+                (!meta.rcpt_to.is_empty()).then(|| meta.rcpt_to.join("\n")),
+                meta.message_id,
+                meta.subject,
+                meta.from_header,
+                meta.size as i64,
+            ],
+        )?;
+        let message = tx.last_insert_rowid();
+        Ok(MessageTx { tx, message })
+    }
+
+    pub(super) fn reopen(conn: &'c mut Connection, message: i64) -> Result<Self, StoreError> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(MessageTx { tx, message })
+    }
+
+    /// The message's id in `messages`.
+    pub fn message_id(&self) -> i64 {
+        self.message
+    }
+
+    /// Stores the message's raw bytes, read from `input` whose first bytes
+    /// are `head` (to tell whether they are compressed already).
+    pub fn write_raw(&self, head: &[u8], input: &mut dyn Read) -> Result<(), StoreError> {
+        let encoding = store_raw(&self.tx, self.message, head, input)?;
+        self.tx.execute(
+            "UPDATE messages SET raw_encoding = ?1 WHERE id = ?2",
+            (encoding, self.message),
+        )?;
+        Ok(())
+    }
+
+    /// The message's raw bytes, as stored, decompressed.
+    pub fn raw(&self) -> Result<Box<dyn Read + '_>, StoreError> {
+        super::RawReader::open(&self.tx, self.message)
+    }
+
+    /// Opens a savepoint for one report payload.
+    pub fn report(&self, member: &str) -> Result<ReportWriter<'_>, StoreError> {
+        self.tx.execute_batch("SAVEPOINT payload")?;
+        Ok(ReportWriter {
+            conn: &self.tx,
+            message: self.message,
+            member: member.to_owned(),
+            report: None,
+            duplicate_of: None,
+            records_stored: false,
+            open: true,
+        })
+    }
+
+    /// Keeps a payload that could not be read, with the reason. `payload` is
+    /// the carrying MIME part, if any. A second failure of the same member (on
+    /// reparse) replaces the first.
+    pub fn quarantine(
+        &self,
+        member: &str,
+        kind: &str,
+        error: &str,
+        payload: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let payload = payload.map(compress_payload).transpose()?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO quarantine (message, member, kind, error, payload, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, unixepoch())
+                 ON CONFLICT (message, member) DO UPDATE SET kind = excluded.kind,
+                     error = excluded.error, payload = coalesce(excluded.payload, payload)",
+            )?
+            .execute((self.message, member, kind, error, payload))?;
+        Ok(())
+    }
+
+    /// Removes the quarantine row of a member that now reads as a report.
+    /// Returns whether there was one.
+    pub fn release_quarantine(&self, member: &str) -> Result<bool, StoreError> {
+        let removed = self
+            .tx
+            .prepare_cached("DELETE FROM quarantine WHERE message = ?1 AND member = ?2")?
+            .execute((self.message, member))?;
+        Ok(removed > 0)
+    }
+
+    /// Commits the message with its outcome (see `messages.outcome`).
+    pub fn commit(self, outcome: &str) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE messages SET outcome = ?1 WHERE id = ?2",
+            (outcome, self.message),
+        )?;
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Quarantined payloads are kept gzip-compressed unless they are compressed.
+fn compress_payload(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    if already_compressed(bytes) {
+        return Ok(bytes.to_vec());
+    }
+    let mut gzip = GzEncoder::new(Vec::new(), Compression::fast());
+    gzip.write_all(bytes)?;
+    Ok(gzip.finish()?)
+}
+
+/// Writes one report, record by record, inside a savepoint of the message's
+/// transaction. Finish with [`ReportWriter::keep`] or [`ReportWriter::discard`];
+/// dropping it discards.
+pub struct ReportWriter<'t> {
+    conn: &'t Connection,
+    message: i64,
+    member: String,
+    report: Option<i64>,
+    duplicate_of: Option<i64>,
+    /// The report's records are in the store already (a reparse of the
+    /// message that brought it): records are not written again.
+    records_stored: bool,
+    /// The savepoint is still open: dropping rolls it back.
+    open: bool,
+}
+
+impl ReportWriter<'_> {
+    /// Keeps what was written. `None` if the report never began (which the
+    /// parser prevents for a successful parse).
+    pub fn keep(mut self) -> Result<Option<Written>, StoreError> {
+        let written = match (self.report, self.duplicate_of) {
+            (_, Some(existing)) => Some(Written::Duplicate(existing)),
+            (Some(id), None) => Some(Written::Stored(id)),
+            (None, None) => None,
+        };
+        self.open = false;
+        self.conn.execute_batch("RELEASE payload")?;
+        Ok(written)
+    }
+
+    /// Undoes everything written for this report.
+    pub fn discard(mut self) -> Result<(), StoreError> {
+        self.open = false;
+        self.conn
+            .execute_batch("ROLLBACK TO payload; RELEASE payload")?;
+        Ok(())
+    }
+}
+
+impl Drop for ReportWriter<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK TO payload; RELEASE payload");
+        }
+    }
+}
+
+impl AggregateSink for ReportWriter<'_> {
+    type Error = StoreError;
+
+    fn begin(&mut self, feedback: &Feedback) -> Result<(), StoreError> {
+        let (org_name, report_id, domain) = feedback.key();
+        let existing: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, message FROM reports
+                 WHERE org_name = ?1 AND report_id = ?2 AND policy_domain = ?3",
+            )?
+            .query_row((org_name, report_id, domain), |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        match existing {
+            // Stored from this very message before (a reparse): nothing to add.
+            Some((id, message)) if message == self.message => {
+                self.report = Some(id);
+                self.records_stored = true;
+                return Ok(());
+            }
+            Some((id, _)) => {
+                self.duplicate_of = Some(id);
+                return Ok(());
+            }
+            None => {}
+        }
+        let meta = &feedback.metadata;
+        let policy = &feedback.policy;
+        let errors = (!meta.errors.is_empty()).then(|| meta.errors.join("\n"));
+        self.conn
+            .prepare_cached(
+                "INSERT INTO reports (message, member, version, org_name, email, extra_contact_info,
+                     report_id, date_begin, date_end, errors, generator, policy_domain, adkim, aspf,
+                     p, sp, pct, fo, np, testing, discovery_method)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19, ?20, ?21)",
+            )?
+            .execute(rusqlite::params![
+                self.message,
+                self.member,
+                feedback.version,
+                meta.org_name,
+                meta.email,
+                meta.extra_contact_info,
+                meta.report_id,
+                meta.date_begin,
+                meta.date_end,
+                errors,
+                meta.generator,
+                policy.domain,
+                policy.adkim,
+                policy.aspf,
+                policy.p,
+                policy.sp,
+                policy.pct,
+                policy.fo,
+                policy.np,
+                policy.testing,
+                policy.discovery_method,
+            ])?;
+        self.report = Some(self.conn.last_insert_rowid());
+        Ok(())
+    }
+
+    fn record(&mut self, record: &Record) -> Result<(), StoreError> {
+        let Some(report) = self.report.filter(|_| !self.records_stored) else {
+            // A duplicate: its records are stored already.
+            return Ok(());
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO records (report, source_ip, count, disposition, dkim, spf,
+                     header_from, envelope_from, envelope_to)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(rusqlite::params![
+                report,
+                record.source_ip,
+                record.count,
+                record.disposition,
+                record.dkim,
+                record.spf,
+                record.header_from,
+                record.envelope_from,
+                record.envelope_to,
+            ])?;
+        let id = self.conn.last_insert_rowid();
+        if !record.reasons.is_empty() {
+            let mut stmt = self.conn.prepare_cached(
+                "INSERT INTO record_reasons (record, type, comment) VALUES (?1, ?2, ?3)",
+            )?;
+            for reason in &record.reasons {
+                stmt.execute((id, &reason.kind, &reason.comment))?;
+            }
+        }
+        if !record.dkim_results.is_empty() {
+            let mut stmt = self.conn.prepare_cached(
+                "INSERT INTO dkim_results (record, domain, selector, result, human_result)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for dkim in &record.dkim_results {
+                stmt.execute((id, &dkim.domain, &dkim.selector, &dkim.result, &dkim.human_result))?;
+            }
+        }
+        if !record.spf_results.is_empty() {
+            let mut stmt = self.conn.prepare_cached(
+                "INSERT INTO spf_results (record, domain, scope, result, human_result)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for spf in &record.spf_results {
+                stmt.execute((id, &spf.domain, &spf.scope, &spf.result, &spf.human_result))?;
+            }
+        }
+        Ok(())
+    }
+}

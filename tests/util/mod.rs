@@ -1,0 +1,48 @@
+//! Helpers shared by the integration tests.
+
+use dmarc_sink::store::Store;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// A store in a fresh temporary directory, removed when dropped.
+pub struct TempStore {
+    pub dir: TempDir,
+    pub store: Store,
+}
+
+impl TempStore {
+    pub fn new() -> TempStore {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = Store::open(&dir.path().join("store.sqlite")).expect("open store");
+        TempStore { dir, store }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("store.sqlite")
+    }
+}
+
+/// The corpus folder named by `DMARC_CORPUS`, or `None` when it is not set.
+/// A name that is set but missing is a failure, not a skip.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("DMARC_CORPUS")?;
+    let dir = PathBuf::from(dir);
+    assert!(
+        dir.join("expected.tsv").is_file(),
+        "DMARC_CORPUS is set to {} but it holds no expected.tsv",
+        dir.display()
+    );
+    Some(dir)
+}
+
+/// Files below `dir`, sorted, recursively.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
