@@ -1,7 +1,25 @@
-//! dmarc-sink receives DMARC aggregate reports and stores them in SQLite.
+//! dmarc-sink receives DMARC aggregate reports (RFC 7489, RFC 9990) by SMTP or
+//! from files, and stores them in SQLite.
+//!
+//! The modules, in the order data flows through them:
+//!
+//! - [`serve`]: the daemon; takes messages over SMTP (skeleton for now).
+//! - [`import`]: takes messages and report files from disk.
+//! - [`ingest`]: the steps for one message, in order, in one transaction.
+//! - [`extract`]: message bytes → report payloads (MIME, gzip, zip, sniffing).
+//! - [`parse`]: payload → report, streaming ([`report`] holds the types).
+//! - [`store`]: report → SQLite; the only code that knows SQL.
+//!
+//! Around them: [`config`] (the TOML file), [`limits`] (what hostile input
+//! may cost), [`logging`] (tracing, text or JSON).
+
+pub mod config;
 pub mod extract;
+pub mod import;
 pub mod ingest;
 pub mod limits;
+pub mod logging;
 pub mod parse;
 pub mod report;
+pub mod serve;
 pub mod store;

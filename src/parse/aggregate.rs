@@ -207,6 +207,8 @@ struct State<'l> {
     finished: bool,
     text: String,
     feedback: Feedback,
+    /// `<date_range>` was seen (to name the right element when it is missing).
+    date_range_seen: bool,
     date_begin: Option<i64>,
     date_end: Option<i64>,
     /// `begin` was called on the sink.
@@ -226,6 +228,7 @@ impl<'l> State<'l> {
             finished: false,
             text: String::new(),
             feedback: Feedback::default(),
+            date_range_seen: false,
             date_begin: None,
             date_end: None,
             begun: false,
@@ -319,6 +322,7 @@ impl<'l> State<'l> {
             }
             (Tag::AuthResults, Tag::Dkim) => self.record.dkim_results.push(DkimResult::default()),
             (Tag::AuthResults, Tag::Spf) => self.record.spf_results.push(SpfResult::default()),
+            (Tag::ReportMetadata, Tag::DateRange) => self.date_range_seen = true,
             _ => {}
         }
         self.stack.push(tag);
@@ -481,6 +485,9 @@ impl<'l> State<'l> {
         }
         if meta.report_id.is_empty() {
             return Err(missing("report_id", "feedback/report_metadata").into());
+        }
+        if !self.date_range_seen {
+            return Err(missing("date_range", "feedback/report_metadata").into());
         }
         meta.date_begin = self
             .date_begin
