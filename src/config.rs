@@ -155,10 +155,16 @@ impl Config {
         let limits = &self.limits;
         let positive: [(&'static str, u64); 6] = [
             ("limits.max_message_bytes", limits.max_message_bytes),
-            ("limits.max_decompressed_bytes", limits.max_decompressed_bytes),
+            (
+                "limits.max_decompressed_bytes",
+                limits.max_decompressed_bytes,
+            ),
             ("limits.max_zip_entries", limits.max_zip_entries as u64),
             ("limits.max_nesting_depth", limits.max_nesting_depth as u64),
-            ("limits.max_xml_token_bytes", limits.max_xml_token_bytes as u64),
+            (
+                "limits.max_xml_token_bytes",
+                limits.max_xml_token_bytes as u64,
+            ),
             ("limits.max_xml_depth", limits.max_xml_depth as u64),
         ];
         for (key, value) in positive {
@@ -169,7 +175,10 @@ impl Config {
         if limits.max_xml_depth < 8 {
             return Err(invalid(
                 "limits.max_xml_depth",
-                format!("{} is below the depth of a report (6) plus room for a wrapper", limits.max_xml_depth),
+                format!(
+                    "{} is below the depth of a report (6) plus room for a wrapper",
+                    limits.max_xml_depth
+                ),
             ));
         }
         Ok(())
@@ -214,20 +223,26 @@ mod tests {
 
     #[test]
     fn unknown_key_names_key_and_file() {
-        let error = parse("[limits]\nmax_zip_entrys = 3\n").unwrap_err().to_string();
+        let error = parse("[limits]\nmax_zip_entrys = 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("test.toml"), "{error}");
         assert!(error.contains("max_zip_entrys"), "{error}");
     }
 
     #[test]
     fn bad_listen_address_is_rejected() {
-        let error = parse("[smtp]\nlisten = \"localhost\"\n").unwrap_err().to_string();
+        let error = parse("[smtp]\nlisten = \"localhost\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("smtp.listen"), "{error}");
     }
 
     #[test]
     fn zero_limit_is_rejected() {
-        let error = parse("[limits]\nmax_zip_entries = 0\n").unwrap_err().to_string();
+        let error = parse("[limits]\nmax_zip_entries = 0\n")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("limits.max_zip_entries"), "{error}");
     }
 

@@ -1,7 +1,9 @@
 //! `dmarc-sink import`: feeds files, directories (recursively), Maildir
 //! folders and mbox files through the ingest pipeline, one message at a time.
 
-use crate::ingest::{Envelope, IngestError, MessageOutcome, PayloadOutcome, ingest_file, ingest_message};
+use crate::ingest::{
+    Envelope, IngestError, MessageOutcome, PayloadOutcome, ingest_file, ingest_message,
+};
 use crate::limits::Limits;
 use crate::store::{Source, Store, StoreError};
 use std::fmt;
@@ -36,11 +38,7 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<Failure>) {
                 }
                 Ok(_) => {}
                 Err(error) => failed.push(Failure {
-                    what: error
-                        .path()
-                        .unwrap_or(path)
-                        .display()
-                        .to_string(),
+                    what: error.path().unwrap_or(path).display().to_string(),
                     reason: error.to_string(),
                 }),
             }
@@ -54,7 +52,10 @@ fn is_skipped(path: &Path) -> bool {
     if name.starts_with('.') {
         return true;
     }
-    name == "tmp" && path.parent().is_some_and(|maildir| maildir.join("cur").is_dir() && maildir.join("new").is_dir())
+    name == "tmp"
+        && path
+            .parent()
+            .is_some_and(|maildir| maildir.join("cur").is_dir() && maildir.join("new").is_dir())
 }
 
 /// An mbox starts with a `From ` line; anything else is one message or report.
@@ -64,7 +65,11 @@ fn classify(path: PathBuf) -> Input {
         .and_then(|mut file| file.read_exact(&mut head))
         .is_ok()
         && &head == b"From ";
-    if is_mbox { Input::Mbox(path) } else { Input::File(path) }
+    if is_mbox {
+        Input::Mbox(path)
+    } else {
+        Input::File(path)
+    }
 }
 
 /// Something that could not be imported, and why.
@@ -208,7 +213,14 @@ fn import_mbox(
             });
             continue;
         }
-        let outcome = ingest_message(store, &raw, Source::Import, Some(what.clone()), &Envelope::default(), limits)?;
+        let outcome = ingest_message(
+            store,
+            &raw,
+            Source::Import,
+            Some(what.clone()),
+            &Envelope::default(),
+            limits,
+        )?;
         summary.add(&what, &outcome);
     }
     Ok(())

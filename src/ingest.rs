@@ -137,8 +137,14 @@ pub fn ingest_message(
         helo: envelope.helo.clone(),
         mail_from: envelope.mail_from.clone(),
         rcpt_to: envelope.rcpt_to.clone(),
-        message_id: headers.as_ref().and_then(|m| m.message_id()).map(str::to_owned),
-        subject: headers.as_ref().and_then(|m| m.subject()).map(str::to_owned),
+        message_id: headers
+            .as_ref()
+            .and_then(|m| m.message_id())
+            .map(str::to_owned),
+        subject: headers
+            .as_ref()
+            .and_then(|m| m.subject())
+            .map(str::to_owned),
         from_header: headers
             .as_ref()
             .and_then(|m| m.from())
@@ -237,7 +243,11 @@ pub struct ReparseSummary {
 /// Reads stored messages again with this version's extractor and parser:
 /// those with quarantined payloads or no report (or all with `all`). Reports
 /// that now read are stored and their quarantine rows removed.
-pub fn reparse(store: &mut Store, all: bool, limits: &Limits) -> Result<ReparseSummary, StoreError> {
+pub fn reparse(
+    store: &mut Store,
+    all: bool,
+    limits: &Limits,
+) -> Result<ReparseSummary, StoreError> {
     let mut summary = ReparseSummary::default();
     for message in store.messages_to_reparse(all)? {
         let tx = store.begin_reparse(message.id)?;

@@ -90,7 +90,11 @@ impl fmt::Display for LimitExceeded {
             "max_xml_depth" => "XML elements are nested deeper than",
             _ => "input exceeds",
         };
-        write!(f, "{what} the limit of {} (limits.{})", self.limit, self.key)
+        write!(
+            f,
+            "{what} the limit of {} (limits.{})",
+            self.limit, self.key
+        )
     }
 }
 

@@ -20,7 +20,11 @@ const EXIT_FAILURE: u8 = 1;
 const PROGRESS_MIN_INPUTS: usize = 20;
 
 #[derive(Parser)]
-#[command(name = "dmarc-sink", version, about = "Receives DMARC aggregate reports and stores them in SQLite")]
+#[command(
+    name = "dmarc-sink",
+    version,
+    about = "Receives DMARC aggregate reports and stores them in SQLite"
+)]
 struct Cli {
     /// Configuration file (TOML). Without one, every key has its default.
     #[arg(long, global = true, env = "DMARC_SINK_CONFIG", value_name = "FILE")]
@@ -153,11 +157,13 @@ fn import(config: &Config, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         eprintln!("failed: {failure}");
     }
     println!("imported {} inputs: {summary}", inputs.len());
-    Ok(if summary.quarantined.is_empty() && summary.failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_FAILURE)
-    })
+    Ok(
+        if summary.quarantined.is_empty() && summary.failed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_FAILURE)
+        },
+    )
 }
 
 fn reparse(config: &Config, all: bool) -> anyhow::Result<ExitCode> {

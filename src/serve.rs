@@ -27,7 +27,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     for stream in listener.incoming() {
         match stream {
             Ok(mut stream) => {
-                let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+                let peer = stream
+                    .peer_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
                 let _ = stream.write_all(
                     b"421 4.3.2 dmarc-sink is not accepting mail yet, try again later\r\n",
                 );

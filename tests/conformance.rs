@@ -43,7 +43,11 @@ fn aggregate_corpus_imports_as_expected() {
     };
     let tsv = std::fs::read_to_string(corpus.join("expected.tsv")).unwrap();
     let expected = expected_aggregates(&tsv);
-    assert!(expected.len() > 1000, "expected.tsv lists {} aggregate reports", expected.len());
+    assert!(
+        expected.len() > 1000,
+        "expected.tsv lists {} aggregate reports",
+        expected.len()
+    );
 
     let mut temp = TempStore::new();
     let limits = Limits::default();
@@ -51,7 +55,11 @@ fn aggregate_corpus_imports_as_expected() {
     let mut seen = std::collections::BTreeSet::new();
     let (mut stored, mut duplicates, mut quarantined) = (0, 0, 0);
     for file in files_below(&corpus.join("aggregate")) {
-        let relative = file.strip_prefix(&corpus).unwrap().to_string_lossy().into_owned();
+        let relative = file
+            .strip_prefix(&corpus)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let outcome = match ingest_file(&mut temp.store, &file, &limits) {
             Ok(outcome) => outcome,
             Err(error) => {
@@ -62,7 +70,10 @@ fn aggregate_corpus_imports_as_expected() {
         for payload in &outcome.payloads {
             let key = (relative.clone(), payload.member.clone());
             let Some(want) = expected.get(&key) else {
-                problems.push(format!("{relative} [{}]: not in expected.tsv: {:?}", payload.member, payload.outcome));
+                problems.push(format!(
+                    "{relative} [{}]: not in expected.tsv: {:?}",
+                    payload.member, payload.outcome
+                ));
                 continue;
             };
             seen.insert(key.clone());
@@ -96,7 +107,11 @@ fn aggregate_corpus_imports_as_expected() {
                     {
                         problems.push(format!(
                             "{relative} [{}]: duplicate parsed {} / {}, expected {} / {}",
-                            payload.member, report.records, report.messages, want.records, want.messages
+                            payload.member,
+                            report.records,
+                            report.messages,
+                            want.records,
+                            want.messages
                         ));
                     }
                 }
@@ -112,7 +127,10 @@ fn aggregate_corpus_imports_as_expected() {
                         )
                         .unwrap();
                     if kept != 1 || error.is_empty() {
-                        problems.push(format!("{relative} [{}]: quarantine row missing", payload.member));
+                        problems.push(format!(
+                            "{relative} [{}]: quarantine row missing",
+                            payload.member
+                        ));
                     }
                 }
                 (other, well_formed) => problems.push(format!(
@@ -127,7 +145,16 @@ fn aggregate_corpus_imports_as_expected() {
         .filter(|key| !seen.contains(*key))
         .map(|(path, member)| format!("{path} [{member}]: not found"))
         .collect();
-    eprintln!("corpus: {stored} stored, {duplicates} duplicates, {quarantined} quarantined, {} of {} expected seen", seen.len(), expected.len());
+    eprintln!(
+        "corpus: {stored} stored, {duplicates} duplicates, {quarantined} quarantined, {} of {} expected seen",
+        seen.len(),
+        expected.len()
+    );
     problems.extend(missing);
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -3,3 +3,5 @@
 mod util;
 
 mod conformance;
+mod ingest;
+mod parse;

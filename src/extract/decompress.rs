@@ -42,7 +42,11 @@ impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let remaining = self.budget.remaining.get();
         // Ask for one byte more than allowed, so crossing the limit is seen.
-        let want = buf.len().min(usize::try_from(remaining).unwrap_or(usize::MAX).saturating_add(1));
+        let want = buf.len().min(
+            usize::try_from(remaining)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+        );
         let n = self.inner.read(&mut buf[..want])?;
         if n as u64 > remaining {
             return Err(LimitExceeded {
@@ -84,7 +88,11 @@ impl<R: BufRead> Read for GzipMembers<R> {
             if n > 0 {
                 return Ok(n);
             }
-            let mut rest = self.decoder.take().map(GzDecoder::into_inner).expect("decoder present");
+            let mut rest = self
+                .decoder
+                .take()
+                .map(GzDecoder::into_inner)
+                .expect("decoder present");
             if rest.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
                 self.decoder = Some(GzDecoder::new(rest));
             }
@@ -110,7 +118,9 @@ mod tests {
         let mut stream = gzip(b"first ");
         stream.extend(gzip(b"second"));
         let mut out = String::new();
-        GzipMembers::new(&stream[..]).read_to_string(&mut out).unwrap();
+        GzipMembers::new(&stream[..])
+            .read_to_string(&mut out)
+            .unwrap();
         assert_eq!(out, "first second");
     }
 
@@ -119,7 +129,9 @@ mod tests {
         let mut stream = gzip(b"report");
         stream.extend_from_slice(b"\r\n");
         let mut out = String::new();
-        GzipMembers::new(&stream[..]).read_to_string(&mut out).unwrap();
+        GzipMembers::new(&stream[..])
+            .read_to_string(&mut out)
+            .unwrap();
         assert_eq!(out, "report");
     }
 

@@ -15,7 +15,7 @@
 mod decompress;
 mod sniff;
 
-pub use decompress::{Budget, Bounded, GzipMembers};
+pub use decompress::{Bounded, Budget, GzipMembers};
 pub use sniff::{SNIFF_BYTES, Sniffed, report_like_name, report_like_type, sniff};
 
 use crate::limits::{LimitExceeded, Limits};
@@ -55,7 +55,10 @@ pub trait PayloadVisitor {
 pub enum ExtractError {
     Limit(LimitExceeded),
     /// Corrupt or truncated compressed data.
-    Corrupt { format: &'static str, reason: String },
+    Corrupt {
+        format: &'static str,
+        reason: String,
+    },
     /// The bytes are none of XML, gzip, zip or MIME, though labelled as a report.
     NotRecognised,
     /// A report of a kind this version does not read yet; kept for `reparse`.
@@ -91,9 +94,14 @@ impl fmt::Display for ExtractError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExtractError::Limit(limit) => limit.fmt(f),
-            ExtractError::Corrupt { format, reason } => write!(f, "corrupt {format} data: {reason}"),
+            ExtractError::Corrupt { format, reason } => {
+                write!(f, "corrupt {format} data: {reason}")
+            }
             ExtractError::NotRecognised => {
-                write!(f, "payload labelled as a report is not XML, gzip, zip or MIME")
+                write!(
+                    f,
+                    "payload labelled as a report is not XML, gzip, zip or MIME"
+                )
             }
             ExtractError::Unsupported(kind) => {
                 write!(f, "{kind}: not read by this version, kept for reparse")
@@ -154,7 +162,8 @@ impl<V: PayloadVisitor> Walk<'_, V> {
         error: ExtractError,
     ) -> Result<(), V::Error> {
         self.found += 1;
-        self.visitor.unreadable(&PayloadInfo { member, carrier }, error)
+        self.visitor
+            .unreadable(&PayloadInfo { member, carrier }, error)
     }
 
     fn too_deep(&mut self, member: &str, carrier: Option<&[u8]>) -> Result<(), V::Error> {
@@ -263,7 +272,10 @@ impl<V: PayloadVisitor> Walk<'_, V> {
             let mut entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
-                    let path = format!("{member}{}#{index}", if member.is_empty() { "" } else { "/" });
+                    let path = format!(
+                        "{member}{}#{index}",
+                        if member.is_empty() { "" } else { "/" }
+                    );
                     let error = ExtractError::Corrupt {
                         format: "zip",
                         reason: error.to_string(),
@@ -345,7 +357,8 @@ impl<V: PayloadVisitor> Walk<'_, V> {
                     .to_ascii_lowercase();
                 let name = part.attachment_name();
                 let declared = name.is_some_and(report_like_name)
-                    || (report_like_type(&content_type) && content_type != "application/octet-stream")
+                    || (report_like_type(&content_type)
+                        && content_type != "application/octet-stream")
                     || (content_type == "application/octet-stream" && name.is_some());
                 let kind = sniff(&bytes[..bytes.len().min(sniff::SNIFF_BYTES)]);
                 let wanted = match kind {
@@ -401,7 +414,11 @@ fn mentions(bytes: &[u8], needle: &[u8]) -> bool {
 }
 
 fn is_macos_metadata(name: &str) -> bool {
-    name.starts_with("__MACOSX/") || name.rsplit('/').next().is_some_and(|base| base.starts_with("._"))
+    name.starts_with("__MACOSX/")
+        || name
+            .rsplit('/')
+            .next()
+            .is_some_and(|base| base.starts_with("._"))
 }
 
 fn join_member(prefix: &str, name: &str) -> String {

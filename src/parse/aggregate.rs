@@ -214,6 +214,8 @@ struct State<'l> {
     /// `begin` was called on the sink.
     begun: bool,
     record: Record,
+    /// The current record has a non-empty `<count>`.
+    count_seen: bool,
     records: u64,
     messages: i64,
 }
@@ -233,6 +235,7 @@ impl<'l> State<'l> {
             date_end: None,
             begun: false,
             record: Record::default(),
+            count_seen: false,
             records: 0,
             messages: 0,
         }
@@ -316,6 +319,7 @@ impl<'l> State<'l> {
                     self.begin(sink)?;
                 }
                 self.record.clear();
+                self.count_seen = false;
             }
             (Tag::PolicyEvaluated, Tag::Reason) => {
                 self.record.reasons.push(PolicyOverrideReason::default());
@@ -345,7 +349,11 @@ impl<'l> State<'l> {
 
     fn grandparent(&self) -> Tag {
         let n = self.stack.len();
-        if n >= 2 { self.stack[n - 2] } else { Tag::Other }
+        if n >= 2 {
+            self.stack[n - 2]
+        } else {
+            Tag::Other
+        }
     }
 
     fn push_text(&mut self, text: &str) -> Result<(), ParseError> {
@@ -416,19 +424,17 @@ impl<'l> State<'l> {
                 policy.discovery_method = keyword(value)
             }
             (Tag::Row, Tag::SourceIp) => set(&mut record.source_ip, value),
-            (Tag::Row, Tag::Count) => {
-                record.count = match value.parse::<u32>() {
-                    Ok(count) => i64::from(count),
-                    Err(_) if value.is_empty() => -1,
-                    Err(_) => {
-                        return Err(ParseError::Invalid {
-                            element: "count",
-                            value: value.to_owned(),
-                            expected: "a whole number of messages",
-                        }
-                        .into());
-                    }
-                }
+            (Tag::Row, Tag::Count) if !value.is_empty() => {
+                record.count = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|count| *count >= 0)
+                    .ok_or_else(|| ParseError::Invalid {
+                        element: "count",
+                        value: value.to_owned(),
+                        expected: "a whole number of messages",
+                    })?;
+                self.count_seen = true;
             }
             (Tag::PolicyEvaluated, Tag::Disposition) => record.disposition = keyword(value),
             (Tag::PolicyEvaluated, Tag::Dkim) => record.dkim = keyword(value),
@@ -512,7 +518,7 @@ impl<'l> State<'l> {
             }
             .into());
         }
-        if self.record.count < 0 {
+        if !self.count_seen {
             return Err(ParseError::Missing {
                 element: "count",
                 within: within(),
@@ -524,7 +530,10 @@ impl<'l> State<'l> {
         sink.record(&self.record).map_err(ParseFailure::Sink)
     }
 
-    fn finish<S: AggregateSink>(mut self, sink: &mut S) -> Result<ParsedReport, ParseFailure<S::Error>> {
+    fn finish<S: AggregateSink>(
+        mut self,
+        sink: &mut S,
+    ) -> Result<ParsedReport, ParseFailure<S::Error>> {
         if !self.finished {
             let root = self.first_element.take().unwrap_or_else(|| "none".into());
             return Err(ParseError::NotAggregate { root }.into());

@@ -86,7 +86,10 @@ impl fmt::Display for ParseError {
                 "malformed XML at byte {position}: undefined entity &{name}; (entities are never expanded)"
             ),
             ParseError::Missing { element, within } => {
-                write!(f, "required element <{element}> missing or empty in {within}")
+                write!(
+                    f,
+                    "required element <{element}> missing or empty in {within}"
+                )
             }
             ParseError::Invalid {
                 element,

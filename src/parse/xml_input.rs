@@ -124,7 +124,10 @@ mod tests {
 
     fn transcoded(bytes: &[u8]) -> String {
         let mut out = String::new();
-        utf8_stream(bytes).unwrap().read_to_string(&mut out).unwrap();
+        utf8_stream(bytes)
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
         out
     }
 
@@ -169,6 +172,10 @@ mod tests {
             LimitExceeded::from_io(&error).map(|l| l.key),
             Some("max_xml_token_bytes")
         );
-        assert!(sink.len() <= 1100, "read {} bytes past the limit", sink.len());
+        assert!(
+            sink.len() <= 1100,
+            "read {} bytes past the limit",
+            sink.len()
+        );
     }
 }

@@ -29,7 +29,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot read or write raw message bytes: {0}")]
     Io(#[from] std::io::Error),
-    #[error("the store's schema version {found} is newer than this dmarc-sink understands ({supported})")]
+    #[error(
+        "the store's schema version {found} is newer than this dmarc-sink understands ({supported})"
+    )]
     SchemaTooNew { found: i64, supported: i64 },
 }
 
@@ -98,7 +100,9 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
         let supported = MIGRATIONS.len() as i64;
         if version > supported {
             return Err(StoreError::SchemaTooNew {
@@ -117,7 +121,9 @@ impl Store {
 
     /// The schema version in use (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
     /// Starts the transaction that takes in one message.

@@ -108,7 +108,10 @@ pub struct RawReader<'c> {
 
 impl<'c> RawReader<'c> {
     /// A reader over the message's original bytes (decompressed if stored so).
-    pub(super) fn open(conn: &'c Connection, message: i64) -> Result<Box<dyn Read + 'c>, StoreError> {
+    pub(super) fn open(
+        conn: &'c Connection,
+        message: i64,
+    ) -> Result<Box<dyn Read + 'c>, StoreError> {
         let encoding: String = conn.query_row(
             "SELECT raw_encoding FROM messages WHERE id = ?1",
             [message],

@@ -185,7 +185,9 @@ impl ReportWriter<'_> {
 impl Drop for ReportWriter<'_> {
     fn drop(&mut self) {
         if self.open {
-            let _ = self.conn.execute_batch("ROLLBACK TO payload; RELEASE payload");
+            let _ = self
+                .conn
+                .execute_batch("ROLLBACK TO payload; RELEASE payload");
         }
     }
 }
@@ -201,7 +203,9 @@ impl AggregateSink for ReportWriter<'_> {
                 "SELECT id, message FROM reports
                  WHERE org_name = ?1 AND report_id = ?2 AND policy_domain = ?3",
             )?
-            .query_row((org_name, report_id, domain), |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row((org_name, report_id, domain), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?;
         match existing {
             // Stored from this very message before (a reparse): nothing to add.
@@ -291,7 +295,13 @@ impl AggregateSink for ReportWriter<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for dkim in &record.dkim_results {
-                stmt.execute((id, &dkim.domain, &dkim.selector, &dkim.result, &dkim.human_result))?;
+                stmt.execute((
+                    id,
+                    &dkim.domain,
+                    &dkim.selector,
+                    &dkim.result,
+                    &dkim.human_result,
+                ))?;
             }
         }
         if !record.spf_results.is_empty() {

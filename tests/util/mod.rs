@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
 
+pub mod mail;
+
 use dmarc_sink::store::Store;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -15,10 +17,6 @@ impl TempStore {
         let dir = tempfile::tempdir().expect("temporary directory");
         let store = Store::open(&dir.path().join("store.sqlite")).expect("open store");
         TempStore { dir, store }
-    }
-
-    pub fn path(&self) -> PathBuf {
-        self.dir.path().join("store.sqlite")
     }
 }
 

@@ -1,0 +1,399 @@
+//! The aggregate parser on fixtures written for each quirk (tests/data/).
+
+use dmarc_sink::limits::Limits;
+use dmarc_sink::parse::{AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate};
+use dmarc_sink::report::{DkimResult, Feedback, PolicyOverrideReason, Record, SpfResult};
+use std::convert::Infallible;
+use std::path::Path;
+
+/// Keeps what the parser hands over.
+#[derive(Default)]
+struct Collect {
+    begun: Vec<Feedback>,
+    records: Vec<Record>,
+}
+
+impl AggregateSink for Collect {
+    type Error = Infallible;
+    fn begin(&mut self, feedback: &Feedback) -> Result<(), Infallible> {
+        self.begun.push(feedback.clone());
+        Ok(())
+    }
+    fn record(&mut self, record: &Record) -> Result<(), Infallible> {
+        self.records.push(record.clone());
+        Ok(())
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn parse_bytes(bytes: &[u8], limits: &Limits) -> Result<(ParsedReport, Collect), ParseError> {
+    let mut sink = Collect::default();
+    match parse_aggregate(bytes, limits, &mut sink) {
+        Ok(parsed) => {
+            assert_eq!(sink.begun.len(), 1, "begin is called exactly once");
+            assert_eq!(sink.begun[0], parsed.feedback);
+            assert_eq!(sink.records.len() as u64, parsed.records);
+            Ok((parsed, sink))
+        }
+        Err(ParseFailure::Report(error)) => Err(error),
+        Err(ParseFailure::Sink(never)) => match never {},
+    }
+}
+
+fn parse(name: &str) -> (ParsedReport, Collect) {
+    parse_bytes(&fixture(name), &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn parse_error(name: &str) -> ParseError {
+    match parse_bytes(&fixture(name), &Limits::default()) {
+        Ok(_) => panic!("{name} parsed, expected an error"),
+        Err(error) => error,
+    }
+}
+
+fn some(value: &str) -> Option<String> {
+    Some(value.to_owned())
+}
+
+#[test]
+fn every_rfc7489_field() {
+    let (parsed, sink) = parse("rfc7489-every-field.xml");
+    let feedback = &parsed.feedback;
+    assert_eq!(feedback.version, some("1.0"));
+    let meta = &feedback.metadata;
+    assert_eq!(meta.org_name, "mail.example.net");
+    assert_eq!(meta.email, some("dmarc-reports@mail.example.net"));
+    assert_eq!(
+        meta.extra_contact_info,
+        some("https://mail.example.net/postmaster")
+    );
+    assert_eq!(meta.report_id, "rfc7489-every-field-1");
+    assert_eq!(
+        (meta.date_begin, meta.date_end),
+        (1_700_006_400, 1_700_092_799)
+    );
+    assert_eq!(
+        meta.errors,
+        vec!["one DNS lookup timed out", "one record truncated"]
+    );
+    assert_eq!(meta.generator, None);
+    let policy = &feedback.policy;
+    assert_eq!(policy.domain, "example.com");
+    assert_eq!(policy.adkim, some("r"));
+    assert_eq!(policy.aspf, some("s"));
+    assert_eq!(policy.p, some("quarantine"));
+    assert_eq!(policy.sp, some("reject"));
+    assert_eq!(policy.pct, Some(50));
+    assert_eq!(policy.fo, some("1"));
+    assert_eq!(policy.np, None);
+
+    assert_eq!(parsed.records, 2);
+    assert_eq!(parsed.messages, 15);
+    let first = &sink.records[0];
+    assert_eq!(first.source_ip, "192.0.2.10");
+    assert_eq!(first.count, 12);
+    assert_eq!(first.disposition, some("none"));
+    assert_eq!(first.dkim, some("pass"));
+    assert_eq!(first.spf, some("fail"));
+    assert_eq!(
+        first.reasons,
+        vec![
+            PolicyOverrideReason {
+                kind: some("forwarded"),
+                comment: some("arrived through a mailing list"),
+            },
+            PolicyOverrideReason {
+                kind: some("local_policy"),
+                comment: None,
+            },
+        ]
+    );
+    assert_eq!(first.envelope_to, some("example.org"));
+    assert_eq!(first.envelope_from, some("lists.example.org"));
+    assert_eq!(first.header_from, some("example.com"));
+    assert_eq!(
+        first.dkim_results,
+        vec![
+            DkimResult {
+                domain: some("example.com"),
+                selector: some("s2024"),
+                result: some("pass"),
+                human_result: some("good signature"),
+            },
+            DkimResult {
+                domain: some("lists.example.org"),
+                selector: some("list"),
+                result: some("fail"),
+                human_result: None,
+            },
+        ]
+    );
+    assert_eq!(
+        first.spf_results,
+        vec![SpfResult {
+            domain: some("lists.example.org"),
+            scope: some("mfrom"),
+            result: some("softfail"),
+            human_result: some("not in the list's record"),
+        }]
+    );
+    let second = &sink.records[1];
+    assert_eq!(second.source_ip, "2001:db8::25");
+    assert_eq!(second.disposition, some("quarantine"));
+    assert!(second.reasons.is_empty() && second.dkim_results.is_empty());
+    assert_eq!(second.spf_results.len(), 1);
+}
+
+#[test]
+fn rfc9990_with_default_namespace_and_extension() {
+    let (parsed, sink) = parse("rfc9990-default-namespace.xml");
+    let policy = &parsed.feedback.policy;
+    assert_eq!(policy.domain, "example.test");
+    assert_eq!(policy.np, some("reject"));
+    assert_eq!(policy.testing, some("n"));
+    assert_eq!(policy.discovery_method, some("treewalk"));
+    assert_eq!(policy.pct, None);
+    assert_eq!(
+        parsed.feedback.metadata.generator,
+        some("receiver-reporter 3.1")
+    );
+    assert_eq!(parsed.feedback.version, some("1.0"));
+    assert_eq!(parsed.records, 1);
+    assert_eq!(sink.records[0].disposition, some("pass"));
+    assert_eq!(sink.records[0].envelope_from, some("bounce.example.test"));
+    assert_eq!(sink.records[0].dkim_results[0].selector, some("k1"));
+}
+
+#[test]
+fn prefixed_namespace() {
+    let (parsed, sink) = parse("prefixed-namespace.xml");
+    assert_eq!(parsed.feedback.metadata.org_name, "prefix.example");
+    assert_eq!(parsed.messages, 2);
+    assert_eq!(sink.records[0].spf_results[0].result, some("pass"));
+}
+
+#[test]
+fn whitespace_trimmed_and_keywords_lower_cased() {
+    let (parsed, sink) = parse("whitespace-and-case.xml");
+    assert_eq!(parsed.feedback.metadata.org_name, "Loose Reporter Inc.");
+    assert_eq!(parsed.feedback.metadata.report_id, "spaced-1");
+    assert_eq!(parsed.feedback.metadata.date_end, 1_700_086_399);
+    assert_eq!(parsed.feedback.policy.domain, "example.com");
+    assert_eq!(parsed.feedback.policy.p, some("none"));
+    assert_eq!(parsed.feedback.policy.adkim, some("r"));
+    let record = &sink.records[0];
+    assert_eq!(record.source_ip, "192.0.2.1");
+    assert_eq!(record.count, 7);
+    assert_eq!(record.disposition, some("none"));
+    assert_eq!(record.dkim, some("pass"));
+    assert_eq!(record.spf, some("fail"));
+    assert_eq!(record.header_from, some("example.com"));
+    assert_eq!(record.dkim_results[0].result, some("pass"));
+    assert_eq!(record.spf_results[0].scope, some("mfrom"));
+    assert_eq!(record.spf_results[0].result, some("hardfail"));
+}
+
+#[test]
+fn wrapper_element_trailing_text_and_decimal_dates() {
+    let (parsed, _) = parse("wrapped-with-trailing-text.xml");
+    assert_eq!(parsed.feedback.metadata.report_id, "wrapped-1");
+    assert_eq!(parsed.feedback.metadata.date_begin, 1_338_422_400);
+    assert_eq!(parsed.records, 1);
+}
+
+#[test]
+fn report_without_records() {
+    let (parsed, sink) = parse("no-records.xml");
+    assert_eq!(parsed.records, 0);
+    assert_eq!(parsed.messages, 0);
+    assert_eq!(parsed.feedback.metadata.email, None);
+    assert!(sink.records.is_empty());
+}
+
+#[test]
+fn entities_character_references_and_cdata() {
+    let (parsed, _) = parse("escaped-text.xml");
+    assert_eq!(parsed.feedback.metadata.org_name, "AT&T Mail M");
+    assert_eq!(parsed.feedback.metadata.report_id, "cdata<id>");
+}
+
+#[test]
+fn utf8_byte_order_mark() {
+    let (parsed, _) = parse("utf8-bom.xml");
+    assert_eq!(parsed.feedback.metadata.org_name, "bom.example");
+    assert_eq!(parsed.messages, 4);
+}
+
+#[test]
+fn latin1_declared_encoding() {
+    let (parsed, _) = parse("latin1-declared.xml");
+    assert_eq!(parsed.feedback.metadata.org_name, "Réseau Éxemple");
+}
+
+#[test]
+fn utf16_with_byte_order_mark() {
+    let text = String::from_utf8(fixture("rfc7489-every-field.xml"))
+        .unwrap()
+        .replace("encoding=\"UTF-8\"", "encoding=\"UTF-16\"");
+    for big_endian in [false, true] {
+        let mut bytes = if big_endian {
+            vec![0xfe, 0xff]
+        } else {
+            vec![0xff, 0xfe]
+        };
+        for unit in text.encode_utf16() {
+            let pair = if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            };
+            bytes.extend_from_slice(&pair);
+        }
+        let (parsed, _) = parse_bytes(&bytes, &Limits::default()).unwrap();
+        assert_eq!(parsed.feedback.metadata.org_name, "mail.example.net");
+        assert_eq!(parsed.messages, 15);
+    }
+}
+
+#[test]
+fn missing_org_name_is_named() {
+    let error = parse_error("missing-org-name.xml");
+    assert!(
+        matches!(
+            error,
+            ParseError::Missing {
+                element: "org_name",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "required element <org_name> missing or empty in feedback/report_metadata"
+    );
+}
+
+#[test]
+fn missing_count_names_the_record() {
+    let error = parse_error("missing-count.xml");
+    assert_eq!(
+        error.to_string(),
+        "required element <count> missing or empty in record 2 (feedback/record/row)"
+    );
+}
+
+#[test]
+fn non_numeric_count() {
+    let error = parse_error("non-numeric-count.xml");
+    assert!(
+        matches!(
+            error,
+            ParseError::Invalid {
+                element: "count",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("\"many\""), "{error}");
+}
+
+#[test]
+fn entity_bomb_is_refused_at_the_doctype() {
+    let error = parse_error("entity-bomb.xml");
+    assert!(matches!(error, ParseError::DocType), "{error:?}");
+}
+
+#[test]
+fn undefined_entity_is_an_error() {
+    let error = parse_error("undefined-entity.xml");
+    assert!(
+        matches!(error, ParseError::UndefinedEntity { ref name, .. } if name == "vendor"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn mismatched_tag_is_an_xml_error() {
+    let error = parse_error("mismatched-tag.xml");
+    assert_eq!(error.kind(), "xml");
+    assert!(error.to_string().contains("policy_published"), "{error}");
+}
+
+#[test]
+fn other_xml_is_not_a_report() {
+    let error = parse_error("not-a-report.xml");
+    assert!(
+        matches!(error, ParseError::NotAggregate { ref root } if root == "invoice"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn truncated_document() {
+    let bytes = fixture("rfc7489-every-field.xml");
+    let cut = &bytes[..bytes.len() / 2];
+    let error = parse_bytes(cut, &Limits::default())
+        .err()
+        .expect("an error");
+    assert_eq!(error.kind(), "xml");
+}
+
+#[test]
+fn long_text_node_hits_the_token_limit() {
+    let limits = Limits {
+        max_xml_token_bytes: 4096,
+        ..Limits::default()
+    };
+    let long = "x".repeat(100_000);
+    let doc = format!(
+        "<feedback><report_metadata><org_name>{long}</org_name></report_metadata></feedback>"
+    );
+    let error = parse_bytes(doc.as_bytes(), &limits)
+        .err()
+        .expect("an error");
+    assert!(
+        matches!(error, ParseError::Limit(l) if l.key == "max_xml_token_bytes"),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("limits.max_xml_token_bytes"),
+        "{error}"
+    );
+}
+
+#[test]
+fn long_comment_hits_the_token_limit() {
+    let limits = Limits {
+        max_xml_token_bytes: 4096,
+        ..Limits::default()
+    };
+    let doc = format!("<feedback><!-- {} --></feedback>", "<>".repeat(50_000));
+    let error = parse_bytes(doc.as_bytes(), &limits)
+        .err()
+        .expect("an error");
+    assert!(
+        matches!(error, ParseError::Limit(l) if l.key == "max_xml_token_bytes"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn deep_nesting_hits_the_depth_limit() {
+    let depth = 100_000;
+    let doc = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+    let error = parse_bytes(doc.as_bytes(), &Limits::default())
+        .err()
+        .expect("an error");
+    assert!(
+        matches!(error, ParseError::Limit(l) if l.key == "max_xml_depth"),
+        "{error:?}"
+    );
+}
