@@ -2,6 +2,7 @@
 
 mod util;
 
+mod cli;
 mod conformance;
 mod ingest;
 mod parse;

@@ -1,0 +1,261 @@
+//! The `dmarc-sink` binary as a user runs it: import, reparse, check-config.
+
+use crate::util::mail::{Part, gzip, report_mail, report_xml, zip};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn dmarc_sink(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
+        .args(args)
+        .env_remove("DMARC_SINK_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run dmarc-sink")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+/// A folder with every kind of input `import` takes.
+fn input_tree(root: &Path) {
+    let xml = |id: &str, n: u32| report_xml("google.com", id, "example.com", &[("192.0.2.1", n)]);
+    write(&root.join("plain.xml"), xml("plain", 1).as_bytes());
+    write(
+        &root.join("nested/deeper/compressed.xml.gz"),
+        &gzip(xml("gz", 2).as_bytes()),
+    );
+    let entry = xml("zip", 3);
+    write(
+        &root.join("archive.zip"),
+        &zip(&[("google.com!example.com!1!2.xml", entry.as_bytes())]),
+    );
+    let mail = report_mail(
+        "eml",
+        "eml@google.com",
+        vec![Part::attachment(
+            "application/gzip",
+            "r.xml.gz",
+            &gzip(xml("eml", 4).as_bytes()),
+        )],
+    );
+    write(&root.join("message.eml"), &mail);
+    let maildir_mail = report_mail(
+        "md",
+        "md@google.com",
+        vec![Part::attachment(
+            "text/xml",
+            "r.xml",
+            xml("maildir", 5).as_bytes(),
+        )],
+    );
+    write(
+        &root.join("Maildir/cur/1700000000.1.host:2,S"),
+        &maildir_mail,
+    );
+    write(
+        &root.join("Maildir/new/1700000001.2.host"),
+        &report_mail(
+            "md2",
+            "md2@google.com",
+            vec![Part::attachment(
+                "text/xml",
+                "r.xml",
+                xml("maildir-new", 6).as_bytes(),
+            )],
+        ),
+    );
+    write(
+        &root.join("Maildir/tmp/1700000002.3.host"),
+        b"half-written mail, skipped",
+    );
+    let mut mbox = Vec::new();
+    for (i, id) in ["mbox-1", "mbox-2"].iter().enumerate() {
+        mbox.extend_from_slice(b"From noreply-dmarc-support@google.com Wed Nov 15 10:00:00 2023\n");
+        let mail = report_mail(
+            "mbox",
+            &format!("{id}@google.com"),
+            vec![Part::attachment(
+                "text/xml",
+                "r.xml",
+                xml(id, 7 + i as u32).as_bytes(),
+            )],
+        );
+        mbox.extend(
+            String::from_utf8(mail)
+                .unwrap()
+                .replace("\r\n", "\n")
+                .into_bytes(),
+        );
+        mbox.push(b'\n');
+    }
+    write(&root.join("archive.mbox"), &mbox);
+    write(&root.join(".hidden.xml"), b"skipped");
+}
+
+#[test]
+fn import_takes_files_directories_maildir_and_mbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("inputs");
+    input_tree(&inputs);
+    let db = dir.path().join("store.sqlite");
+    let output = dmarc_sink(&[
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        inputs.to_str().unwrap(),
+    ]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        text(&output.stderr)
+    );
+    let origins: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT group_concat(origin, '\n') FROM messages",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        stdout.contains("8 messages, 8 reports (8 records), 0 duplicates, 0 quarantined, 0 not a report, 0 failed"),
+        "{stdout}\n{origins}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM reports"), 8);
+    assert_eq!(count(&db, "SELECT sum(count) FROM records"), 36);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM messages WHERE source = 'import' AND origin LIKE '%archive.mbox message 2'"
+        ),
+        1
+    );
+
+    // The same files again: every report is a duplicate, nothing fails.
+    let again = dmarc_sink(&[
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        inputs.to_str().unwrap(),
+    ]);
+    assert!(again.status.success());
+    assert!(
+        text(&again.stdout).contains("0 reports (0 records), 8 duplicates"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM reports"), 8);
+}
+
+#[test]
+fn import_names_each_failure_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.xml");
+    write(
+        &good,
+        report_xml("google.com", "ok-1", "example.com", &[("192.0.2.1", 1)]).as_bytes(),
+    );
+    let broken = dir.path().join("broken.xml.gz");
+    write(
+        &broken,
+        &gzip(b"<feedback><report_metadata><org_name>x</org_name>"),
+    );
+    let missing = dir.path().join("missing.xml");
+    let db = dir.path().join("store.sqlite");
+    let output = dmarc_sink(&[
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        good.to_str().unwrap(),
+        broken.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("quarantined: ") && stderr.contains("broken.xml.gz: malformed XML"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("failed: ") && stderr.contains("missing.xml"),
+        "{stderr}"
+    );
+    assert!(
+        text(&output.stdout).contains("1 reports (1 records), 0 duplicates, 1 quarantined"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM quarantine"), 1);
+
+    let reparse = dmarc_sink(&["--db", db.to_str().unwrap(), "reparse"]);
+    assert!(reparse.status.success());
+    assert!(
+        text(&reparse.stdout)
+            .contains("reparsed 1 messages: 0 reports recovered, 1 payloads still quarantined"),
+        "{}",
+        text(&reparse.stdout)
+    );
+}
+
+#[test]
+fn check_config_accepts_the_shipped_example() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let output = dmarc_sink(&["check-config", "--config", example.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let printed = text(&output.stdout);
+    assert!(
+        printed.contains("max_decompressed_bytes = 1073741824"),
+        "{printed}"
+    );
+    assert!(printed.contains("listen = \"127.0.0.1:2525\""), "{printed}");
+}
+
+#[test]
+fn check_config_defaults_and_db_override() {
+    let output = dmarc_sink(&["--db", "/var/lib/dmarc-sink/reports.sqlite", "check-config"]);
+    assert!(output.status.success());
+    assert!(text(&output.stdout).contains("path = \"/var/lib/dmarc-sink/reports.sqlite\""));
+}
+
+#[test]
+fn bad_config_names_file_and_key_and_exits_78() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    write(&config, b"[limits]\nmax_zip_entries = -1\n");
+    let output = dmarc_sink(&["check-config", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("max_zip_entries"),
+        "{stderr}"
+    );
+
+    write(&config, b"[smtp]\nlisten = \"port 25\"\n");
+    let output = dmarc_sink(&["check-config", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        text(&output.stderr).contains("smtp.listen"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let output = dmarc_sink(&[
+        "check-config",
+        "--config",
+        dir.path().join("absent.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(text(&output.stderr).contains("absent.toml"));
+}
