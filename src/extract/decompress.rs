@@ -3,23 +3,23 @@
 
 use crate::limits::LimitExceeded;
 use flate2::bufread::GzDecoder;
-use std::cell::Cell;
 use std::io::{self, BufRead, Read};
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Decompressed bytes left for one payload. Shared by all the entries of a
 /// zip archive, so that many entries (or entries overlapping in the archive)
 /// cannot multiply the limit.
 #[derive(Debug)]
 pub struct Budget {
-    remaining: Cell<u64>,
+    remaining: AtomicU64,
     limit: u64,
 }
 
 impl Budget {
-    pub fn new(limit: u64) -> Rc<Budget> {
-        Rc::new(Budget {
-            remaining: Cell::new(limit),
+    pub fn new(limit: u64) -> Arc<Budget> {
+        Arc::new(Budget {
+            remaining: AtomicU64::new(limit),
             limit,
         })
     }
@@ -29,18 +29,19 @@ impl Budget {
 /// its budget is spent.
 pub struct Bounded<R> {
     inner: R,
-    budget: Rc<Budget>,
+    budget: Arc<Budget>,
 }
 
 impl<R: Read> Bounded<R> {
-    pub fn new(inner: R, budget: Rc<Budget>) -> Self {
+    pub fn new(inner: R, budget: Arc<Budget>) -> Self {
         Bounded { inner, budget }
     }
 }
 
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let remaining = self.budget.remaining.get();
+        // One reader at a time draws on a budget, so load-then-store is exact.
+        let remaining = self.budget.remaining.load(Ordering::Relaxed);
         // Ask for one byte more than allowed, so crossing the limit is seen.
         let want = buf.len().min(
             usize::try_from(remaining)
@@ -55,7 +56,9 @@ impl<R: Read> Read for Bounded<R> {
             }
             .into_io());
         }
-        self.budget.remaining.set(remaining - n as u64);
+        self.budget
+            .remaining
+            .store(remaining - n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }

@@ -33,14 +33,15 @@ pub struct PayloadInfo<'a> {
     pub carrier: Option<&'a [u8]>,
 }
 
-/// Receives what the extractor finds.
+/// Receives what the extractor finds. Documents are `Send` so that a visitor
+/// may parse on one thread while it stores on another.
 pub trait PayloadVisitor {
     type Error;
     /// An XML document, decompressed, to be parsed as an aggregate report.
     fn report(
         &mut self,
         payload: &PayloadInfo<'_>,
-        document: &mut dyn BufRead,
+        document: &mut (dyn BufRead + Send),
     ) -> Result<(), Self::Error>;
     /// Something that looks like a report but cannot be opened.
     fn unreadable(
@@ -133,7 +134,7 @@ pub fn extract_message<V: PayloadVisitor>(
 /// report, gzip, zip, or a whole e-mail message. `name` (a file name) says
 /// whether unrecognised bytes were meant to be a report.
 pub fn extract_stream<V: PayloadVisitor>(
-    input: &mut dyn BufRead,
+    input: &mut (dyn BufRead + Send),
     name: Option<&str>,
     limits: &Limits,
     visitor: &mut V,
@@ -179,7 +180,7 @@ impl<V: PayloadVisitor> Walk<'_, V> {
     /// rather than ignored.
     fn stream(
         &mut self,
-        input: &mut dyn BufRead,
+        input: &mut (dyn BufRead + Send),
         member: &str,
         carrier: Option<&[u8]>,
         declared: bool,

@@ -5,11 +5,12 @@
 //! Both the SMTP listener and `dmarc-sink import` come through here, and so
 //! does `dmarc-sink reparse`, which runs the same steps over stored messages.
 
+mod pipeline;
+
 use crate::extract::{
     ExtractError, PayloadInfo, PayloadVisitor, Sniffed, extract_message, extract_stream, sniff,
 };
 use crate::limits::{LimitExceeded, Limits};
-use crate::parse::{ParseFailure, parse_aggregate};
 use crate::store::{MessageMeta, MessageTx, Source, Store, StoreError, Written};
 use mail_parser::MessageParser;
 use std::fs::File;
@@ -252,23 +253,27 @@ pub fn reparse(
     for message in store.messages_to_reparse(all)? {
         let tx = store.begin_reparse(message.id)?;
         let mut visitor = StoreVisitor::new(&tx, limits);
-        let mut raw = BufReader::new(tx.raw()?);
         match message.source {
             Source::Smtp => {
                 let mut bytes = Vec::new();
-                raw.read_to_end(&mut bytes)?;
+                tx.raw()?.read_to_end(&mut bytes)?;
                 extract_message(&bytes, limits, &mut visitor)?;
             }
             Source::Import => {
+                // An imported file may be large: spool it to disk rather
+                // than memory, and read it back as a stream.
+                let mut spool = tempfile::tempfile()?;
+                io::copy(&mut tx.raw()?, &mut spool)?;
+                spool.rewind()?;
                 let name = message
                     .origin
                     .as_deref()
                     .and_then(|o| Path::new(o).file_name())
                     .and_then(|n| n.to_str());
-                extract_stream(&mut raw, name, limits, &mut visitor)?;
+                let mut input = BufReader::with_capacity(64 * 1024, spool);
+                extract_stream(&mut input, name, limits, &mut visitor)?;
             }
         }
-        drop(raw);
         let results = visitor.results;
         let recovered = visitor.recovered;
         let outcome = finish(tx, results)?;
@@ -343,13 +348,12 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
     fn report(
         &mut self,
         payload: &PayloadInfo<'_>,
-        document: &mut dyn BufRead,
+        document: &mut (dyn BufRead + Send),
     ) -> Result<(), StoreError> {
         let mut writer = self.tx.report(payload.member)?;
-        let parsed = match parse_aggregate(document, self.limits, &mut writer) {
+        let parsed = match pipeline::parse_and_store(document, self.limits, &mut writer)? {
             Ok(parsed) => parsed,
-            Err(ParseFailure::Sink(error)) => return Err(error),
-            Err(ParseFailure::Report(error)) => {
+            Err(error) => {
                 writer.discard()?;
                 return self.quarantine(payload, error.kind(), error.to_string());
             }

@@ -1,0 +1,333 @@
+//! Import throughput and peak memory, next to the cost of each stage alone.
+//!
+//! Run: `cargo bench --bench ingest` (all sizes: 1,000, 100,000 and
+//! 1,000,000 records) or `cargo bench --bench ingest -- 1000 100000`.
+//!
+//! For each size it writes a gzip report like the big reporters send, then
+//! times, each on its own: gunzip; a bare quick-xml scan of the XML (no
+//! processing); SQLite inserts of the same records through the store; and the
+//! whole import (`ingest_file`, as `dmarc-sink import` does), which runs in a
+//! child process so that its peak resident memory is its own.
+
+use dmarc_sink::ingest::{PayloadOutcome, ingest_file};
+use dmarc_sink::limits::Limits;
+use dmarc_sink::parse::AggregateSink;
+use dmarc_sink::report::{DkimResult, Feedback, Record, SpfResult};
+use dmarc_sink::store::{MessageMeta, Source, Store};
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const DEFAULT_SIZES: [u64; 3] = [1_000, 100_000, 1_000_000];
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.first().map(String::as_str) == Some("child-import") {
+        child_import(Path::new(&args[1]), Path::new(&args[2]));
+        return;
+    }
+    let sizes: Vec<u64> = if args.is_empty() {
+        DEFAULT_SIZES.to_vec()
+    } else {
+        args.iter()
+            .map(|a| a.parse().expect("sizes are record counts"))
+            .collect()
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    println!(
+        "| records | XML | gzip | gunzip | quick-xml scan | SQLite inserts | import end to end | records/s | e2e ÷ slowest stage | peak RSS |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for records in sizes {
+        let gz = dir.path().join(format!("report-{records}.xml.gz"));
+        let xml_bytes = write_report(&gz, records).expect("write report");
+        let gz_bytes = std::fs::metadata(&gz).unwrap().len();
+
+        // Small reports take milliseconds: time several runs, keep the median.
+        let runs = (100_000 / records).clamp(1, 9) as usize;
+        let xml_path = decompress(&gz, dir.path());
+        let gunzip = median(runs, || time_gunzip(&gz));
+        let scan = median(runs, || time_scan(&xml_path));
+        std::fs::remove_file(&xml_path).unwrap();
+        let inserts = median(runs, || {
+            let db = dir.path().join("inserts.sqlite");
+            let elapsed = time_inserts(&db, records);
+            remove_store(&db);
+            elapsed
+        });
+        let mut peak_kib = 0;
+        let e2e = median(runs, || {
+            let db = dir.path().join("import.sqlite");
+            let output = Command::new(std::env::current_exe().unwrap())
+                .args(["child-import", gz.to_str().unwrap(), db.to_str().unwrap()])
+                .output()
+                .expect("run the import child");
+            assert!(
+                output.status.success(),
+                "child failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            remove_store(&db);
+            let line = String::from_utf8(output.stdout).unwrap();
+            let fields: Vec<u64> = line
+                .split_whitespace()
+                .map(|f| f.parse().unwrap())
+                .collect();
+            assert_eq!(fields[2], records, "every record stored");
+            peak_kib = peak_kib.max(fields[1]);
+            Duration::from_micros(fields[0])
+        });
+
+        let slowest = gunzip.max(scan).max(inserts);
+        println!(
+            "| {records} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.1} MiB |",
+            mib(xml_bytes),
+            mib(gz_bytes),
+            secs(gunzip),
+            secs(scan),
+            secs(inserts),
+            secs(e2e),
+            records as f64 / e2e.as_secs_f64(),
+            e2e.as_secs_f64() / slowest.as_secs_f64(),
+            peak_kib as f64 / 1024.0,
+        );
+        std::fs::remove_file(&gz).ok();
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+/// The child: one import, then elapsed µs, peak RSS KiB and records stored.
+fn child_import(gz: &Path, db: &Path) {
+    // Warm up first, as a running daemon is: code paged in, threads ready.
+    let warm_up = db.with_extension("warm-up.sqlite");
+    ingest_file(
+        &mut Store::open(&warm_up).expect("open store"),
+        gz,
+        &Limits::default(),
+    )
+    .expect("import");
+    remove_store(&warm_up);
+    let mut store = Store::open(db).expect("open store");
+    let started = Instant::now();
+    let outcome = ingest_file(&mut store, gz, &Limits::default()).expect("import");
+    let elapsed = started.elapsed();
+    let records: u64 = outcome
+        .payloads
+        .iter()
+        .map(|p| match &p.outcome {
+            PayloadOutcome::Stored { report, .. } => report.records,
+            other => panic!("not stored: {other:?}"),
+        })
+        .sum();
+    println!("{} {} {records}", elapsed.as_micros(), peak_rss_kib());
+}
+
+/// VmHWM: the peak resident set of this process.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Writes a report shaped like a big reporter's, gzip-compressed; returns
+/// the size of the XML.
+fn write_report(path: &Path, records: u64) -> io::Result<u64> {
+    let file = BufWriter::new(File::create(path)?);
+    let mut out = CountingWriter {
+        inner: GzEncoder::new(file, Compression::default()),
+        written: 0,
+    };
+    write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<feedback>\n  <report_metadata>\n    \
+         <org_name>google.com</org_name>\n    <email>noreply-dmarc-support@google.com</email>\n    \
+         <extra_contact_info>https://support.google.com/a/answer/2466580</extra_contact_info>\n    \
+         <report_id>bench-{records}</report_id>\n    <date_range>\n      <begin>1700006400</begin>\n      \
+         <end>1700092799</end>\n    </date_range>\n  </report_metadata>\n  <policy_published>\n    \
+         <domain>example.com</domain>\n    <adkim>r</adkim>\n    <aspf>r</aspf>\n    <p>none</p>\n    \
+         <sp>none</sp>\n    <pct>100</pct>\n  </policy_published>\n"
+    )?;
+    // Varied values (sources, counts, domains, selectors), so the file
+    // compresses like a real one (about 15:1) rather than like a template.
+    let mut random = XorShift(0x9e37_79b9_7f4a_7c15 ^ records);
+    for _ in 0..records {
+        let [a, b, c, d] = (random.next() as u32 | 0x0100_0000).to_be_bytes();
+        let verdict = random.next();
+        let dkim = if verdict & 1 == 0 { "pass" } else { "fail" };
+        let spf = if verdict & 2 == 0 { "pass" } else { "fail" };
+        let sender = random.next() % 5000;
+        let envelope = format!("bounce{}.sender{sender}.example", sender % 17);
+        write!(
+            out,
+            "  <record>\n    <row>\n      <source_ip>{a}.{b}.{c}.{d}</source_ip>\n      <count>{}</count>\n      \
+             <policy_evaluated>\n        <disposition>none</disposition>\n        <dkim>{dkim}</dkim>\n        \
+             <spf>{spf}</spf>\n      </policy_evaluated>\n    </row>\n    <identifiers>\n      \
+             <header_from>example.com</header_from>\n      <envelope_from>{envelope}</envelope_from>\n    \
+             </identifiers>\n    <auth_results>\n      <dkim>\n        <domain>sender{sender}.example</domain>\n        \
+             <selector>s{}</selector>\n        <result>{dkim}</result>\n      </dkim>\n      <spf>\n        \
+             <domain>{envelope}</domain>\n        <scope>mfrom</scope>\n        <result>{spf}</result>\n      \
+             </spf>\n    </auth_results>\n  </record>\n",
+            1 + random.next() % 200,
+            random.next() % 100_000,
+        )?;
+    }
+    writeln!(out, "</feedback>")?;
+    let written = out.written;
+    out.inner.finish()?.flush()?;
+    Ok(written)
+}
+
+/// A small deterministic generator: the same report every run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+struct CountingWriter<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn median(runs: usize, mut run: impl FnMut() -> Duration) -> Duration {
+    let mut times: Vec<Duration> = (0..runs).map(|_| run()).collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn remove_store(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        std::fs::remove_file(path).ok();
+    }
+}
+
+/// The XML, decompressed once to a file for the scan stage.
+fn decompress(gz: &Path, dir: &Path) -> std::path::PathBuf {
+    let xml = dir.join("scan.xml");
+    let mut input = MultiGzDecoder::new(BufReader::new(File::open(gz).unwrap()));
+    io::copy(&mut input, &mut BufWriter::new(File::create(&xml).unwrap())).unwrap();
+    xml
+}
+
+/// Stage 1 alone: decompress, discarding the output.
+fn time_gunzip(gz: &Path) -> Duration {
+    let started = Instant::now();
+    let mut input = MultiGzDecoder::new(BufReader::new(File::open(gz).unwrap()));
+    io::copy(&mut input, &mut io::sink()).unwrap();
+    started.elapsed()
+}
+
+/// Stage 2 alone: read every quick-xml event of the decompressed XML.
+fn time_scan(xml: &Path) -> Duration {
+    // Warm the page cache, so the scan is not timing the disk.
+    io::copy(&mut File::open(xml).unwrap(), &mut io::sink()).unwrap();
+    let started = Instant::now();
+    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(
+        64 * 1024,
+        File::open(xml).unwrap(),
+    ));
+    let mut buf = Vec::new();
+    let mut events = 0u64;
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf).unwrap() {
+            quick_xml::events::Event::Eof => break,
+            _ => events += 1,
+        }
+    }
+    assert!(events > 0);
+    started.elapsed()
+}
+
+/// Stage 3 alone: the same records, already parsed, inserted through the store.
+fn time_inserts(db: &Path, records: u64) -> Duration {
+    let mut store = Store::open(db).unwrap();
+    let mut feedback = Feedback::default();
+    feedback.metadata.org_name = "google.com".into();
+    feedback.metadata.report_id = format!("inserts-{records}");
+    feedback.policy.domain = "example.com".into();
+    let meta = MessageMeta {
+        received_at: 0,
+        source: Source::Import,
+        origin: None,
+        remote_addr: None,
+        helo: None,
+        mail_from: None,
+        rcpt_to: Vec::new(),
+        message_id: None,
+        subject: None,
+        from_header: None,
+        size: 0,
+    };
+    let mut record = Record {
+        count: 3,
+        disposition: Some("none".into()),
+        dkim: Some("pass".into()),
+        spf: Some("fail".into()),
+        header_from: Some("example.com".into()),
+        envelope_from: Some("us-east-1.amazonses.com".into()),
+        dkim_results: vec![DkimResult {
+            domain: Some("example.com".into()),
+            selector: Some("s1".into()),
+            result: Some("pass".into()),
+            human_result: None,
+        }],
+        spf_results: vec![SpfResult {
+            domain: Some("us-east-1.amazonses.com".into()),
+            scope: Some("mfrom".into()),
+            result: Some("pass".into()),
+            human_result: None,
+        }],
+        ..Record::default()
+    };
+    let started = Instant::now();
+    let tx = store.begin_message(&meta).unwrap();
+    let mut writer = tx.report("").unwrap();
+    writer.begin(&feedback).unwrap();
+    for i in 0..records {
+        record.source_ip.clear();
+        let [a, b, c, d] = (0xc612_0000u32 + (i as u32 % 131_072)).to_be_bytes();
+        use std::fmt::Write as _;
+        write!(record.source_ip, "{a}.{b}.{c}.{d}").unwrap();
+        writer.record(&record).unwrap();
+    }
+    writer.keep().unwrap();
+    tx.commit("stored").unwrap();
+    started.elapsed()
+}
