@@ -166,27 +166,22 @@ fn write_report(path: &Path, records: u64) -> io::Result<u64> {
          <sp>none</sp>\n    <pct>100</pct>\n  </policy_published>\n"
     )?;
     // Varied values (sources, counts, domains, selectors), so the file
-    // compresses like a real one (about 15:1) rather than like a template.
-    let mut random = XorShift(0x9e37_79b9_7f4a_7c15 ^ records);
+    // compresses like a real one rather than like a template.
+    let mut values = Values::new(records);
     for _ in 0..records {
-        let [a, b, c, d] = (random.next() as u32 | 0x0100_0000).to_be_bytes();
-        let verdict = random.next();
-        let dkim = if verdict & 1 == 0 { "pass" } else { "fail" };
-        let spf = if verdict & 2 == 0 { "pass" } else { "fail" };
-        let sender = random.next() % 5000;
-        let envelope = format!("bounce{}.sender{sender}.example", sender % 17);
+        let v = values.next();
+        let (dkim, spf, envelope) = (v.dkim, v.spf, &v.envelope);
         write!(
             out,
-            "  <record>\n    <row>\n      <source_ip>{a}.{b}.{c}.{d}</source_ip>\n      <count>{}</count>\n      \
+            "  <record>\n    <row>\n      <source_ip>{}</source_ip>\n      <count>{}</count>\n      \
              <policy_evaluated>\n        <disposition>none</disposition>\n        <dkim>{dkim}</dkim>\n        \
              <spf>{spf}</spf>\n      </policy_evaluated>\n    </row>\n    <identifiers>\n      \
              <header_from>example.com</header_from>\n      <envelope_from>{envelope}</envelope_from>\n    \
-             </identifiers>\n    <auth_results>\n      <dkim>\n        <domain>sender{sender}.example</domain>\n        \
-             <selector>s{}</selector>\n        <result>{dkim}</result>\n      </dkim>\n      <spf>\n        \
+             </identifiers>\n    <auth_results>\n      <dkim>\n        <domain>{}</domain>\n        \
+             <selector>{}</selector>\n        <result>{dkim}</result>\n      </dkim>\n      <spf>\n        \
              <domain>{envelope}</domain>\n        <scope>mfrom</scope>\n        <result>{spf}</result>\n      \
              </spf>\n    </auth_results>\n  </record>\n",
-            1 + random.next() % 200,
-            random.next() % 100_000,
+            v.source_ip, v.count, v.dkim_domain, v.selector,
         )?;
     }
     writeln!(out, "</feedback>")?;
@@ -195,15 +190,46 @@ fn write_report(path: &Path, records: u64) -> io::Result<u64> {
     Ok(written)
 }
 
-/// A small deterministic generator: the same report every run.
-struct XorShift(u64);
+/// The values of one generated record.
+struct RecordValues {
+    source_ip: String,
+    count: u64,
+    dkim: &'static str,
+    spf: &'static str,
+    envelope: String,
+    dkim_domain: String,
+    selector: String,
+}
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
+/// A deterministic stream of record values: the same report every run, and
+/// the same records for the insert stage as for the import.
+struct Values(u64);
+
+impl Values {
+    fn new(seed: u64) -> Values {
+        Values(0x9e37_79b9_7f4a_7c15 ^ seed)
+    }
+
+    fn random(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
+    }
+
+    fn next(&mut self) -> RecordValues {
+        let [a, b, c, d] = (self.random() as u32 | 0x0100_0000).to_be_bytes();
+        let verdict = self.random();
+        let sender = self.random() % 5000;
+        RecordValues {
+            source_ip: format!("{a}.{b}.{c}.{d}"),
+            count: 1 + self.random() % 200,
+            dkim: if verdict & 1 == 0 { "pass" } else { "fail" },
+            spf: if verdict & 2 == 0 { "pass" } else { "fail" },
+            envelope: format!("bounce{}.sender{sender}.example", sender % 17),
+            dkim_domain: format!("sender{sender}.example"),
+            selector: format!("s{}", self.random() % 100_000),
+        }
     }
 }
 
@@ -295,37 +321,41 @@ fn time_inserts(db: &Path, records: u64) -> Duration {
         from_header: None,
         size: 0,
     };
-    let mut record = Record {
-        count: 3,
-        disposition: Some("none".into()),
-        dkim: Some("pass".into()),
-        spf: Some("fail".into()),
-        header_from: Some("example.com".into()),
-        envelope_from: Some("us-east-1.amazonses.com".into()),
-        dkim_results: vec![DkimResult {
-            domain: Some("example.com".into()),
-            selector: Some("s1".into()),
-            result: Some("pass".into()),
-            human_result: None,
-        }],
-        spf_results: vec![SpfResult {
-            domain: Some("us-east-1.amazonses.com".into()),
-            scope: Some("mfrom".into()),
-            result: Some("pass".into()),
-            human_result: None,
-        }],
-        ..Record::default()
-    };
+    // Build every record before the clock starts: this stage is the inserts alone.
+    let mut values = Values::new(records);
+    let mut prepared: Vec<Record> = (0..records)
+        .map(|_| {
+            let v = values.next();
+            Record {
+                source_ip: v.source_ip,
+                count: v.count as i64,
+                disposition: Some("none".into()),
+                dkim: Some(v.dkim.into()),
+                spf: Some(v.spf.into()),
+                header_from: Some("example.com".into()),
+                envelope_from: Some(v.envelope.clone()),
+                dkim_results: vec![DkimResult {
+                    domain: Some(v.dkim_domain),
+                    selector: Some(v.selector),
+                    result: Some(v.dkim.into()),
+                    human_result: None,
+                }],
+                spf_results: vec![SpfResult {
+                    domain: Some(v.envelope),
+                    scope: Some("mfrom".into()),
+                    result: Some(v.spf.into()),
+                    human_result: None,
+                }],
+                ..Record::default()
+            }
+        })
+        .collect();
     let started = Instant::now();
     let tx = store.begin_message(&meta).unwrap();
     let mut writer = tx.report("").unwrap();
     writer.begin(&feedback).unwrap();
-    for i in 0..records {
-        record.source_ip.clear();
-        let [a, b, c, d] = (0xc612_0000u32 + (i as u32 % 131_072)).to_be_bytes();
-        use std::fmt::Write as _;
-        write!(record.source_ip, "{a}.{b}.{c}.{d}").unwrap();
-        writer.record(&record).unwrap();
+    for record in &mut prepared {
+        writer.record(record).unwrap();
     }
     writer.keep().unwrap();
     tx.commit("stored").unwrap();

@@ -19,8 +19,8 @@ impl AggregateSink for Collect {
         self.begun.push(feedback.clone());
         Ok(())
     }
-    fn record(&mut self, record: &Record) -> Result<(), Infallible> {
-        self.records.push(record.clone());
+    fn record(&mut self, record: &mut Record) -> Result<(), Infallible> {
+        self.records.push(std::mem::take(record));
         Ok(())
     }
 }

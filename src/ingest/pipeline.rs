@@ -56,8 +56,8 @@ impl AggregateSink for BatchSender {
             .map_err(|_| StoreGone)
     }
 
-    fn record(&mut self, record: &Record) -> Result<(), StoreGone> {
-        self.batch.push(record.clone());
+    fn record(&mut self, record: &mut Record) -> Result<(), StoreGone> {
+        self.batch.push(std::mem::take(record));
         if self.batch.len() == BATCH_RECORDS {
             self.flush()?;
         }
@@ -90,7 +90,9 @@ pub fn parse_and_store(
         for handover in handovers.iter() {
             stored = match handover {
                 Handover::Begin(feedback) => writer.begin(&feedback),
-                Handover::Records(records) => records.iter().try_for_each(|r| writer.record(r)),
+                Handover::Records(mut records) => {
+                    records.iter_mut().try_for_each(|r| writer.record(r))
+                }
             };
             if stored.is_err() {
                 break;

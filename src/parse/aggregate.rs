@@ -20,11 +20,13 @@ use std::io::BufRead;
 /// Where the records of a report go, one at a time.
 ///
 /// `begin` is called once, before the first record (or at the end for a report
-/// with no records), with the report's validated metadata and policy.
+/// with no records), with the report's validated metadata and policy. A sink
+/// may take a record's contents (`std::mem::take`) rather than copy them: the
+/// parser starts the next record afresh either way.
 pub trait AggregateSink {
     type Error;
     fn begin(&mut self, feedback: &Feedback) -> Result<(), Self::Error>;
-    fn record(&mut self, record: &Record) -> Result<(), Self::Error>;
+    fn record(&mut self, record: &mut Record) -> Result<(), Self::Error>;
 }
 
 /// Parsing failed, either on the report or in the sink it fed.
@@ -527,7 +529,7 @@ impl<'l> State<'l> {
         }
         self.records = number;
         self.messages += self.record.count;
-        sink.record(&self.record).map_err(ParseFailure::Sink)
+        sink.record(&mut self.record).map_err(ParseFailure::Sink)
     }
 
     fn finish<S: AggregateSink>(

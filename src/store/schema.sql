@@ -75,7 +75,6 @@ CREATE TABLE records (
     envelope_to   TEXT
 );
 CREATE INDEX records_report ON records (report);
-CREATE INDEX records_source_ip ON records (source_ip);
 
 -- policy_evaluated/reason: why the receiver overrode the published policy.
 CREATE TABLE record_reasons (

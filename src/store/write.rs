@@ -258,7 +258,7 @@ impl AggregateSink for ReportWriter<'_> {
         Ok(())
     }
 
-    fn record(&mut self, record: &Record) -> Result<(), StoreError> {
+    fn record(&mut self, record: &mut Record) -> Result<(), StoreError> {
         let Some(report) = self.report.filter(|_| !self.records_stored) else {
             // A duplicate: its records are stored already.
             return Ok(());
