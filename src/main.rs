@@ -71,18 +71,16 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { listen } => {
-            logging::init(&config.log);
             let mut config = config;
             if let Some(listen) = listen {
-                config.smtp.listen = listen;
-            }
-            match config.validate(cli.config.as_deref().unwrap_or("--listen".as_ref())) {
-                Ok(()) => serve::run(&config).map(|()| ExitCode::SUCCESS),
-                Err(error) => {
-                    eprintln!("dmarc-sink: {error}");
+                if let Err(error) = listen.parse::<std::net::SocketAddr>() {
+                    eprintln!("dmarc-sink: --listen {listen:?} is not an address:port ({error})");
                     return ExitCode::from(EXIT_CONFIG);
                 }
+                config.smtp.listen = listen;
             }
+            logging::init(&config.log);
+            serve::run(&config).map(|()| ExitCode::SUCCESS)
         }
         Command::Import { paths } => {
             init_batch_logging(&config);

@@ -259,3 +259,40 @@ fn bad_config_names_file_and_key_and_exits_78() {
     assert_eq!(output.status.code(), Some(78));
     assert!(text(&output.stderr).contains("absent.toml"));
 }
+
+#[test]
+fn serve_skeleton_listens_and_defers_senders() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("DMARC_SINK_CONFIG")
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    // Readiness: the log line that names the bound address.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let rest = line.split("listen=").nth(1)?;
+            Some(rest.split_whitespace().next()?.to_owned())
+        })
+        .expect("a listening line");
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let mut greeting = String::new();
+    stream.read_to_string(&mut greeting).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(greeting.starts_with("421 4.3.2 "), "{greeting:?}");
+    assert!(db.exists(), "the store was created");
+}

@@ -397,3 +397,16 @@ fn deep_nesting_hits_the_depth_limit() {
         "{error:?}"
     );
 }
+
+#[test]
+fn nested_feedback_element_in_an_extension_does_not_end_the_report() {
+    let doc = String::from_utf8(fixture("rfc7489-every-field.xml"))
+        .unwrap()
+        .replace(
+            "</policy_published>",
+            "</policy_published><extension><feedback/><feedback>x</feedback></extension>",
+        );
+    let (parsed, _) = parse_bytes(doc.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(parsed.records, 2);
+    assert_eq!(parsed.messages, 15);
+}

@@ -53,6 +53,43 @@ pub struct ParsedReport {
 }
 
 /// Parses one aggregate report from `input`, feeding its records to `sink`.
+///
+/// ```
+/// use dmarc_sink::limits::Limits;
+/// use dmarc_sink::parse::{AggregateSink, parse_aggregate};
+/// use dmarc_sink::report::{Feedback, Record};
+///
+/// /// Counts failing messages per source, keeping nothing else.
+/// #[derive(Default)]
+/// struct Failures(Vec<(String, i64)>);
+///
+/// impl AggregateSink for Failures {
+///     type Error = std::convert::Infallible;
+///     fn begin(&mut self, _: &Feedback) -> Result<(), Self::Error> {
+///         Ok(())
+///     }
+///     fn record(&mut self, record: &mut Record) -> Result<(), Self::Error> {
+///         if record.dkim.as_deref() != Some("pass") && record.spf.as_deref() != Some("pass") {
+///             self.0.push((record.source_ip.clone(), record.count));
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let xml = r#"<feedback>
+///   <report_metadata><org_name>google.com</org_name><report_id>42</report_id>
+///     <date_range><begin>1700006400</begin><end>1700092799</end></date_range></report_metadata>
+///   <policy_published><domain>example.com</domain><p>none</p></policy_published>
+///   <record><row><source_ip>192.0.2.1</source_ip><count>3</count>
+///     <policy_evaluated><disposition>none</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated>
+///   </row></record>
+/// </feedback>"#;
+/// let mut failures = Failures::default();
+/// let parsed = parse_aggregate(xml.as_bytes(), &Limits::default(), &mut failures).unwrap();
+/// assert_eq!(parsed.feedback.policy.domain, "example.com");
+/// assert_eq!((parsed.records, parsed.messages), (1, 3));
+/// assert_eq!(failures.0, vec![("192.0.2.1".to_string(), 3)]);
+/// ```
 pub fn parse_aggregate<S: AggregateSink>(
     input: impl BufRead,
     limits: &Limits,
@@ -377,7 +414,8 @@ impl<'l> State<'l> {
         let Some(tag) = self.stack.pop() else {
             return Ok(());
         };
-        if tag == Tag::Feedback {
+        if self.stack.is_empty() {
+            // The outermost `</feedback>`: the report is complete.
             self.finished = true;
             return Ok(());
         }
@@ -528,7 +566,7 @@ impl<'l> State<'l> {
             .into());
         }
         self.records = number;
-        self.messages += self.record.count;
+        self.messages = self.messages.saturating_add(self.record.count);
         sink.record(&mut self.record).map_err(ParseFailure::Sink)
     }
 
