@@ -353,7 +353,8 @@ fn time_inserts(db: &Path, records: u64) -> Duration {
         })
         .collect();
     let started = Instant::now();
-    let tx = store.begin_message(&meta).unwrap();
+    let batch = store.begin_batch().unwrap();
+    let tx = batch.begin_message(&meta).unwrap();
     let mut writer = tx.report("").unwrap();
     writer.begin(&feedback).unwrap();
     for record in &mut prepared {
@@ -361,5 +362,6 @@ fn time_inserts(db: &Path, records: u64) -> Duration {
     }
     writer.keep().unwrap();
     tx.commit("stored").unwrap();
+    batch.commit().unwrap();
     started.elapsed()
 }

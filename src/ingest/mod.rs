@@ -11,7 +11,7 @@ use crate::extract::{
     ExtractError, PayloadInfo, PayloadVisitor, Sniffed, extract_message, extract_stream, sniff,
 };
 use crate::limits::{LimitExceeded, Limits};
-use crate::store::{MessageMeta, MessageTx, Source, Store, StoreError, Written};
+use crate::store::{Batch, MessageMeta, MessageTx, Source, Store, StoreError, Written};
 use mail_parser::MessageParser;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
@@ -120,9 +120,26 @@ pub enum IngestError {
 }
 
 /// Takes in one e-mail message held in memory (from SMTP, an .eml file or an
-/// mbox), storing its raw bytes and everything found in it in one transaction.
+/// mbox), storing its raw bytes and everything found in it in a transaction
+/// of its own, committed before it returns.
 pub fn ingest_message(
     store: &mut Store,
+    raw: &[u8],
+    source: Source,
+    origin: Option<String>,
+    envelope: &Envelope,
+    limits: &Limits,
+) -> Result<MessageOutcome, StoreError> {
+    let batch = store.begin_batch()?;
+    let outcome = ingest_message_in(&batch, raw, source, origin, envelope, limits)?;
+    batch.commit()?;
+    Ok(outcome)
+}
+
+/// Takes in one message as part of `batch`: stored whole or not at all,
+/// durable when the batch commits.
+pub fn ingest_message_in(
+    batch: &Batch<'_>,
     raw: &[u8],
     source: Source,
     origin: Option<String>,
@@ -154,7 +171,7 @@ pub fn ingest_message(
             .map(str::to_owned),
         size: raw.len() as u64,
     };
-    let tx = store.begin_message(&meta)?;
+    let tx = batch.begin_message(&meta)?;
     tx.write_raw(raw, &mut &raw[..])?;
     let mut visitor = StoreVisitor::new(&tx, limits);
     extract_message(raw, limits, &mut visitor)?;
@@ -163,9 +180,21 @@ pub fn ingest_message(
 }
 
 /// Takes in one file: a bare report (XML, gzip, zip) streamed from disk, or
-/// an e-mail message.
+/// an e-mail message, in a transaction of its own.
 pub fn ingest_file(
     store: &mut Store,
+    path: &Path,
+    limits: &Limits,
+) -> Result<MessageOutcome, IngestError> {
+    let batch = store.begin_batch()?;
+    let outcome = ingest_file_in(&batch, path, limits)?;
+    batch.commit()?;
+    Ok(outcome)
+}
+
+/// Takes in one file as part of `batch`.
+pub fn ingest_file_in(
+    batch: &Batch<'_>,
     path: &Path,
     limits: &Limits,
 ) -> Result<MessageOutcome, IngestError> {
@@ -193,8 +222,8 @@ pub fn ingest_file(
         let mut raw = Vec::with_capacity(size as usize);
         file.read_to_end(&mut raw).map_err(read_error)?;
         let envelope = Envelope::default();
-        return Ok(ingest_message(
-            store,
+        return Ok(ingest_message_in(
+            batch,
             &raw,
             Source::Import,
             Some(shown),
@@ -215,7 +244,7 @@ pub fn ingest_file(
         from_header: None,
         size,
     };
-    let tx = store.begin_message(&meta)?;
+    let tx = batch.begin_message(&meta)?;
     tx.write_raw(&head, &mut BufReader::new(&mut file))
         .map_err(|e| match e {
             StoreError::Io(source) => read_error(source),
@@ -251,7 +280,8 @@ pub fn reparse(
 ) -> Result<ReparseSummary, StoreError> {
     let mut summary = ReparseSummary::default();
     for message in store.messages_to_reparse(all)? {
-        let tx = store.begin_reparse(message.id)?;
+        let batch = store.begin_batch()?;
+        let tx = batch.reopen_message(message.id)?;
         let mut visitor = StoreVisitor::new(&tx, limits);
         match message.source {
             Source::Smtp => {
@@ -277,6 +307,7 @@ pub fn reparse(
         let results = visitor.results;
         let recovered = visitor.recovered;
         let outcome = finish(tx, results)?;
+        batch.commit()?;
         summary.messages += 1;
         summary.recovered += recovered;
         summary.still_quarantined += outcome.quarantined();

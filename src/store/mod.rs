@@ -1,16 +1,18 @@
 //! Report → SQLite. The only code that knows SQL.
 //!
-//! One [`Store`] owns one connection. A message is written in one transaction
-//! ([`MessageTx`]): its row, its raw bytes, every report found in it and every
-//! quarantined payload, or none of them. Within it each payload gets a
-//! savepoint, so a report that fails half-way leaves no records behind while
-//! the message's other reports still land. The store knows no MIME and no XML.
+//! One [`Store`] owns one connection. Messages are written in a [`Batch`] (one
+//! SQLite transaction, committed with one fsync) in which each message is a
+//! savepoint ([`MessageTx`]): its row, its raw bytes, every report found in it
+//! and every quarantined payload, or none of them. Within a message each
+//! payload has a savepoint of its own, so a report that fails half-way leaves
+//! no records behind while the message's other reports still land. The store
+//! knows no MIME and no XML.
 
 mod raw;
 mod write;
 
 pub use raw::RawReader;
-pub use write::{MessageTx, ReportWriter, Written};
+pub use write::{Batch, MessageTx, ReportWriter, Written};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
@@ -126,14 +128,9 @@ impl Store {
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
-    /// Starts the transaction that takes in one message.
-    pub fn begin_message(&mut self, meta: &MessageMeta) -> Result<MessageTx<'_>, StoreError> {
-        MessageTx::begin(&mut self.conn, meta)
-    }
-
-    /// Starts a transaction that re-reads an already stored message.
-    pub fn begin_reparse(&mut self, message: i64) -> Result<MessageTx<'_>, StoreError> {
-        MessageTx::reopen(&mut self.conn, message)
+    /// Starts a transaction for one or more messages (see [`Batch`]).
+    pub fn begin_batch(&mut self) -> Result<Batch<'_>, StoreError> {
+        Batch::begin(&mut self.conn)
     }
 
     /// The raw bytes of a stored message, decompressed, as a stream.

@@ -9,30 +9,35 @@ use flate2::write::GzEncoder;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::io::{Read, Write};
 
-/// The transaction in which one message is taken in. Dropping it without
-/// [`MessageTx::commit`] rolls everything back.
-pub struct MessageTx<'c> {
+/// One SQLite transaction holding one or more messages: a group commit.
+/// Each message inside has its own savepoint ([`MessageTx`]), so it is
+/// stored whole or not at all; the batch makes them durable together with
+/// one fsync. Dropping it without [`Batch::commit`] rolls everything back.
+pub struct Batch<'c> {
     tx: Transaction<'c>,
-    message: i64,
 }
 
-/// What became of one report written through a [`ReportWriter`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
-    /// Stored as a new report with this id.
-    Stored(i64),
-    /// The same report (org_name, report_id, policy domain) is stored already.
-    Duplicate(i64),
-}
-
-impl<'c> MessageTx<'c> {
-    pub(super) fn begin(conn: &'c mut Connection, meta: &MessageMeta) -> Result<Self, StoreError> {
+impl<'c> Batch<'c> {
+    pub(super) fn begin(conn: &'c mut Connection) -> Result<Self, StoreError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO messages (received_at, source, origin, remote_addr, helo, mail_from,
-                                   rcpt_to, message_id, subject, from_header, size, raw_encoding)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'identity')",
-            rusqlite::params![
+        Ok(Batch { tx })
+    }
+
+    /// Starts taking in one message: writes its row inside a savepoint.
+    pub fn begin_message(&self, meta: &MessageMeta) -> Result<MessageTx<'_>, StoreError> {
+        self.tx.execute_batch("SAVEPOINT message")?;
+        let mut message = MessageTx {
+            conn: &self.tx,
+            message: 0,
+            open: true,
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO messages (received_at, source, origin, remote_addr, helo, mail_from,
+                                       rcpt_to, message_id, subject, from_header, size, raw_encoding)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'identity')",
+            )?
+            .execute(rusqlite::params![
                 meta.received_at,
                 meta.source.as_str(),
                 meta.origin,
@@ -44,17 +49,47 @@ impl<'c> MessageTx<'c> {
                 meta.subject,
                 meta.from_header,
                 meta.size as i64,
-            ],
-        )?;
-        let message = tx.last_insert_rowid();
-        Ok(MessageTx { tx, message })
+            ])?;
+        message.message = self.tx.last_insert_rowid();
+        Ok(message)
     }
 
-    pub(super) fn reopen(conn: &'c mut Connection, message: i64) -> Result<Self, StoreError> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(MessageTx { tx, message })
+    /// Reopens a stored message, to read it again (`reparse`).
+    pub fn reopen_message(&self, message: i64) -> Result<MessageTx<'_>, StoreError> {
+        self.tx.execute_batch("SAVEPOINT message")?;
+        Ok(MessageTx {
+            conn: &self.tx,
+            message,
+            open: true,
+        })
     }
 
+    /// Makes every message kept in the batch durable (`synchronous=FULL`).
+    pub fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
+/// One message being taken in, inside a [`Batch`]. Dropping it without
+/// [`MessageTx::commit`] undoes everything written for it.
+pub struct MessageTx<'b> {
+    conn: &'b Connection,
+    message: i64,
+    /// The savepoint is still open: dropping rolls it back.
+    open: bool,
+}
+
+/// What became of one report written through a [`ReportWriter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Stored as a new report with this id.
+    Stored(i64),
+    /// The same report (org_name, report_id, policy domain) is stored already.
+    Duplicate(i64),
+}
+
+impl MessageTx<'_> {
     /// The message's id in `messages`.
     pub fn message_id(&self) -> i64 {
         self.message
@@ -63,8 +98,8 @@ impl<'c> MessageTx<'c> {
     /// Stores the message's raw bytes, read from `input` whose first bytes
     /// are `head` (to tell whether they are compressed already).
     pub fn write_raw(&self, head: &[u8], input: &mut dyn Read) -> Result<(), StoreError> {
-        let encoding = store_raw(&self.tx, self.message, head, input)?;
-        self.tx.execute(
+        let encoding = store_raw(self.conn, self.message, head, input)?;
+        self.conn.execute(
             "UPDATE messages SET raw_encoding = ?1 WHERE id = ?2",
             (encoding, self.message),
         )?;
@@ -73,14 +108,14 @@ impl<'c> MessageTx<'c> {
 
     /// The message's raw bytes, as stored, decompressed.
     pub fn raw(&self) -> Result<Box<dyn Read + '_>, StoreError> {
-        super::RawReader::open(&self.tx, self.message)
+        super::RawReader::open(self.conn, self.message)
     }
 
     /// Opens a savepoint for one report payload.
     pub fn report(&self, member: &str) -> Result<ReportWriter<'_>, StoreError> {
-        self.tx.execute_batch("SAVEPOINT payload")?;
+        self.conn.execute_batch("SAVEPOINT payload")?;
         Ok(ReportWriter {
-            conn: &self.tx,
+            conn: self.conn,
             message: self.message,
             member: member.to_owned(),
             report: None,
@@ -101,7 +136,7 @@ impl<'c> MessageTx<'c> {
         payload: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let payload = payload.map(compress_payload).transpose()?;
-        self.tx
+        self.conn
             .prepare_cached(
                 "INSERT INTO quarantine (message, member, kind, error, payload, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, unixepoch())
@@ -116,20 +151,31 @@ impl<'c> MessageTx<'c> {
     /// Returns whether there was one.
     pub fn release_quarantine(&self, member: &str) -> Result<bool, StoreError> {
         let removed = self
-            .tx
+            .conn
             .prepare_cached("DELETE FROM quarantine WHERE message = ?1 AND member = ?2")?
             .execute((self.message, member))?;
         Ok(removed > 0)
     }
 
-    /// Commits the message with its outcome (see `messages.outcome`).
-    pub fn commit(self, outcome: &str) -> Result<(), StoreError> {
-        self.tx.execute(
-            "UPDATE messages SET outcome = ?1 WHERE id = ?2",
-            (outcome, self.message),
-        )?;
-        self.tx.commit()?;
+    /// Keeps the message, with its outcome (see `messages.outcome`), in the
+    /// batch; it is durable once the batch commits.
+    pub fn commit(mut self, outcome: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE messages SET outcome = ?1 WHERE id = ?2")?
+            .execute((outcome, self.message))?;
+        self.open = false;
+        self.conn.execute_batch("RELEASE message")?;
         Ok(())
+    }
+}
+
+impl Drop for MessageTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self
+                .conn
+                .execute_batch("ROLLBACK TO message; RELEASE message");
+        }
     }
 }
 
