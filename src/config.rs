@@ -5,12 +5,12 @@
 //! file and the key, and `main` exits with status 78 (EX_CONFIG) on them.
 
 use crate::limits::Limits;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields, default)]
 pub struct Config {
     pub store: StoreConfig,
@@ -20,19 +20,27 @@ pub struct Config {
 }
 
 /// `[store]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// The SQLite file; created if missing.
     pub path: PathBuf,
+    /// How long a write waits for a lock held by another process (a backup,
+    /// an import) before the delivery is answered 451 and retried later.
+    pub busy_timeout_secs: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: default_store_path(),
+            busy_timeout_secs: default_busy_timeout_secs(),
         }
     }
+}
+
+pub fn default_busy_timeout_secs() -> u64 {
+    10
 }
 
 /// `./dmarc-sink.sqlite`: a first run works from any directory.
@@ -41,19 +49,120 @@ pub fn default_store_path() -> PathBuf {
 }
 
 /// `[smtp]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields, default)]
 pub struct SmtpConfig {
-    /// Address and port to listen on.
+    /// Address and port to listen on (ignored under socket activation).
     pub listen: String,
+    /// The name in the greeting and EHLO reply.
+    pub hostname: String,
+    /// Recipients taken: full addresses or `@domain`; empty takes any.
+    pub accept_recipients: Vec<String>,
+    /// What to do with a message that holds nothing like a report.
+    pub not_a_report: NotAReportPolicy,
+    /// Connections open at once, all peers together.
+    pub max_connections: usize,
+    /// Connections open at once from one IP address.
+    pub max_connections_per_ip: usize,
+    /// Longest command line, CRLF included.
+    pub max_command_line_bytes: usize,
+    /// Longest line inside DATA, CRLF included.
+    pub max_data_line_bytes: usize,
+    /// Message bytes buffered by all sessions together; past it a delivery
+    /// is answered 452 (try again later) rather than exhausting memory.
+    pub max_buffered_bytes: u64,
+    /// Time allowed for one complete line (a command, or a line of data).
+    pub line_timeout_secs: u64,
+    /// Time allowed for a whole session.
+    pub session_timeout_secs: u64,
+    /// On SIGTERM, how long deliveries already in DATA may take to finish.
+    pub shutdown_grace_secs: u64,
+    /// PEM certificate chain for STARTTLS; STARTTLS is offered when both
+    /// this and `tls_key` are set.
+    pub tls_certificate: Option<PathBuf>,
+    /// PEM private key for STARTTLS.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for SmtpConfig {
     fn default() -> Self {
         SmtpConfig {
             listen: default_listen(),
+            hostname: default_hostname(),
+            accept_recipients: Vec::new(),
+            not_a_report: NotAReportPolicy::default(),
+            max_connections: default_max_connections(),
+            max_connections_per_ip: default_max_connections_per_ip(),
+            max_command_line_bytes: default_max_command_line_bytes(),
+            max_data_line_bytes: default_max_data_line_bytes(),
+            max_buffered_bytes: default_max_buffered_bytes(),
+            line_timeout_secs: default_line_timeout_secs(),
+            session_timeout_secs: default_session_timeout_secs(),
+            shutdown_grace_secs: default_shutdown_grace_secs(),
+            tls_certificate: None,
+            tls_key: None,
         }
     }
+}
+
+/// The machine's host name, as the kernel knows it.
+pub fn default_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "dmarc-sink".to_owned())
+}
+
+/// 2000: a thousand idle scanners leave room for reporters.
+pub fn default_max_connections() -> usize {
+    2000
+}
+
+/// 20: big reporters open a few connections in parallel, a scanner many.
+pub fn default_max_connections_per_ip() -> usize {
+    20
+}
+
+/// 2048: RFC 5321 allows 512; extensions make real ones longer.
+pub fn default_max_command_line_bytes() -> usize {
+    2048
+}
+
+/// 64 KiB: RFC 5321 allows 1000, but some reporters send longer lines.
+pub fn default_max_data_line_bytes() -> usize {
+    64 * 1024
+}
+
+/// 512 MiB: eight messages at the largest allowed size.
+pub fn default_max_buffered_bytes() -> u64 {
+    512 * 1024 * 1024
+}
+
+/// 60 s for one line: idle clients and slow drips are cut off.
+pub fn default_line_timeout_secs() -> u64 {
+    60
+}
+
+/// 10 minutes for a whole session.
+pub fn default_session_timeout_secs() -> u64 {
+    600
+}
+
+/// 30 s for deliveries in progress at shutdown.
+pub fn default_shutdown_grace_secs() -> u64 {
+    30
+}
+
+/// The answer to a message with no report-like payload at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotAReportPolicy {
+    /// 550 5.6.0, and nothing is stored: spam and probes stay out.
+    #[default]
+    Reject,
+    /// 250, and the message is stored with outcome `not_a_report`.
+    Keep,
 }
 
 /// Loopback on an unprivileged port: safe for a first run. Production sets
@@ -63,7 +172,7 @@ pub fn default_listen() -> String {
 }
 
 /// `[log]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields, default)]
 pub struct LogConfig {
     pub format: LogFormat,
@@ -85,7 +194,7 @@ pub fn default_log_level() -> String {
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     /// Human-readable lines (journald adds the timestamp).
@@ -149,6 +258,83 @@ impl Config {
                 format!("{:?} is not an address:port ({e})", self.smtp.listen),
             ));
         }
+        let smtp = &self.smtp;
+        if smtp.hostname.is_empty() || smtp.hostname.contains(char::is_whitespace) {
+            return Err(invalid(
+                "smtp.hostname",
+                format!("{:?} is not a host name", smtp.hostname),
+            ));
+        }
+        for recipient in &smtp.accept_recipients {
+            let valid = match recipient.split_once('@') {
+                Some((local, domain)) => {
+                    !domain.is_empty()
+                        && !domain.contains('@')
+                        && (local.is_empty() || !local.contains(char::is_whitespace))
+                }
+                None => false,
+            };
+            if !valid {
+                return Err(invalid(
+                    "smtp.accept_recipients",
+                    format!("{recipient:?} is neither an address nor @domain"),
+                ));
+            }
+        }
+        match (&smtp.tls_certificate, &smtp.tls_key) {
+            (Some(_), None) => {
+                return Err(invalid(
+                    "smtp.tls_key",
+                    "must be set with smtp.tls_certificate".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "smtp.tls_certificate",
+                    "must be set with smtp.tls_key".into(),
+                ));
+            }
+            _ => {}
+        }
+        let smtp_positive: [(&'static str, u64); 8] = [
+            ("smtp.max_connections", smtp.max_connections as u64),
+            (
+                "smtp.max_connections_per_ip",
+                smtp.max_connections_per_ip as u64,
+            ),
+            (
+                "smtp.max_command_line_bytes",
+                smtp.max_command_line_bytes as u64,
+            ),
+            ("smtp.max_data_line_bytes", smtp.max_data_line_bytes as u64),
+            ("smtp.max_buffered_bytes", smtp.max_buffered_bytes),
+            ("smtp.line_timeout_secs", smtp.line_timeout_secs),
+            ("smtp.session_timeout_secs", smtp.session_timeout_secs),
+            ("store.busy_timeout_secs", self.store.busy_timeout_secs),
+        ];
+        for (key, value) in smtp_positive {
+            if value == 0 {
+                return Err(invalid(key, "must be greater than 0".into()));
+            }
+        }
+        if smtp.max_command_line_bytes < 512 {
+            return Err(invalid(
+                "smtp.max_command_line_bytes",
+                format!(
+                    "{} is below the 512 bytes RFC 5321 requires",
+                    smtp.max_command_line_bytes
+                ),
+            ));
+        }
+        if smtp.max_data_line_bytes < 1000 {
+            return Err(invalid(
+                "smtp.max_data_line_bytes",
+                format!(
+                    "{} is below the 1000 bytes RFC 5321 requires",
+                    smtp.max_data_line_bytes
+                ),
+            ));
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log.level) {
             return Err(invalid("log.level", format!("{:?}: {e}", self.log.level)));
         }
@@ -186,25 +372,7 @@ impl Config {
 
     /// The effective configuration as TOML, for `check-config`.
     pub fn to_toml(&self) -> String {
-        let l = &self.limits;
-        format!(
-            "[store]\npath = {:?}\n\n[smtp]\nlisten = {:?}\n\n[log]\nformat = \"{}\"\nlevel = {:?}\n\n\
-             [limits]\nmax_message_bytes = {}\nmax_decompressed_bytes = {}\nmax_zip_entries = {}\n\
-             max_nesting_depth = {}\nmax_xml_token_bytes = {}\nmax_xml_depth = {}\n",
-            self.store.path.display().to_string(),
-            self.smtp.listen,
-            match self.log.format {
-                LogFormat::Text => "text",
-                LogFormat::Json => "json",
-            },
-            self.log.level,
-            l.max_message_bytes,
-            l.max_decompressed_bytes,
-            l.max_zip_entries,
-            l.max_nesting_depth,
-            l.max_xml_token_bytes,
-            l.max_xml_depth,
-        )
+        toml::to_string(self).expect("the configuration serialises")
     }
 }
 

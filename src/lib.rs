@@ -22,4 +22,5 @@ pub mod logging;
 pub mod parse;
 pub mod report;
 pub mod serve;
+pub mod smtp;
 pub mod store;

@@ -5,11 +5,11 @@
 //! hit the error says which key and what value, so an operator can tell a bomb
 //! from a limit set too low.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Configurable limits for extraction and parsing, the `[limits]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest message (or imported file) read into memory, in bytes.

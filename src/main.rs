@@ -80,7 +80,14 @@ fn main() -> ExitCode {
                 config.smtp.listen = listen;
             }
             logging::init(&config.log);
-            serve::run(&config).map(|()| ExitCode::SUCCESS)
+            match serve::run(&config) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(error) if error.downcast_ref::<ConfigError>().is_some() => {
+                    eprintln!("dmarc-sink: {error}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+                Err(error) => Err(error),
+            }
         }
         Command::Import { paths } => {
             init_batch_logging(&config);

@@ -1,43 +1,105 @@
-//! `dmarc-sink serve`: the daemon skeleton.
+//! `dmarc-sink serve`: the daemon.
 //!
-//! It opens the store and binds the listening socket, so configuration,
-//! permissions and the port are checked end to end, then answers every SMTP
-//! client with `421` (service not available, try again later): reporters keep
-//! their reports and retry, nothing is lost. The SMTP session itself (mailin,
-//! limits, STARTTLS, group commit) is the next step.
+//! Opens the store, starts the committer, binds the listening sockets (or
+//! takes them from systemd socket activation), tells systemd it is ready,
+//! and serves until SIGTERM or SIGINT; then it stops accepting, lets
+//! deliveries already in DATA finish within `smtp.shutdown_grace_secs`,
+//! answers 421 to the rest, and closes the store cleanly.
 
-use crate::config::Config;
+use crate::config::{Config, NotAReportPolicy};
+use crate::ingest::Committer;
+use crate::smtp::{Shared, Shutdown, accept_all, tls};
 use crate::store::Store;
 use anyhow::Context;
-use std::io::Write;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Runs until the process is stopped.
+/// Runs the daemon until it is told to stop.
 pub fn run(config: &Config) -> anyhow::Result<()> {
+    let tls = match (&config.smtp.tls_certificate, &config.smtp.tls_key) {
+        (Some(certificate), Some(key)) => Some(tls::load(certificate, key)?),
+        _ => None,
+    };
     let store = Store::open(&config.store.path)
         .with_context(|| format!("cannot open the store {}", config.store.path.display()))?;
-    let listener = TcpListener::bind(&config.smtp.listen)
-        .with_context(|| format!("cannot listen on {}", config.smtp.listen))?;
-    tracing::info!(
-        listen = %listener.local_addr()?,
-        store = %config.store.path.display(),
-        schema_version = store.schema_version()?,
-        "listening (skeleton: answering 421 until the SMTP session lands)"
-    );
-    for stream in listener.incoming() {
-        match stream {
-            Ok(mut stream) => {
-                let peer = stream
-                    .peer_addr()
-                    .map(|a| a.to_string())
-                    .unwrap_or_default();
-                let _ = stream.write_all(
-                    b"421 4.3.2 dmarc-sink is not accepting mail yet, try again later\r\n",
-                );
-                tracing::info!(remote = %peer, "connection answered 421");
+    store.set_busy_timeout(Duration::from_secs(config.store.busy_timeout_secs))?;
+    let listeners = listeners(config)?;
+    let addresses: Vec<String> = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .map(|a| a.to_string())
+        .collect();
+    let keep_non_reports = config.smtp.not_a_report == NotAReportPolicy::Keep;
+    let committer = Committer::start(store, config.limits.clone(), keep_non_reports)?;
+    let shutdown = Shutdown::new();
+    let shared = Arc::new(Shared::new(
+        config.smtp.clone(),
+        config.limits.max_message_bytes,
+        tls.clone(),
+        committer.submitter(),
+        shutdown.clone(),
+    ));
+
+    let mut signals = Signals::new([SIGTERM, SIGINT]).context("cannot install signal handlers")?;
+    let signal_handle = signals.handle();
+    let on_signal = shutdown.clone();
+    let signal_thread = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                tracing::info!(signal, "shutting down");
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+                on_signal.begin();
             }
-            Err(error) => tracing::warn!(%error, "accept failed"),
+        })?;
+
+    tracing::info!(
+        listen = %addresses.join(","),
+        store = %config.store.path.display(),
+        starttls = tls.is_some(),
+        "listening"
+    );
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+
+    accept_all(listeners, shared.clone())?;
+    let grace = Instant::now() + Duration::from_secs(config.smtp.shutdown_grace_secs);
+    let cut = shutdown.drain(grace);
+    if cut > 0 {
+        tracing::warn!(
+            sessions = cut,
+            "sessions still open after the grace period were closed"
+        );
+        shutdown.drain(Instant::now() + Duration::from_secs(5));
+    }
+    drop(shared);
+    committer.finish();
+    signal_handle.close();
+    let _ = signal_thread.join();
+    tracing::info!("stopped; the store is closed");
+    Ok(())
+}
+
+/// The sockets to accept on: those systemd passed (LISTEN_FDS), else
+/// `smtp.listen` bound here.
+fn listeners(config: &Config) -> anyhow::Result<Vec<TcpListener>> {
+    let mut passed = listenfd::ListenFd::from_env();
+    let mut listeners = Vec::new();
+    for index in 0..passed.len() {
+        if let Some(listener) = passed
+            .take_tcp_listener(index)
+            .context("a socket passed by systemd is not a TCP listener")?
+        {
+            listener.set_nonblocking(false)?;
+            listeners.push(listener);
         }
     }
-    Ok(())
+    if listeners.is_empty() {
+        let listener = TcpListener::bind(&config.smtp.listen)
+            .with_context(|| format!("cannot listen on {}", config.smtp.listen))?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
 }

@@ -261,8 +261,8 @@ fn bad_config_names_file_and_key_and_exits_78() {
 }
 
 #[test]
-fn serve_skeleton_listens_and_defers_senders() {
-    use std::io::{BufRead, BufReader, Read};
+fn serve_runs_without_a_config_file() {
+    use std::io::{BufRead, BufReader, Write};
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.sqlite");
     let mut child = Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
@@ -288,11 +288,16 @@ fn serve_skeleton_listens_and_defers_senders() {
             Some(rest.split_whitespace().next()?.to_owned())
         })
         .expect("a listening line");
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let stream = std::net::TcpStream::connect(&address).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut greeting = String::new();
-    stream.read_to_string(&mut greeting).unwrap();
+    reader.read_line(&mut greeting).unwrap();
+    (&stream).write_all(b"QUIT\r\n").unwrap();
+    let mut goodbye = String::new();
+    reader.read_line(&mut goodbye).unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(greeting.starts_with("421 4.3.2 "), "{greeting:?}");
+    assert!(greeting.starts_with("220 "), "{greeting:?}");
+    assert!(goodbye.starts_with("221 "), "{goodbye:?}");
     assert!(db.exists(), "the store was created");
 }

@@ -2,7 +2,9 @@
 
 mod util;
 
+mod abuse;
 mod cli;
 mod conformance;
 mod ingest;
 mod parse;
+mod smtp;

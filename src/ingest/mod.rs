@@ -5,7 +5,10 @@
 //! Both the SMTP listener and `dmarc-sink import` come through here, and so
 //! does `dmarc-sink reparse`, which runs the same steps over stored messages.
 
+mod committer;
 mod pipeline;
+
+pub use committer::{Committed, Committer, Submitter};
 
 use crate::extract::{
     ExtractError, PayloadInfo, PayloadVisitor, Sniffed, extract_message, extract_stream, sniff,
@@ -146,6 +149,39 @@ pub fn ingest_message_in(
     envelope: &Envelope,
     limits: &Limits,
 ) -> Result<MessageOutcome, StoreError> {
+    read_message_in(batch, raw, source, origin, envelope, limits)?.keep()
+}
+
+/// A message read into its batch, not yet kept: the caller may still drop
+/// it (a message with no report, refused at the SMTP door), which undoes
+/// everything written for it.
+pub struct PendingMessage<'b> {
+    tx: MessageTx<'b>,
+    payloads: Vec<PayloadResult>,
+}
+
+impl PendingMessage<'_> {
+    /// No payload looked like a report.
+    pub fn is_not_a_report(&self) -> bool {
+        self.payloads.is_empty()
+    }
+
+    /// Keeps the message in its batch.
+    pub fn keep(self) -> Result<MessageOutcome, StoreError> {
+        finish(self.tx, self.payloads)
+    }
+}
+
+/// Reads one message into `batch` and leaves the decision to keep it to the
+/// caller (see [`PendingMessage`]).
+pub fn read_message_in<'b>(
+    batch: &'b Batch<'_>,
+    raw: &[u8],
+    source: Source,
+    origin: Option<String>,
+    envelope: &Envelope,
+    limits: &Limits,
+) -> Result<PendingMessage<'b>, StoreError> {
     let headers = MessageParser::new().parse_headers(raw);
     let meta = MessageMeta {
         received_at: now(),
@@ -175,8 +211,8 @@ pub fn ingest_message_in(
     tx.write_raw(raw, &mut &raw[..])?;
     let mut visitor = StoreVisitor::new(&tx, limits);
     extract_message(raw, limits, &mut visitor)?;
-    let results = visitor.results;
-    finish(tx, results)
+    let payloads = visitor.results;
+    Ok(PendingMessage { tx, payloads })
 }
 
 /// Takes in one file: a bare report (XML, gzip, zip) streamed from disk, or

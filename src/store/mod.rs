@@ -121,6 +121,13 @@ impl Store {
         Ok(())
     }
 
+    /// How long a write waits for a lock held by another connection before
+    /// failing (and the delivery being answered 451).
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<(), StoreError> {
+        self.conn.busy_timeout(timeout)?;
+        Ok(())
+    }
+
     /// The schema version in use (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod mail;
+pub mod server;
 
 use dmarc_sink::store::Store;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,161 @@
+//! One writer for many concurrent deliveries, with group commit.
+//!
+//! SMTP sessions hand their messages to a single thread that owns the
+//! store. It takes every message waiting in its queue, reads them all into
+//! one transaction (each in its own savepoint) and commits once, so a burst
+//! of deliveries costs one fsync rather than one each. Each session waits
+//! for its answer, and answers its client only then: 250 means committed.
+
+use super::{Envelope, MessageOutcome, read_message_in};
+use crate::limits::Limits;
+use crate::store::{Source, Store, StoreError};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// Messages read into one transaction at most.
+const MAX_BATCH: usize = 64;
+/// Messages that may wait for the writer; senders block beyond it.
+const QUEUE_DEPTH: usize = 256;
+
+/// What became of a submitted message.
+#[derive(Debug)]
+pub enum Committed {
+    /// Durable in the store.
+    Stored(MessageOutcome),
+    /// Held no report and was not kept (the `reject` policy).
+    NotAReport,
+    /// The store failed; nothing of the message was kept.
+    Failed(String),
+}
+
+struct Job {
+    raw: Vec<u8>,
+    envelope: Envelope,
+    answer: SyncSender<Committed>,
+}
+
+/// The writer thread. Stops once every [`Submitter`] is dropped and its
+/// queue is empty; [`Committer::finish`] waits for that and closes the store.
+pub struct Committer {
+    submitter: Submitter,
+    thread: JoinHandle<()>,
+}
+
+/// A handle to submit messages; cheap to clone, one per session.
+#[derive(Clone)]
+pub struct Submitter {
+    queue: SyncSender<Job>,
+}
+
+impl Committer {
+    /// Starts the writer thread over `store`. `keep_non_reports`: whether a
+    /// message with no report-like payload is stored (else it is refused).
+    pub fn start(
+        store: Store,
+        limits: Limits,
+        keep_non_reports: bool,
+    ) -> std::io::Result<Committer> {
+        let (queue, jobs) = sync_channel(QUEUE_DEPTH);
+        let thread = std::thread::Builder::new()
+            .name("committer".into())
+            .spawn(move || run(store, jobs, &limits, keep_non_reports))?;
+        Ok(Committer {
+            submitter: Submitter { queue },
+            thread,
+        })
+    }
+
+    pub fn submitter(&self) -> Submitter {
+        self.submitter.clone()
+    }
+
+    /// Waits until every submitted message is answered, then closes the
+    /// store. Other submitters must be dropped first.
+    pub fn finish(self) {
+        drop(self.submitter);
+        if let Err(panic) = self.thread.join() {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+impl Submitter {
+    /// Stores a message and waits until it is durable (or failed).
+    pub fn submit(&self, raw: Vec<u8>, envelope: Envelope) -> Committed {
+        let (answer, receive) = sync_channel(1);
+        let job = Job {
+            raw,
+            envelope,
+            answer,
+        };
+        if self.queue.send(job).is_err() {
+            return Committed::Failed("the store is closed".into());
+        }
+        receive
+            .recv()
+            .unwrap_or_else(|_| Committed::Failed("the writer stopped".into()))
+    }
+}
+
+fn run(mut store: Store, jobs: Receiver<Job>, limits: &Limits, keep_non_reports: bool) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match commit(&mut store, &batch, limits, keep_non_reports) {
+            Ok(answers) => {
+                for (job, answer) in batch.into_iter().zip(answers) {
+                    let _ = job.answer.send(answer);
+                }
+            }
+            Err(error) if batch.len() > 1 => {
+                // One message may be to blame: retry each alone, so the
+                // others are not refused with it.
+                tracing::warn!(%error, messages = batch.len(), "group commit failed, committing one by one");
+                for job in batch {
+                    let answer = match commit(
+                        &mut store,
+                        std::slice::from_ref(&job),
+                        limits,
+                        keep_non_reports,
+                    ) {
+                        Ok(mut answers) => answers.remove(0),
+                        Err(error) => Committed::Failed(error.to_string()),
+                    };
+                    let _ = job.answer.send(answer);
+                }
+            }
+            Err(error) => {
+                for job in batch {
+                    let _ = job.answer.send(Committed::Failed(error.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// Reads every job into one transaction and commits it.
+fn commit(
+    store: &mut Store,
+    jobs: &[Job],
+    limits: &Limits,
+    keep_non_reports: bool,
+) -> Result<Vec<Committed>, StoreError> {
+    let batch = store.begin_batch()?;
+    let mut answers = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let pending = read_message_in(&batch, &job.raw, Source::Smtp, None, &job.envelope, limits)?;
+        if pending.is_not_a_report() && !keep_non_reports {
+            drop(pending);
+            answers.push(Committed::NotAReport);
+        } else {
+            answers.push(Committed::Stored(pending.keep()?));
+        }
+    }
+    batch.commit()?;
+    Ok(answers)
+}

@@ -1,0 +1,73 @@
+//! The SMTP listener: where report mail comes in.
+//!
+//! [`server`] accepts connections under the caps and runs a thread per
+//! session; [`session`] reads lines under length and time limits and feeds
+//! them to mailin's state machine; the handler decides on recipients, holds
+//! the message within its size limit and, at the end of DATA, hands it to
+//! the committer (`ingest::Committer`) and answers with what the store
+//! says: 250 only once the message is durable. This module parses no report
+//! and writes no SQL.
+
+mod command;
+mod handler;
+mod line;
+mod server;
+mod session;
+mod stream;
+pub mod tls;
+
+pub use server::{Shutdown, accept_all};
+
+use crate::config::SmtpConfig;
+use crate::ingest::Submitter;
+use rustls::ServerConfig;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What every session shares.
+pub struct Shared {
+    pub config: SmtpConfig,
+    /// `limits.max_message_bytes`: advertised as SIZE, enforced on DATA.
+    pub max_message_bytes: u64,
+    /// Offered as STARTTLS when set.
+    pub tls: Option<Arc<ServerConfig>>,
+    pub submitter: Submitter,
+    pub shutdown: Arc<Shutdown>,
+    /// Message bytes held by all sessions (`smtp.max_buffered_bytes`).
+    buffered: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(
+        config: SmtpConfig,
+        max_message_bytes: u64,
+        tls: Option<Arc<ServerConfig>>,
+        submitter: Submitter,
+        shutdown: Arc<Shutdown>,
+    ) -> Shared {
+        Shared {
+            config,
+            max_message_bytes,
+            tls,
+            submitter,
+            shutdown,
+            buffered: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts `bytes` more against the budget; false when it would overflow.
+    fn reserve_buffered(&self, bytes: u64) -> bool {
+        let limit = self.config.max_buffered_bytes;
+        self.buffered
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |held| {
+                held.checked_add(bytes).filter(|total| *total <= limit)
+            })
+            .is_ok()
+    }
+
+    fn release_buffered(&self, bytes: u64) {
+        if bytes > 0 {
+            self.buffered.fetch_sub(bytes, Ordering::SeqCst);
+        }
+    }
+}
