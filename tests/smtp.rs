@@ -397,3 +397,37 @@ fn sigterm_lets_data_finish_and_sends_421_to_idle_sessions() {
         server.log()
     );
 }
+
+#[test]
+fn json_logs_carry_the_smtp_dialogue_and_the_message_line() {
+    let server = TestServer::start("[log]\nformat = \"json\"\nlevel = \"info,mailin=trace\"\n");
+    mailer(&server)
+        .send(&report_message("json-1", &[("192.0.2.1", 2)]))
+        .unwrap();
+    let log = server.log();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(
+        lines.iter().all(|l| l.starts_with('{') && l.ends_with('}')),
+        "{log}"
+    );
+    let message = lines
+        .iter()
+        .find(|l| l.contains("\"message\":\"message\""))
+        .unwrap_or_else(|| panic!("no message line:\n{log}"));
+    for field in [
+        "\"remote\":\"127.0.0.1:",
+        "\"mail_from\":\"noreply-dmarc-support@google.com\"",
+        "\"outcome\":\"stored\"",
+        "\"duration_ms\":",
+        "json-1",
+    ] {
+        assert!(message.contains(field), "{field} in {message}");
+    }
+    // mailin's own `log` records come through the same subscriber.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"target\":\"mailin") && l.contains("EHLO")),
+        "{log}"
+    );
+}

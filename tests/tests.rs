@@ -8,3 +8,4 @@ mod conformance;
 mod ingest;
 mod parse;
 mod smtp;
+mod systemd;

@@ -45,7 +45,7 @@ impl TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
             .args(["--config", config.to_str().unwrap(), "serve"])
             .env_remove("DMARC_SINK_CONFIG")
-            .env("RUST_LOG", "info")
+            .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -139,8 +139,12 @@ fn listening_address(line: &str) -> Option<SocketAddr> {
     if !line.contains("listening") {
         return None;
     }
-    let rest = line.split("listen=").nth(1)?;
-    rest.split([' ', ',']).next()?.parse().ok()
+    // Text: `listen=127.0.0.1:1234`; JSON: `"listen":"127.0.0.1:1234"`.
+    let rest = line
+        .split("listen=")
+        .nth(1)
+        .or_else(|| line.split("\"listen\":\"").nth(1))?;
+    rest.split([' ', ',', '"']).next()?.parse().ok()
 }
 
 fn wait_for(listening: &Receiver<SocketAddr>, log: &Arc<Mutex<Vec<String>>>) -> SocketAddr {
