@@ -3,7 +3,7 @@
 //!
 //! The modules, in the order data flows through them:
 //!
-//! - [`serve`]: the daemon; takes messages over SMTP (skeleton for now).
+//! - [`serve`] and [`smtp`]: the daemon; takes messages over SMTP.
 //! - [`import`]: takes messages and report files from disk.
 //! - [`ingest`]: the steps for one message, in order, in one transaction.
 //! - [`extract`]: message bytes → report payloads (MIME, gzip, zip, sniffing).
