@@ -34,6 +34,10 @@ use std::sync::mpsc::channel;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/util/dot_stuff.rs"]
+mod dot_stuff;
+use dot_stuff::dot_stuff;
+
 const DEFAULT_ROWS: [&str; 4] = ["1", "8", "64", "idle"];
 const RECORDS_PER_REPORT: usize = 10;
 const IDLE_PEERS: u8 = 50;
@@ -507,23 +511,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(data).expect("gzip");
     encoder.finish().expect("gzip")
-}
-
-/// Message text as sent in DATA: lines starting with a dot get another.
-fn dot_stuff(message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(message.len() + 16);
-    let mut at_line_start = true;
-    for &byte in message {
-        if at_line_start && byte == b'.' {
-            out.push(b'.');
-        }
-        out.push(byte);
-        at_line_start = byte == b'\n';
-    }
-    if !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out
 }
 
 /// Nearest-rank percentile of sorted durations.

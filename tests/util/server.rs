@@ -1,5 +1,6 @@
 //! A real `dmarc-sink serve` process on an ephemeral loopback port.
 
+pub use super::dot_stuff::dot_stuff;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -232,21 +233,4 @@ impl SmtpClient {
         self.send(b".\r\n");
         self.reply()
     }
-}
-
-/// Message text as sent in DATA: lines starting with a dot get another.
-pub fn dot_stuff(message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(message.len() + 16);
-    let mut at_line_start = true;
-    for &byte in message {
-        if at_line_start && byte == b'.' {
-            out.push(b'.');
-        }
-        out.push(byte);
-        at_line_start = byte == b'\n';
-    }
-    if !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out
 }
