@@ -27,16 +27,19 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::channel;
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 #[path = "../tests/util/dot_stuff.rs"]
 mod dot_stuff;
+// The tests' server harness: a real `dmarc-sink serve` child on port 0,
+// ready once it logs `listening`. The bench uses only part of it.
+#[allow(dead_code)]
+#[path = "../tests/util/server.rs"]
+mod server;
 use dot_stuff::dot_stuff;
+use server::TestServer;
 
 const DEFAULT_ROWS: [&str; 4] = ["1", "8", "64", "idle"];
 const RECORDS_PER_REPORT: usize = 10;
@@ -88,6 +91,31 @@ struct RowResult {
 }
 
 impl RowResult {
+    /// The row's result, with what the server stored and logged.
+    fn new(
+        scenario: String,
+        wall: Duration,
+        latencies: Vec<Duration>,
+        failures: Vec<String>,
+        server: &TestServer,
+    ) -> RowResult {
+        let problems = server
+            .log()
+            .lines()
+            .filter(|line| line.contains(" WARN ") || line.contains(" ERROR "))
+            .map(str::to_owned)
+            .collect();
+        RowResult {
+            scenario,
+            delivered: latencies.len(),
+            wall,
+            latencies,
+            failures,
+            stored: server.count("SELECT count(*) FROM reports"),
+            problems,
+        }
+    }
+
     fn print(&self) {
         let mut sorted = self.latencies.clone();
         sorted.sort();
@@ -128,7 +156,7 @@ impl RowResult {
 
 /// `senders` threads share `messages` reports, each thread on one connection.
 fn senders_row(senders: usize, messages: usize) -> RowResult {
-    let server = Server::start();
+    let server = TestServer::start("[smtp]\nmax_connections_per_ip = 5000\n");
     let tag = format!("s{senders}");
     // Build every mail before the clock starts: the row times the server.
     let mails: Arc<Vec<Vec<u8>>> = Arc::new(
@@ -173,20 +201,13 @@ fn senders_row(senders: usize, messages: usize) -> RowResult {
         failures.extend(f);
     }
     let wall = started.elapsed();
-    RowResult {
-        scenario: format!("{senders} sender{}", if senders == 1 { "" } else { "s" }),
-        delivered: latencies.len(),
-        wall,
-        latencies,
-        failures,
-        stored: server.stored_reports(),
-        problems: server.problems(),
-    }
+    let scenario = format!("{senders} sender{}", if senders == 1 { "" } else { "s" });
+    RowResult::new(scenario, wall, latencies, failures, &server)
 }
 
 /// 1,000 idle connections, then new clients deliver one report each.
 fn idle_row() -> RowResult {
-    let server = Server::start();
+    let server = TestServer::start("[smtp]\nmax_connections_per_ip = 5000\n");
     let mut idle = Vec::with_capacity(usize::from(IDLE_PEERS) * IDLE_PER_PEER);
     for peer in 1..=IDLE_PEERS {
         for _ in 0..IDLE_PER_PEER {
@@ -216,116 +237,8 @@ fn idle_row() -> RowResult {
     // The crowd is still served.
     let (code, text) = idle.last_mut().unwrap().command("NOOP");
     assert_eq!(code, 250, "an idle connection answered NOOP: {text}");
-    RowResult {
-        scenario: format!("1 sender beside {} idle connections", idle.len()),
-        delivered: latencies.len(),
-        wall,
-        latencies,
-        failures,
-        stored: server.stored_reports(),
-        problems: server.problems(),
-    }
-}
-
-/// A `dmarc-sink serve` child over its own temporary store.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    db: PathBuf,
-    problems: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let db = dir.path().join("store.sqlite");
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[store]\npath = {:?}\n[smtp]\nlisten = \"127.0.0.1:0\"\nhostname = \"sink.test\"\n\
-                 max_connections_per_ip = 5000\n",
-                db.display().to_string()
-            ),
-        )
-        .expect("write the config");
-        // RUST_LOG stays unset: readiness is the INFO line `listening`.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
-            .args(["--config", config.to_str().unwrap(), "serve"])
-            .env_remove("DMARC_SINK_CONFIG")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start dmarc-sink serve");
-        let stderr = child.stderr.take().unwrap();
-        let problems = Arc::new(Mutex::new(Vec::new()));
-        let (ready, listening) = channel();
-        let seen = problems.clone();
-        // Reads stderr to the end (one INFO line per message), so the pipe
-        // never fills; keeps WARN and ERROR lines.
-        std::thread::spawn(move || {
-            let mut early = Vec::new();
-            let mut ready = Some(ready);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains(" WARN ") || line.contains(" ERROR ") {
-                    seen.lock().unwrap().push(line.clone());
-                }
-                if let Some(sender) = &ready {
-                    match listening_address(&line) {
-                        Some(addr) => {
-                            let _ = sender.send(Ok(addr));
-                            ready = None;
-                        }
-                        None => early.push(line),
-                    }
-                }
-            }
-            if let Some(sender) = ready {
-                let _ = sender.send(Err(early.join("\n")));
-            }
-        });
-        let addr = match listening.recv() {
-            Ok(Ok(addr)) => addr,
-            Ok(Err(log)) => panic!("the server exited before listening:\n{log}"),
-            Err(_) => panic!("the server's log reader stopped"),
-        };
-        Server {
-            child,
-            addr,
-            db,
-            problems,
-            _dir: dir,
-        }
-    }
-
-    fn stored_reports(&self) -> i64 {
-        let conn = rusqlite::Connection::open(&self.db).expect("open the store");
-        conn.query_row("SELECT count(*) FROM reports", [], |row| row.get(0))
-            .expect("count reports")
-    }
-
-    fn problems(&self) -> Vec<String> {
-        self.problems.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `listen=127.0.0.1:1234` in the `listening` line.
-fn listening_address(line: &str) -> Option<SocketAddr> {
-    if !line.contains("listening") {
-        return None;
-    }
-    let rest = line.split("listen=").nth(1)?;
-    rest.split([' ', ',']).next()?.parse().ok()
+    let scenario = format!("1 sender beside {} idle connections", idle.len());
+    RowResult::new(scenario, wall, latencies, failures, &server)
 }
 
 /// A hand-driven SMTP client.
