@@ -99,10 +99,15 @@ fn socket_activation_and_ready_notification() {
         .spawn()
         .unwrap();
     // The activator listens at once; the daemon starts on the first connection.
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let mut stream = loop {
         if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             break stream;
         }
+        assert!(
+            std::time::Instant::now() < give_up,
+            "systemd-socket-activate never listened on {port}"
+        );
         std::thread::yield_now();
     };
     let mut buf = [0u8; 256];
