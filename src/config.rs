@@ -10,13 +10,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields, default)]
 pub struct Config {
     pub store: StoreConfig,
     pub smtp: SmtpConfig,
     pub log: LogConfig,
     pub limits: Limits,
+    pub alerts: AlertsConfig,
+    pub insight: InsightConfig,
 }
 
 /// `[store]`.
@@ -204,6 +206,100 @@ pub enum LogFormat {
     Json,
 }
 
+/// `[insight]`: how `summary`, `sources`, `policy` and `html` read the store.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
+pub struct InsightConfig {
+    /// Name sources by reverse DNS too. Off by default: it sends the
+    /// sources' addresses to the resolver and can be slow.
+    pub reverse_dns: bool,
+    /// Time allowed for one reverse lookup.
+    pub reverse_dns_timeout_ms: u64,
+    /// `policy`: days of reports needed before a step is advised.
+    pub ready_min_days: u64,
+    /// `policy`: messages needed before a step is advised.
+    pub ready_min_messages: u64,
+    /// `policy`: largest share of all messages, sent by your own sources and
+    /// failing DMARC, that the next step may quarantine or reject.
+    pub ready_max_failure_share: f64,
+}
+
+impl Default for InsightConfig {
+    fn default() -> Self {
+        InsightConfig {
+            reverse_dns: false,
+            reverse_dns_timeout_ms: default_reverse_dns_timeout_ms(),
+            ready_min_days: default_ready_min_days(),
+            ready_min_messages: default_ready_min_messages(),
+            ready_max_failure_share: default_ready_max_failure_share(),
+        }
+    }
+}
+
+/// 1 s: a resolver that takes longer is not going to answer.
+pub fn default_reverse_dns_timeout_ms() -> u64 {
+    1000
+}
+
+/// 14 days: two weeks show weekly senders (newsletters, payroll) too.
+pub fn default_ready_min_days() -> u64 {
+    14
+}
+
+/// 100 messages: fewer say little about who sends as the domain.
+pub fn default_ready_min_messages() -> u64 {
+    100
+}
+
+/// 1 %: about what forwarding and mailing lists break on a domain whose
+/// own senders are all fixed.
+pub fn default_ready_max_failure_share() -> f64 {
+    0.01
+}
+
+/// `[alerts]`: when `serve` warns of DMARC failures, and where it posts them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// An http:// or https:// URL that each alert is POSTed to as JSON;
+    /// unset, alerts are only logged.
+    pub webhook: Option<String>,
+    /// Time allowed for one POST, and for those still pending at shutdown.
+    pub webhook_timeout_secs: u64,
+    /// Share of a report's messages failing DMARC at or above which it
+    /// raises a `failure_threshold` alert, in (0, 1].
+    pub failure_share: f64,
+    /// Failing messages a report needs before the share counts.
+    pub min_failing_messages: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            webhook: None,
+            webhook_timeout_secs: default_webhook_timeout_secs(),
+            failure_share: default_failure_share(),
+            min_failing_messages: default_min_failing_messages(),
+        }
+    }
+}
+
+/// 5 s: a webhook that takes longer is down; ingestion never waits for it.
+pub fn default_webhook_timeout_secs() -> u64 {
+    5
+}
+
+/// 20 %: well above what forwarding and mailing lists break, well below a
+/// sender that was never set up.
+pub fn default_failure_share() -> f64 {
+    0.2
+}
+
+/// 20 messages: a small report failing a few forwarded messages is noise.
+pub fn default_min_failing_messages() -> u64 {
+    20
+}
+
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -338,6 +434,23 @@ impl Config {
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log.level) {
             return Err(invalid("log.level", format!("{:?}: {e}", self.log.level)));
         }
+        let insight = &self.insight;
+        if insight.reverse_dns_timeout_ms == 0 {
+            return Err(invalid(
+                "insight.reverse_dns_timeout_ms",
+                "must be greater than 0".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&insight.ready_max_failure_share) {
+            return Err(invalid(
+                "insight.ready_max_failure_share",
+                format!(
+                    "{} is not a share between 0 and 1",
+                    insight.ready_max_failure_share
+                ),
+            ));
+        }
+        self.validate_alerts(&invalid)?;
         let limits = &self.limits;
         let positive: [(&'static str, u64); 6] = [
             ("limits.max_message_bytes", limits.max_message_bytes),
@@ -364,6 +477,41 @@ impl Config {
                 format!(
                     "{} is below the depth of a report (6) plus room for a wrapper",
                     limits.max_xml_depth
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_alerts(
+        &self,
+        invalid: &dyn Fn(&'static str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let alerts = &self.alerts;
+        if let Some(webhook) = &alerts.webhook {
+            let host = webhook
+                .strip_prefix("https://")
+                .or_else(|| webhook.strip_prefix("http://"));
+            if host.is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) {
+                return Err(invalid(
+                    "alerts.webhook",
+                    format!("{webhook:?} is not an http:// or https:// URL"),
+                ));
+            }
+        }
+        if alerts.webhook_timeout_secs == 0 {
+            return Err(invalid(
+                "alerts.webhook_timeout_secs",
+                "must be greater than 0".into(),
+            ));
+        }
+        // Written so that NaN fails too.
+        if !(alerts.failure_share > 0.0 && alerts.failure_share <= 1.0) {
+            return Err(invalid(
+                "alerts.failure_share",
+                format!(
+                    "{} is not a share above 0 and at most 1",
+                    alerts.failure_share
                 ),
             ));
         }
@@ -412,6 +560,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("limits.max_zip_entries"), "{error}");
+    }
+
+    #[test]
+    fn alerts_keys_are_checked() {
+        for (text, key) in [
+            ("webhook = \"ftp://hooks.example\"", "alerts.webhook"),
+            ("webhook = \"https://\"", "alerts.webhook"),
+            ("webhook_timeout_secs = 0", "alerts.webhook_timeout_secs"),
+            ("failure_share = 0.0", "alerts.failure_share"),
+            ("failure_share = 1.5", "alerts.failure_share"),
+            ("failure_share = nan", "alerts.failure_share"),
+        ] {
+            let error = parse(&format!("[alerts]\n{text}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(key), "{text}: {error}");
+        }
+        let config =
+            parse("[alerts]\nwebhook = \"https://hooks.example/dmarc\"\nfailure_share = 0.5\n")
+                .unwrap();
+        assert_eq!(config.alerts.failure_share, 0.5);
+        assert_eq!(parse(&config.to_toml()).unwrap(), config);
     }
 
     #[test]

@@ -9,14 +9,20 @@
 //! - [`extract`]: message bytes → report payloads (MIME, gzip, zip, sniffing).
 //! - [`parse`]: payload → report, streaming ([`report`] holds the types).
 //! - [`store`]: report → SQLite; the only code that knows SQL.
+//! - [`alert`]: under `serve`, a stored report that shows a new source
+//!   failing DMARC, or failures over a threshold: a WARN line and a webhook.
+//! - [`insight`]: store → what it means: summaries, sources and their
+//!   diagnoses, policy readiness, the HTML page.
 //!
 //! Around them: [`config`] (the TOML file), [`limits`] (what hostile input
 //! may cost), [`logging`] (tracing, text or JSON).
 
+pub mod alert;
 pub mod config;
 pub mod extract;
 pub mod import;
 pub mod ingest;
+pub mod insight;
 pub mod limits;
 pub mod logging;
 pub mod parse;

@@ -5,7 +5,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use dmarc_sink::config::{Config, ConfigError};
 use dmarc_sink::import::{ImportSummary, collect_inputs, import_input};
-use dmarc_sink::store::Store;
+use dmarc_sink::insight::period::{End, parse_instant};
+use dmarc_sink::insight::rdns::ReverseDns;
+use dmarc_sink::insight::render::{self, Format};
+use dmarc_sink::insight::{ScopeJson, html, policy, sources, summary};
+use dmarc_sink::store::{Scope, Store};
 use dmarc_sink::{ingest, logging, serve};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -58,6 +62,75 @@ enum Command {
     },
     /// Check the configuration and print it with every default filled in.
     CheckConfig,
+    /// Per policy domain: messages, DMARC / aligned DKIM / aligned SPF pass
+    /// shares, dispositions, reporters, period and the policy last seen.
+    Summary {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Per sending source: its name, pass shares, and a diagnosis with the fix.
+    Sources {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Sources per domain (0: all). Default: 25 in a table, all otherwise.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Per domain: is it ready for the next policy step, with the evidence
+    /// and the DMARC record to publish.
+    Policy {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Write one self-contained HTML page: pass rates over time, top sources
+    /// with their diagnoses, dispositions.
+    Html {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// Which reports the insight commands read.
+#[derive(clap::Args)]
+struct ScopeArgs {
+    /// A policy domain to show (repeatable; default: all).
+    #[arg(long = "domain", value_name = "DOMAIN")]
+    domains: Vec<String>,
+    /// Reports whose range begins at or after: a date (2026-11-01), a UTC
+    /// timestamp, or a duration back from now (30d, 12h, 2w).
+    #[arg(long, value_name = "WHEN", value_parser = since)]
+    since: Option<i64>,
+    /// Reports whose range begins before: a date (that whole day is in),
+    /// a UTC timestamp, or a duration back from now.
+    #[arg(long, value_name = "WHEN", value_parser = until)]
+    until: Option<i64>,
+}
+
+impl ScopeArgs {
+    fn scope(&self) -> Scope {
+        Scope {
+            domains: self.domains.clone(),
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+fn since(value: &str) -> Result<i64, String> {
+    parse_instant(value, End::Since, jiff::Timestamp::now()).map_err(|e| e.to_string())
+}
+
+fn until(value: &str) -> Result<i64, String> {
+    parse_instant(value, End::Until, jiff::Timestamp::now()).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -101,6 +174,26 @@ fn main() -> ExitCode {
             print!("{}", config.to_toml());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Summary { scope, format } => {
+            init_batch_logging(&config);
+            show_summary(&config, &scope.scope(), format)
+        }
+        Command::Sources {
+            scope,
+            format,
+            limit,
+        } => {
+            init_batch_logging(&config);
+            show_sources(&config, &scope.scope(), format, limit)
+        }
+        Command::Policy { scope, format } => {
+            init_batch_logging(&config);
+            show_policy(&config, &scope.scope(), format)
+        }
+        Command::Html { scope, out } => {
+            init_batch_logging(&config);
+            write_html(&config, &scope.scope(), &out)
+        }
     };
     result.unwrap_or_else(|error| {
         eprintln!("dmarc-sink: {error:#}");
@@ -130,6 +223,109 @@ fn init_batch_logging(config: &Config) {
 fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::open(&config.store.path)
         .with_context(|| format!("cannot open the store {}", config.store.path.display()))
+}
+
+/// Opens an existing store for the insight commands: a missing file is an
+/// error, not a new empty store.
+fn open_existing_store(config: &Config) -> anyhow::Result<Store> {
+    let path = &config.store.path;
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}: run `serve` or `import` first, or pass --db",
+            path.display()
+        );
+    }
+    open_store(config)
+}
+
+/// Writes a command's output; a reader that went away (`| head`) is not
+/// an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("cannot write the output"),
+    }
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// The sources of the scope, named by reverse DNS when configured.
+fn find_sources(
+    config: &Config,
+    store: &Store,
+    scope: &Scope,
+) -> anyhow::Result<Vec<sources::Source>> {
+    let mut rdns = config.insight.reverse_dns.then(|| {
+        ReverseDns::new(std::time::Duration::from_millis(
+            config.insight.reverse_dns_timeout_ms,
+        ))
+    });
+    Ok(sources::sources(store, scope, rdns.as_mut())?)
+}
+
+fn show_summary(config: &Config, scope: &Scope, format: Format) -> anyhow::Result<ExitCode> {
+    let store = open_existing_store(config)?;
+    let domains = summary::summary(&store, scope)?;
+    emit(&match format {
+        Format::Table => render::summary_table(&domains),
+        Format::Csv => render::summary_csv(&domains),
+        Format::Json => render::json("domains", &domains, ScopeJson::from(scope), now()),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sources per domain in a table unless `--limit` says otherwise.
+const TABLE_SOURCES_PER_DOMAIN: usize = 25;
+
+fn show_sources(
+    config: &Config,
+    scope: &Scope,
+    format: Format,
+    limit: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    let store = open_existing_store(config)?;
+    let mut found = find_sources(config, &store, scope)?;
+    if format != Format::Table
+        && let Some(limit) = limit.filter(|&l| l > 0)
+    {
+        let mut per_domain = std::collections::HashMap::<String, usize>::new();
+        found.retain(|s| {
+            let shown = per_domain.entry(s.policy_domain.clone()).or_default();
+            *shown += 1;
+            *shown <= limit
+        });
+    }
+    emit(&match format {
+        Format::Table => render::sources_table(&found, limit.unwrap_or(TABLE_SOURCES_PER_DOMAIN)),
+        Format::Csv => render::sources_csv(&found),
+        Format::Json => render::json("sources", &found, ScopeJson::from(scope), now()),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show_policy(config: &Config, scope: &Scope, format: Format) -> anyhow::Result<ExitCode> {
+    let store = open_existing_store(config)?;
+    let found = find_sources(config, &store, scope)?;
+    let domains = policy::readiness(&store, scope, &found, &config.insight)?;
+    emit(&match format {
+        Format::Table => render::policy_table(&domains),
+        Format::Csv => render::policy_csv(&domains),
+        Format::Json => render::json("domains", &domains, ScopeJson::from(scope), now()),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_html(config: &Config, scope: &Scope, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = open_existing_store(config)?;
+    let found = find_sources(config, &store, scope)?;
+    let page = html::page(&store, scope, &found, &config.insight, now())?;
+    std::fs::write(out, page).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn import(config: &Config, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {

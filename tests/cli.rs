@@ -1,21 +1,9 @@
 //! The `dmarc-sink` binary as a user runs it: import, reparse, check-config.
 
 use crate::util::mail::{Part, gzip, report_mail, report_xml, zip};
+use crate::util::{dmarc_sink, text};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn dmarc_sink(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
-        .args(args)
-        .env_remove("DMARC_SINK_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run dmarc-sink")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::Command;
 
 fn write(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

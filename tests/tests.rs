@@ -3,9 +3,12 @@
 mod util;
 
 mod abuse;
+mod alerts;
 mod cli;
 mod conformance;
+mod html;
 mod ingest;
+mod insight;
 mod parse;
 mod smtp;
 mod systemd;

@@ -5,13 +5,18 @@
 //! savepoint ([`MessageTx`]): its row, its raw bytes, every report found in it
 //! and every quarantined payload, or none of them. Within a message each
 //! payload has a savepoint of its own, so a report that fails half-way leaves
-//! no records behind while the message's other reports still land. The store
-//! knows no MIME and no XML.
+//! no records behind while the message's other reports still land. Each
+//! stored report also updates what is known of the sources failing DMARC
+//! ([`MessageTx::note_failures`]). The store knows no MIME and no XML.
 
+mod failing;
 mod raw;
+mod read;
 mod write;
 
+pub use failing::{FailingSource, NewAlert, ReportFailures};
 pub use raw::RawReader;
+pub use read::{Counts, DailyTotals, DomainSeen, DomainTotals, Scope, SourceDomain, SourceTotals};
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -19,7 +24,10 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those done.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("migrate_2_alerts.sql"),
+];
 
 /// How long a writer waits for another process holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

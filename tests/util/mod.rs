@@ -2,11 +2,30 @@
 
 pub mod dot_stuff;
 pub mod mail;
+pub mod report;
 pub mod server;
+pub mod webhook;
 
 use dmarc_sink::store::Store;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use tempfile::TempDir;
+
+/// Runs the `dmarc-sink` binary as a user would, with no config from the
+/// environment, and waits for it.
+pub fn dmarc_sink<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
+        .args(args)
+        .env_remove("DMARC_SINK_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run dmarc-sink")
+}
+
+/// Output bytes as text, for assertions and their messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
 
 /// A store in a fresh temporary directory, removed when dropped.
 pub struct TempStore {

@@ -1,0 +1,93 @@
+//! `dmarc-sink summary`: one line of figures per policy domain.
+
+use super::Figures;
+use super::period::rfc3339;
+use crate::report::PolicyPublished;
+use crate::store::{Scope, Store, StoreError};
+use serde::Serialize;
+
+/// One policy domain over the scope. Its JSON is documented in README.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainSummary {
+    pub policy_domain: String,
+    pub reports: i64,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Distinct reporting organisations.
+    pub reporters: i64,
+    pub period: Period,
+    /// The DMARC record as the latest report saw it.
+    pub policy: Option<Policy>,
+}
+
+/// First report range begin to last report range end, RFC 3339 UTC.
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    pub begin: String,
+    pub end: String,
+}
+
+/// A published DMARC policy, as reports give it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub p: Option<String>,
+    pub sp: Option<String>,
+    pub pct: Option<i64>,
+    pub adkim: Option<String>,
+    pub aspf: Option<String>,
+    pub np: Option<String>,
+    pub testing: Option<String>,
+    /// The tags above as a DMARC record (without `rua`).
+    pub record: String,
+}
+
+impl Policy {
+    pub fn from_published(published: &PolicyPublished) -> Policy {
+        let mut tags = vec!["v=DMARC1".to_owned()];
+        let mut tag = |name: &str, value: &Option<String>| {
+            if let Some(value) = value {
+                tags.push(format!("{name}={value}"));
+            }
+        };
+        tag("p", &published.p);
+        tag("sp", &published.sp);
+        tag("np", &published.np);
+        tag("adkim", &published.adkim);
+        tag("aspf", &published.aspf);
+        tag("t", &published.testing);
+        if let Some(pct) = published.pct {
+            tags.push(format!("pct={pct}"));
+        }
+        Policy {
+            p: published.p.clone(),
+            sp: published.sp.clone(),
+            pct: published.pct,
+            adkim: published.adkim.clone(),
+            aspf: published.aspf.clone(),
+            np: published.np.clone(),
+            testing: published.testing.clone(),
+            record: tags.join("; "),
+        }
+    }
+}
+
+/// Every policy domain in scope, most messages first.
+pub fn summary(store: &Store, scope: &Scope) -> Result<Vec<DomainSummary>, StoreError> {
+    let mut domains = Vec::new();
+    let policies = store.latest_policies(scope)?;
+    for t in store.domain_totals(scope)? {
+        let policy = policies.get(&t.policy_domain).map(Policy::from_published);
+        domains.push(DomainSummary {
+            reports: t.reports,
+            figures: Figures::from(&t.counts),
+            reporters: t.reporters,
+            period: Period {
+                begin: rfc3339(t.first_seen),
+                end: rfc3339(t.last_seen),
+            },
+            policy,
+            policy_domain: t.policy_domain,
+        });
+    }
+    Ok(domains)
+}
