@@ -1,11 +1,14 @@
 //! `dmarc-sink serve`: the daemon.
 //!
-//! Opens the store, starts the committer, binds the listening sockets (or
-//! takes them from systemd socket activation), tells systemd it is ready,
-//! and serves until SIGTERM or SIGINT; then it stops accepting, lets
-//! deliveries already in DATA finish within `smtp.shutdown_grace_secs`,
-//! answers 421 to the rest, and closes the store cleanly.
+//! Opens the store, starts the committer with the alerter (`[alerts]`),
+//! binds the listening sockets (or takes them from systemd socket
+//! activation), tells systemd it is ready, and serves until SIGTERM or
+//! SIGINT; then it stops accepting, lets deliveries already in DATA finish
+//! within `smtp.shutdown_grace_secs`, answers 421 to the rest, gives alert
+//! webhooks still pending `alerts.webhook_timeout_secs`, and closes the
+//! store cleanly.
 
+use crate::alert::Alerter;
 use crate::config::{Config, NotAReportPolicy};
 use crate::ingest::Committer;
 use crate::smtp::{Shared, Shutdown, accept_all, tls};
@@ -33,7 +36,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         .map(|a| a.to_string())
         .collect();
     let keep_non_reports = config.smtp.not_a_report == NotAReportPolicy::Keep;
-    let committer = Committer::start(store, config.limits.clone(), keep_non_reports)?;
+    let alerter = Alerter::start(&config.alerts)?;
+    let committer = Committer::start(store, config.limits.clone(), keep_non_reports, alerter)?;
     let shutdown = Shutdown::new();
     let shared = Arc::new(Shared::new(
         config.smtp.clone(),

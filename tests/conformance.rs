@@ -78,7 +78,7 @@ fn aggregate_corpus_imports_as_expected() {
             };
             seen.insert(key.clone());
             match (&payload.outcome, want.well_formed) {
-                (PayloadOutcome::Stored { id, report }, true) => {
+                (PayloadOutcome::Stored { id, report, .. }, true) => {
                     stored += 1;
                     let (rows, total): (i64, i64) = temp
                         .store

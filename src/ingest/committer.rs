@@ -5,8 +5,12 @@
 //! one transaction (each in its own savepoint) and commits once, so a burst
 //! of deliveries costs one fsync rather than one each. Each session waits
 //! for its answer, and answers its client only then: 250 means committed.
+//!
+//! The alerts its reports raise are recorded in the same transaction, and
+//! made known (logged, posted) only once it is committed.
 
-use super::{Envelope, MessageOutcome, read_message_in};
+use super::{Envelope, MessageOutcome, now, read_message_in};
+use crate::alert::{Alert, Alerter};
 use crate::limits::Limits;
 use crate::store::{Source, Store, StoreError};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -50,15 +54,21 @@ pub struct Submitter {
 impl Committer {
     /// Starts the writer thread over `store`. `keep_non_reports`: whether a
     /// message with no report-like payload is stored (else it is refused).
+    /// `alerter` decides which stored reports raise alerts, and is finished
+    /// (its webhook drained) when the writer stops.
     pub fn start(
         store: Store,
         limits: Limits,
         keep_non_reports: bool,
+        alerter: Alerter,
     ) -> std::io::Result<Committer> {
         let (queue, jobs) = sync_channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("committer".into())
-            .spawn(move || run(store, jobs, &limits, keep_non_reports))?;
+            .spawn(move || {
+                run(store, jobs, &limits, keep_non_reports, &alerter);
+                alerter.finish();
+            })?;
         Ok(Committer {
             submitter: Submitter { queue },
             thread,
@@ -97,7 +107,13 @@ impl Submitter {
     }
 }
 
-fn run(mut store: Store, jobs: Receiver<Job>, limits: &Limits, keep_non_reports: bool) {
+fn run(
+    mut store: Store,
+    jobs: Receiver<Job>,
+    limits: &Limits,
+    keep_non_reports: bool,
+    alerter: &Alerter,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -106,27 +122,30 @@ fn run(mut store: Store, jobs: Receiver<Job>, limits: &Limits, keep_non_reports:
                 Err(_) => break,
             }
         }
-        match commit(&mut store, &batch, limits, keep_non_reports) {
-            Ok(answers) => {
+        match commit(&mut store, &batch, limits, keep_non_reports, alerter) {
+            Ok((answers, alerts)) => {
                 for (job, answer) in batch.into_iter().zip(answers) {
                     let _ = job.answer.send(answer);
                 }
+                notify(alerter, &alerts);
             }
             Err(error) if batch.len() > 1 => {
                 // One message may be to blame: retry each alone, so the
                 // others are not refused with it.
                 tracing::warn!(%error, messages = batch.len(), "group commit failed, committing one by one");
                 for job in batch {
-                    let answer = match commit(
+                    let (answer, alerts) = match commit(
                         &mut store,
                         std::slice::from_ref(&job),
                         limits,
                         keep_non_reports,
+                        alerter,
                     ) {
-                        Ok(mut answers) => answers.remove(0),
-                        Err(error) => Committed::Failed(error.to_string()),
+                        Ok((mut answers, alerts)) => (answers.remove(0), alerts),
+                        Err(error) => (Committed::Failed(error.to_string()), Vec::new()),
                     };
                     let _ = job.answer.send(answer);
+                    notify(alerter, &alerts);
                 }
             }
             Err(error) => {
@@ -138,24 +157,37 @@ fn run(mut store: Store, jobs: Receiver<Job>, limits: &Limits, keep_non_reports:
     }
 }
 
-/// Reads every job into one transaction and commits it.
+/// Reads every job into one transaction, with the alerts its reports
+/// raise, and commits it. Returns the answers and the alerts recorded.
 fn commit(
     store: &mut Store,
     jobs: &[Job],
     limits: &Limits,
     keep_non_reports: bool,
-) -> Result<Vec<Committed>, StoreError> {
+    alerter: &Alerter,
+) -> Result<(Vec<Committed>, Vec<Alert>), StoreError> {
     let batch = store.begin_batch()?;
+    let created_at = now();
     let mut answers = Vec::with_capacity(jobs.len());
+    let mut recorded = Vec::new();
     for job in jobs {
         let pending = read_message_in(&batch, &job.raw, Source::Smtp, None, &job.envelope, limits)?;
         if pending.is_not_a_report() && !keep_non_reports {
             drop(pending);
             answers.push(Committed::NotAReport);
-        } else {
-            answers.push(Committed::Stored(pending.keep()?));
+            continue;
         }
+        let outcome = pending.keep()?;
+        recorded.extend(alerter.raise(&batch, &outcome, created_at)?);
+        answers.push(Committed::Stored(outcome));
     }
     batch.commit()?;
-    Ok(answers)
+    Ok((answers, recorded))
+}
+
+/// Makes committed alerts known; never waits on the network.
+fn notify(alerter: &Alerter, alerts: &[Alert]) {
+    for alert in alerts {
+        alerter.notify(alert);
+    }
 }

@@ -36,6 +36,9 @@ pub struct ReportSummary {
     pub org_name: String,
     pub report_id: String,
     pub policy_domain: String,
+    /// The range the report covers, unix seconds.
+    pub date_begin: i64,
+    pub date_end: i64,
     /// Number of records.
     pub records: u64,
     /// Sum of the records' counts.
@@ -45,8 +48,14 @@ pub struct ReportSummary {
 /// What became of one payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayloadOutcome {
-    /// Stored; `id` is its row in `reports`.
-    Stored { id: i64, report: ReportSummary },
+    /// Stored; `id` is its row in `reports`. `new_failing_sources`: the
+    /// sources it is the first to show failing DMARC for the domain (what
+    /// `serve` alerts on).
+    Stored {
+        id: i64,
+        report: ReportSummary,
+        new_failing_sources: u64,
+    },
     /// Stored before (a reporter's retry); `existing` is the stored row.
     Duplicate {
         existing: i64,
@@ -431,6 +440,8 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
             org_name: org_name.to_owned(),
             report_id: report_id.to_owned(),
             policy_domain: policy_domain.to_owned(),
+            date_begin: parsed.feedback.metadata.date_begin,
+            date_end: parsed.feedback.metadata.date_end,
             records: parsed.records,
             messages: parsed.messages,
         };
@@ -439,6 +450,9 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
         }
         let outcome = match written {
             Some(Written::Stored(id)) => {
+                // Every way in keeps `failing_sources` up to date; only
+                // `serve` turns what is new into alerts (see the committer).
+                let new_failing_sources = self.tx.note_failing_sources(id)?;
                 tracing::info!(
                     message = self.tx.message_id(),
                     member = payload.member,
@@ -449,7 +463,11 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                     messages = parsed.messages,
                     "report stored"
                 );
-                PayloadOutcome::Stored { id, report }
+                PayloadOutcome::Stored {
+                    id,
+                    report,
+                    new_failing_sources,
+                }
             }
             Some(Written::Duplicate(existing)) => {
                 tracing::info!(

@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 /// stored whole or not at all; the batch makes them durable together with
 /// one fsync. Dropping it without [`Batch::commit`] rolls everything back.
 pub struct Batch<'c> {
-    tx: Transaction<'c>,
+    pub(super) tx: Transaction<'c>,
 }
 
 impl<'c> Batch<'c> {
@@ -74,7 +74,7 @@ impl<'c> Batch<'c> {
 /// One message being taken in, inside a [`Batch`]. Dropping it without
 /// [`MessageTx::commit`] undoes everything written for it.
 pub struct MessageTx<'b> {
-    conn: &'b Connection,
+    pub(super) conn: &'b Connection,
     message: i64,
     /// The savepoint is still open: dropping rolls it back.
     open: bool,

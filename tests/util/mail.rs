@@ -6,28 +6,64 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
 
-/// A minimal aggregate report with the given records `(source_ip, count)`.
+/// The day every [`report_xml`] report covers: 2023-11-15 UTC.
+const REPORT_DAY_BEGIN: i64 = 1_700_006_400;
+/// A report's range: one day, as big reporters send them.
+const REPORT_RANGE_SECS: i64 = 86_399;
+
+/// A minimal aggregate report with the given records `(source_ip, count)`,
+/// all passing DMARC, over 2023-11-15.
 pub fn report_xml(
     org_name: &str,
     report_id: &str,
     domain: &str,
     records: &[(&str, u32)],
 ) -> String {
+    let records: Vec<(&str, u32, Dmarc)> = records
+        .iter()
+        .map(|&(ip, count)| (ip, count, Dmarc::Pass))
+        .collect();
+    dmarc_report_xml(org_name, report_id, domain, REPORT_DAY_BEGIN, &records)
+}
+
+/// What DMARC made of a record's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dmarc {
+    /// Aligned DKIM passed (aligned SPF did not: the envelope is Amazon SES's).
+    Pass,
+    /// Neither aligned DKIM nor aligned SPF passed.
+    Fail,
+}
+
+/// An aggregate report over the day that begins at `begin` (unix seconds),
+/// with records `(source_ip, count, verdict)`.
+pub fn dmarc_report_xml(
+    org_name: &str,
+    report_id: &str,
+    domain: &str,
+    begin: i64,
+    records: &[(&str, u32, Dmarc)],
+) -> String {
+    let end = begin + REPORT_RANGE_SECS;
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback>\n  <report_metadata>\n    \
          <org_name>{org_name}</org_name>\n    <email>noreply@{org_name}</email>\n    \
-         <report_id>{report_id}</report_id>\n    <date_range><begin>1700006400</begin>\
-         <end>1700092799</end></date_range>\n  </report_metadata>\n  <policy_published>\
+         <report_id>{report_id}</report_id>\n    <date_range><begin>{begin}</begin>\
+         <end>{end}</end></date_range>\n  </report_metadata>\n  <policy_published>\
          <domain>{domain}</domain><adkim>r</adkim><aspf>r</aspf><p>none</p><sp>none</sp>\
          <pct>100</pct></policy_published>\n"
     );
-    for (ip, count) in records {
+    for (ip, count, verdict) in records {
+        let dkim = match verdict {
+            Dmarc::Pass => "pass",
+            Dmarc::Fail => "fail",
+        };
         xml.push_str(&format!(
             "  <record>\n    <row><source_ip>{ip}</source_ip><count>{count}</count>\
-             <policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>fail</spf>\
+             <policy_evaluated><disposition>none</disposition><dkim>{dkim}</dkim><spf>fail</spf>\
              </policy_evaluated></row>\n    <identifiers><header_from>{domain}</header_from>\
              <envelope_from>amazonses.com</envelope_from></identifiers>\n    <auth_results>\
-             <dkim><domain>{domain}</domain><selector>sel</selector><result>pass</result></dkim>\
+             <dkim><domain>{domain}</domain><selector>sel</selector><result>{dkim}</result></dkim>\
              <spf><domain>amazonses.com</domain><scope>mfrom</scope><result>pass</result></spf>\
              </auth_results>\n  </record>\n"
         ));

@@ -6,19 +6,31 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 /// How long a server may take to say it is listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long [`TestServer::wait_for_log`] waits for a line.
+const LOG_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The server's stderr, line by line, and a signal for each new line.
+#[derive(Default)]
+struct Log {
+    lines: Mutex<Vec<String>>,
+    grew: Condvar,
+}
 
 pub struct TestServer {
     child: Child,
     pub addr: SocketAddr,
     pub dir: TempDir,
     pub db: PathBuf,
-    log: Arc<Mutex<Vec<String>>>,
+    log: Arc<Log>,
+    /// Reads the server's stderr into `log` until the server closes it.
+    reader: Option<JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -52,16 +64,17 @@ impl TestServer {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start dmarc-sink serve");
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(Log::default());
         let (ready, listening) = channel();
         let stderr = child.stderr.take().unwrap();
         let lines = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(address) = listening_address(&line) {
                     let _ = ready.send(address);
                 }
-                lines.lock().unwrap().push(line);
+                lines.lines.lock().unwrap().push(line);
+                lines.grew.notify_all();
             }
         });
         let addr = wait_for(&listening, &log);
@@ -71,6 +84,7 @@ impl TestServer {
             dir,
             db,
             log,
+            reader: Some(reader),
         }
     }
 
@@ -80,7 +94,31 @@ impl TestServer {
 
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
+        self.log.lines.lock().unwrap().join("\n")
+    }
+
+    /// Waits until the server has logged `count` lines containing `needle`
+    /// and returns those lines; panics with the log after a while.
+    pub fn wait_for_log(&self, needle: &str, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + LOG_TIMEOUT;
+        let mut lines = self.log.lines.lock().unwrap();
+        loop {
+            let found: Vec<String> = lines
+                .iter()
+                .filter(|l| l.contains(needle))
+                .cloned()
+                .collect();
+            if found.len() >= count {
+                return found;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no {count} lines with {needle:?} in the log:\n{}",
+                lines.join("\n")
+            );
+            lines = self.log.grew.wait_timeout(lines, left).unwrap().0;
+        }
     }
 
     /// Sends a signal by name (TERM, KILL, ...), without waiting.
@@ -92,8 +130,13 @@ impl TestServer {
         assert!(status.success(), "kill -{name}");
     }
 
+    /// Waits for the process to exit and for its last log lines.
     pub fn wait(&mut self) -> ExitStatus {
-        self.child.wait().unwrap()
+        let status = self.child.wait().unwrap();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        status
     }
 
     /// Stops the process with SIGKILL and hands back its folder.
@@ -148,11 +191,11 @@ fn listening_address(line: &str) -> Option<SocketAddr> {
     rest.split([' ', ',', '"']).next()?.parse().ok()
 }
 
-fn wait_for(listening: &Receiver<SocketAddr>, log: &Arc<Mutex<Vec<String>>>) -> SocketAddr {
+fn wait_for(listening: &Receiver<SocketAddr>, log: &Log) -> SocketAddr {
     listening.recv_timeout(START_TIMEOUT).unwrap_or_else(|_| {
         panic!(
             "the server did not start listening:\n{}",
-            log.lock().unwrap().join("\n")
+            log.lines.lock().unwrap().join("\n")
         )
     })
 }
