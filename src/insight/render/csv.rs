@@ -1,0 +1,143 @@
+//! `summary`, `sources` and `policy` as CSV: one row per item, the
+//! fields named as in the JSON.
+
+use crate::insight::Figures;
+use crate::insight::policy::Readiness;
+use crate::insight::sources::Source;
+use crate::insight::summary::DomainSummary;
+
+/// The fields of a CSV output: names for the header and how to read each
+/// from an item, written once so that the two cannot drift apart.
+struct Fields<T> {
+    fields: Vec<(&'static str, Cell<T>)>,
+}
+
+/// How one field's cell is read from an item.
+type Cell<T> = Box<dyn Fn(&T) -> String>;
+
+impl<T: 'static> Fields<T> {
+    fn new() -> Self {
+        Fields { fields: Vec::new() }
+    }
+
+    fn add(mut self, name: &'static str, value: impl Fn(&T) -> String + 'static) -> Self {
+        self.fields.push((name, Box::new(value)));
+        self
+    }
+
+    /// The fields of [`Figures`], named as in the JSON (dispositions as
+    /// `disposition_none`, ...).
+    fn figures(self, figures: fn(&T) -> &Figures) -> Self {
+        self.add("messages", move |t| figures(t).messages.to_string())
+            .add("dmarc_pass", move |t| figures(t).dmarc_pass.to_string())
+            .add("dmarc_pass_share", move |t| {
+                figures(t).dmarc_pass_share.to_string()
+            })
+            .add("dkim_aligned_pass", move |t| {
+                figures(t).dkim_aligned_pass.to_string()
+            })
+            .add("dkim_aligned_share", move |t| {
+                figures(t).dkim_aligned_share.to_string()
+            })
+            .add("spf_aligned_pass", move |t| {
+                figures(t).spf_aligned_pass.to_string()
+            })
+            .add("spf_aligned_share", move |t| {
+                figures(t).spf_aligned_share.to_string()
+            })
+            .add("disposition_none", move |t| {
+                figures(t).dispositions.none.to_string()
+            })
+            .add("disposition_quarantine", move |t| {
+                figures(t).dispositions.quarantine.to_string()
+            })
+            .add("disposition_reject", move |t| {
+                figures(t).dispositions.reject.to_string()
+            })
+    }
+
+    /// `items` as CSV, with a header line.
+    fn csv(&self, items: &[T]) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer
+            .write_record(self.fields.iter().map(|(name, _)| name))
+            .expect("writing to memory");
+        for item in items {
+            writer
+                .write_record(self.fields.iter().map(|(_, value)| value(item)))
+                .expect("writing to memory");
+        }
+        String::from_utf8(writer.into_inner().expect("writing to memory"))
+            .expect("CSV of UTF-8 is UTF-8")
+    }
+}
+
+/// An optional value as a CSV cell: empty when absent.
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// `summary` as CSV, one row per domain.
+pub fn summary_csv(domains: &[DomainSummary]) -> String {
+    Fields::<DomainSummary>::new()
+        .add("policy_domain", |d| d.policy_domain.clone())
+        .add("reports", |d| d.reports.to_string())
+        .figures(|d| &d.figures)
+        .add("reporters", |d| d.reporters.to_string())
+        .add("period_begin", |d| d.period.begin.clone())
+        .add("period_end", |d| d.period.end.clone())
+        .add("policy_p", |d| {
+            opt(d.policy.as_ref().and_then(|p| p.p.as_ref()))
+        })
+        .add("policy_pct", |d| opt(d.policy.as_ref().and_then(|p| p.pct)))
+        .add("policy_record", |d| {
+            opt(d.policy.as_ref().map(|p| &p.record))
+        })
+        .csv(domains)
+}
+
+/// `sources` as CSV, one row per source; lists joined with ` | `.
+pub fn sources_csv(sources: &[Source]) -> String {
+    Fields::<Source>::new()
+        .add("policy_domain", |s| s.policy_domain.clone())
+        .add("source_ip", |s| s.source_ip.clone())
+        .add("name", |s| opt(s.name.as_ref()))
+        .add("provider", |s| opt(s.provider))
+        .add("reverse_dns", |s| opt(s.reverse_dns.as_ref()))
+        .figures(|s| &s.figures)
+        .add("reporters", |s| s.reporters.to_string())
+        .add("first_seen", |s| s.first_seen.clone())
+        .add("last_seen", |s| s.last_seen.clone())
+        .add("dkim_domains", |s| s.dkim_domains.join(" | "))
+        .add("spf_domains", |s| s.spf_domains.join(" | "))
+        .add("diagnosis", |s| s.diagnosis.code.as_str().to_owned())
+        .add("diagnosis_message", |s| s.diagnosis.message.clone())
+        .csv(sources)
+}
+
+/// `policy` as CSV, one row per domain; the affected sources as their
+/// number, reasons joined with ` | `.
+pub fn policy_csv(domains: &[Readiness]) -> String {
+    Fields::<Readiness>::new()
+        .add("policy_domain", |r| r.policy_domain.clone())
+        .add("ready", |r| r.ready.to_string())
+        .add("current_record", |r| {
+            opt(r.current.as_ref().map(|c| &c.record))
+        })
+        .add("next_record", |r| opt(r.next.as_ref().map(|n| &n.record)))
+        .add("messages", |r| r.messages.to_string())
+        .add("days_covered", |r| r.days_covered.to_string())
+        .add("failing_messages", |r| r.failing_messages.to_string())
+        .add("legitimate_failing_messages", |r| {
+            r.legitimate_failing_messages.to_string()
+        })
+        .add("legitimate_failure_share", |r| {
+            r.legitimate_failure_share.to_string()
+        })
+        .add("unauthorised_messages", |r| {
+            r.unauthorised_messages.to_string()
+        })
+        .add("affected_sources", |r| r.affected_sources.len().to_string())
+        .add("reasons", |r| r.reasons.join(" | "))
+        .csv(domains)
+}
