@@ -452,7 +452,7 @@ impl Config {
         }
         self.validate_alerts(&invalid)?;
         let limits = &self.limits;
-        let positive: [(&'static str, u64); 6] = [
+        let positive: [(&'static str, u64); 7] = [
             ("limits.max_message_bytes", limits.max_message_bytes),
             (
                 "limits.max_decompressed_bytes",
@@ -460,6 +460,7 @@ impl Config {
             ),
             ("limits.max_zip_entries", limits.max_zip_entries as u64),
             ("limits.max_nesting_depth", limits.max_nesting_depth as u64),
+            ("limits.max_mime_parts", limits.max_mime_parts as u64),
             (
                 "limits.max_xml_token_bytes",
                 limits.max_xml_token_bytes as u64,

@@ -12,15 +12,23 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields, default)]
 pub struct Limits {
-    /// Largest message (or imported file) read into memory, in bytes.
+    /// Largest message (or imported file) read into memory, in bytes; also
+    /// what the archives and messages unpacked into memory from it may hold
+    /// together.
     pub max_message_bytes: u64,
-    /// Decompressed bytes per payload: per gzip stream, per zip archive (all
-    /// its entries together). Admits a 1,000,000-record report (~700 MB of XML).
+    /// Decompressed bytes per message (or imported file): every gzip stream
+    /// and zip entry in it, at every layer, together. Admits a
+    /// 1,000,000-record report (~700 MB of XML).
     pub max_decompressed_bytes: u64,
-    /// Entries in one zip archive.
+    /// Entries in one zip archive, counted by their central directory
+    /// headers before it is opened.
     pub max_zip_entries: usize,
     /// Layers of MIME multiparts, attached messages and archives inside each other.
     pub max_nesting_depth: usize,
+    /// MIME parts in one message (an attached message is a message of its
+    /// own), counted before it is parsed by the `--` that open boundary
+    /// delimiters: an upper bound on the parts the parser would make.
+    pub max_mime_parts: usize,
     /// Bytes in any single XML token: a text node, comment, tag or CDATA section.
     pub max_xml_token_bytes: usize,
     /// Depth of nested XML elements.
@@ -34,6 +42,7 @@ impl Default for Limits {
             max_decompressed_bytes: default_max_decompressed_bytes(),
             max_zip_entries: default_max_zip_entries(),
             max_nesting_depth: default_max_nesting_depth(),
+            max_mime_parts: default_max_mime_parts(),
             max_xml_token_bytes: default_max_xml_token_bytes(),
             max_xml_depth: default_max_xml_depth(),
         }
@@ -58,6 +67,13 @@ pub fn default_max_zip_entries() -> usize {
 /// 10: a forwarded report mail in a multipart with a zip holding a gzip is 5.
 pub fn default_max_nesting_depth() -> usize {
     10
+}
+
+/// 1000: a report mail has two to five parts; each part costs the parser
+/// a few hundred bytes before anything is read, and a report-like one a
+/// parse and perhaps a quarantine row after.
+pub fn default_max_mime_parts() -> usize {
+    1000
 }
 
 /// 1 MiB: no field of a report comes close.
@@ -86,6 +102,7 @@ impl fmt::Display for LimitExceeded {
             "max_decompressed_bytes" => "decompressed payload exceeds",
             "max_zip_entries" => "zip archive has more entries than",
             "max_nesting_depth" => "MIME or archive nesting is deeper than",
+            "max_mime_parts" => "MIME message has more parts than",
             "max_xml_token_bytes" => "an XML text, comment or tag exceeds",
             "max_xml_depth" => "XML elements are nested deeper than",
             _ => "input exceeds",

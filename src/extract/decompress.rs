@@ -7,9 +7,11 @@ use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Decompressed bytes left for one payload. Shared by all the entries of a
-/// zip archive, so that many entries (or entries overlapping in the archive)
-/// cannot multiply the limit.
+/// Decompressed bytes left for one message (or imported file). Shared by
+/// every decompressor that reads it, at every layer: all the entries of a
+/// zip archive, a gzip inside a zip, a zip inside that, and the report-like
+/// parts beside them. So many entries, entries overlapping in the archive,
+/// archives of bombs or parts full of bombs cannot multiply the limit.
 #[derive(Debug)]
 pub struct Budget {
     remaining: AtomicU64,
@@ -40,7 +42,6 @@ impl<R: Read> Bounded<R> {
 
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // One reader at a time draws on a budget, so load-then-store is exact.
         let remaining = self.budget.remaining.load(Ordering::Relaxed);
         // Ask for one byte more than allowed, so crossing the limit is seen.
         let want = buf.len().min(
@@ -49,16 +50,22 @@ impl<R: Read> Read for Bounded<R> {
                 .saturating_add(1),
         );
         let n = self.inner.read(&mut buf[..want])?;
-        if n as u64 > remaining {
+        // The inner reader may have drawn on the same budget (a gzip inside
+        // a zip entry), so take the bytes from what is left now.
+        let taken =
+            self.budget
+                .remaining
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                    left.checked_sub(n as u64)
+                });
+        if taken.is_err() {
+            self.budget.remaining.store(0, Ordering::Relaxed);
             return Err(LimitExceeded {
                 key: "max_decompressed_bytes",
                 limit: self.budget.limit,
             }
             .into_io());
         }
-        self.budget
-            .remaining
-            .store(remaining - n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -154,6 +161,20 @@ mod tests {
         let limit = LimitExceeded::from_io(&error).expect("a limit error");
         assert_eq!(limit.key, "max_decompressed_bytes");
         assert_eq!(limit.limit, 1024 * 1024);
+    }
+
+    #[test]
+    fn nested_readers_draw_on_one_budget() {
+        // A gzip inside a gzip: the outer stream's bytes and the inner's
+        // both count.
+        let inner = gzip(&[b'x'; 6000]);
+        let outer = gzip(&inner);
+        let budget = Budget::new(6000 + inner.len() as u64 - 1);
+        let unwrapped =
+            io::BufReader::new(Bounded::new(GzipMembers::new(&outer[..]), budget.clone()));
+        let mut reader = Bounded::new(GzipMembers::new(unwrapped), budget);
+        let error = io::copy(&mut reader, &mut io::sink()).unwrap_err();
+        assert!(LimitExceeded::from_io(&error).is_some(), "{error}");
     }
 
     #[test]

@@ -7,21 +7,31 @@
 //! reason, so that it can be quarantined. This module parses no XML and knows
 //! no SQL.
 //!
+//! The limits on what a message may unpack to are enforced here, each in one
+//! place: `max_mime_parts` before a message is parsed, `max_nesting_depth`
+//! at each layer, `max_zip_entries` before an archive is opened,
+//! `max_decompressed_bytes` on every decompressed stream (one budget for the
+//! whole input) and `max_message_bytes` on what is read into memory. The
+//! MIME parser never nests attached messages itself (see `mime`).
+//!
 //! Each payload is named by a *member* path: the index of its MIME part in a
 //! depth-first walk of the message (0 is the message itself), then zip entry
 //! names, joined with `/` (`2/google.com!example.com!1549929600!1549929600.xml`).
 //! Gzip adds no level. A bare file has the empty member.
 
 mod decompress;
+mod mime;
 mod sniff;
 
 pub use decompress::{Bounded, Budget, GzipMembers};
 pub use sniff::{SNIFF_BYTES, Sniffed, report_like_name, report_like_type, sniff};
 
 use crate::limits::{LimitExceeded, Limits};
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use mime::Defused;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::sync::Arc;
 
 /// A payload found in the input, and where.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +135,8 @@ pub fn extract_message<V: PayloadVisitor>(
         limits,
         visitor,
         found: 0,
+        budget: Budget::new(limits.max_decompressed_bytes),
+        held: 0,
     };
     walk.message(raw, "", 0)?;
     Ok(walk.found)
@@ -143,6 +155,8 @@ pub fn extract_stream<V: PayloadVisitor>(
         limits,
         visitor,
         found: 0,
+        budget: Budget::new(limits.max_decompressed_bytes),
+        held: 0,
     };
     let declared = name.is_some_and(report_like_name);
     walk.stream(input, "", None, declared, 0)?;
@@ -153,6 +167,11 @@ struct Walk<'a, V> {
     limits: &'a Limits,
     visitor: &'a mut V,
     found: usize,
+    /// `max_decompressed_bytes`, for the whole input, every layer drawing on it.
+    budget: Arc<Budget>,
+    /// Bytes of the archives and messages being opened, read into memory
+    /// from decompressed streams; at most `max_message_bytes` together.
+    held: u64,
 }
 
 impl<V: PayloadVisitor> Walk<'_, V> {
@@ -202,29 +221,33 @@ impl<V: PayloadVisitor> Walk<'_, V> {
                     .report(&PayloadInfo { member, carrier }, &mut whole)
             }
             Sniffed::Gzip => {
-                let budget = Budget::new(self.limits.max_decompressed_bytes);
-                let inflated = Bounded::new(GzipMembers::new(whole), budget);
+                let inflated = Bounded::new(GzipMembers::new(whole), self.budget.clone());
                 let mut inflated = BufReader::with_capacity(64 * 1024, inflated);
                 self.stream(&mut inflated, member, carrier, true, depth + 1)
             }
             Sniffed::Zip | Sniffed::Email => {
                 let mut bytes = Vec::new();
-                let cap = self.limits.max_message_bytes;
+                // The archives and messages around this one are held in
+                // memory too: together they get `max_message_bytes`.
+                let cap = self.limits.max_message_bytes.saturating_sub(self.held);
                 if let Err(error) = whole.take(cap + 1).read_to_end(&mut bytes) {
                     return self.unreadable(member, carrier, ExtractError::from_io("gzip", error));
                 }
                 if bytes.len() as u64 > cap {
                     let limit = LimitExceeded {
                         key: "max_message_bytes",
-                        limit: cap,
+                        limit: self.limits.max_message_bytes,
                     };
                     return self.unreadable(member, carrier, ExtractError::Limit(limit));
                 }
-                if kind == Sniffed::Zip {
+                self.held += bytes.len() as u64;
+                let opened = if kind == Sniffed::Zip {
                     self.zip(&bytes, member, carrier, depth + 1)
                 } else {
                     self.message(&bytes, member, depth + 1)
-                }
+                };
+                self.held -= bytes.len() as u64;
+                opened
             }
             Sniffed::Json => self.unreadable(
                 member,
@@ -249,6 +272,18 @@ impl<V: PayloadVisitor> Walk<'_, V> {
         if depth > self.limits.max_nesting_depth {
             return self.too_deep(member, carrier);
         }
+        // Counted before the archive is opened: opening reads the whole
+        // central directory into memory, a few hundred bytes an entry, and
+        // every entry it reads there begins with this signature.
+        let entries =
+            central_directory_headers(bytes, self.limits.max_zip_entries.saturating_add(1));
+        if entries > self.limits.max_zip_entries {
+            let limit = LimitExceeded {
+                key: "max_zip_entries",
+                limit: self.limits.max_zip_entries as u64,
+            };
+            return self.unreadable(member, carrier, ExtractError::Limit(limit));
+        }
         let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
             Ok(archive) => archive,
             Err(error) => {
@@ -259,14 +294,6 @@ impl<V: PayloadVisitor> Walk<'_, V> {
                 return self.unreadable(member, carrier, error);
             }
         };
-        if archive.len() > self.limits.max_zip_entries {
-            let limit = LimitExceeded {
-                key: "max_zip_entries",
-                limit: self.limits.max_zip_entries as u64,
-            };
-            return self.unreadable(member, carrier, ExtractError::Limit(limit));
-        }
-        let budget = Budget::new(self.limits.max_decompressed_bytes);
         let found_before = self.found;
         for index in 0..archive.len() {
             let entry = archive.by_index(index);
@@ -294,7 +321,7 @@ impl<V: PayloadVisitor> Walk<'_, V> {
             }
             let path = join_member(member, &name);
             let declared = report_like_name(&name);
-            let inflated = Bounded::new(&mut entry, budget.clone());
+            let inflated = Bounded::new(&mut entry, self.budget.clone());
             let mut inflated = BufReader::with_capacity(64 * 1024, inflated);
             self.stream(&mut inflated, &path, carrier, declared, depth + 1)?;
         }
@@ -306,8 +333,14 @@ impl<V: PayloadVisitor> Walk<'_, V> {
 
     /// An e-mail message: every MIME part, depth first.
     fn message(&mut self, raw: &[u8], member: &str, depth: usize) -> Result<(), V::Error> {
-        let Some(message) = MessageParser::default().parse(raw) else {
-            return Ok(());
+        let bytes = Defused::new(raw);
+        let message = match self.parse_mime(&bytes) {
+            Ok(Some(message)) => message,
+            Ok(None) => return Ok(()),
+            Err(limit) => {
+                let whole = join_member(member, "0");
+                return self.unreadable(&whole, None, ExtractError::Limit(limit));
+            }
         };
         if let Some(part) = failure_report_part(&message) {
             let path = join_member(member, &part.to_string());
@@ -318,16 +351,34 @@ impl<V: PayloadVisitor> Walk<'_, V> {
             );
         }
         let mut counter = 0;
-        self.part(&message, 0, member, &mut counter, depth)
+        self.part(&message, &bytes, 0, member, &mut counter, depth, false)
     }
 
+    /// Parses defused bytes (see [`mime`]), if they hold no more parts than
+    /// `max_mime_parts`.
+    fn parse_mime<'b>(&self, bytes: &'b Defused<'_>) -> Result<Option<Message<'b>>, LimitExceeded> {
+        let limit = self.limits.max_mime_parts;
+        if mime::part_bound(bytes.shown(), limit.saturating_add(1)) > limit {
+            return Err(LimitExceeded {
+                key: "max_mime_parts",
+                limit: limit as u64,
+            });
+        }
+        Ok(MessageParser::default().parse(bytes.shown()))
+    }
+
+    /// One part of `message` (parsed from `bytes`) and what is inside it.
+    /// `in_digest`: its parent is a `multipart/digest`.
+    #[allow(clippy::too_many_arguments)]
     fn part(
         &mut self,
         message: &Message<'_>,
+        bytes: &Defused<'_>,
         id: u32,
         prefix: &str,
         counter: &mut usize,
         depth: usize,
+        in_digest: bool,
     ) -> Result<(), V::Error> {
         let index = *counter;
         *counter += 1;
@@ -340,42 +391,92 @@ impl<V: PayloadVisitor> Walk<'_, V> {
         }
         match &part.body {
             PartType::Multipart(children) => {
+                let digest = mime::is_digest(part);
                 for &child in children {
-                    self.part(message, child, prefix, counter, depth + 1)?;
+                    self.part(message, bytes, child, prefix, counter, depth + 1, digest)?;
                 }
                 Ok(())
             }
-            PartType::Message(inner) => self.part(inner, 0, prefix, counter, depth + 1),
-            _ => {
-                let bytes = part.contents();
-                let content_type = part
-                    .content_type()
-                    .map(|ct| match &ct.c_subtype {
-                        Some(sub) => format!("{}/{}", ct.c_type, sub),
-                        None => ct.c_type.to_string(),
-                    })
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                let name = part.attachment_name();
-                let declared = name.is_some_and(report_like_name)
-                    || (report_like_type(&content_type)
-                        && content_type != "application/octet-stream")
-                    || (content_type == "application/octet-stream" && name.is_some());
-                let kind = sniff(&bytes[..bytes.len().min(sniff::SNIFF_BYTES)]);
-                let wanted = match kind {
-                    Sniffed::Gzip | Sniffed::Zip => true,
-                    Sniffed::Xml => declared || opens_feedback_element(bytes),
-                    Sniffed::Json => declared || mentions(bytes, b"organization-name"),
-                    // Attached messages are walked as parts already.
-                    Sniffed::Email => false,
-                    Sniffed::Unknown => declared,
+            // The parser is shown no type it would nest (see `mime`).
+            PartType::Message(_) => Ok(()),
+            _ if mime::is_attached_message(part, in_digest) => {
+                let attached = match part.encoding {
+                    Encoding::None => {
+                        self.attached(&bytes.body(part), &member, prefix, counter, depth)
+                    }
+                    Encoding::Base64 | Encoding::QuotedPrintable => {
+                        let decoded = bytes.contents(part);
+                        self.attached(&Defused::new(&decoded), &member, prefix, counter, depth)
+                    }
                 };
-                if !wanted {
-                    return Ok(());
+                match attached? {
+                    true => Ok(()),
+                    // Not a message after all: a payload like any other.
+                    false => self.leaf(part, &bytes.contents(part), &member, depth),
                 }
-                self.stream(&mut &bytes[..], &member, Some(bytes), declared, depth + 1)
+            }
+            _ => self.leaf(part, &bytes.contents(part), &member, depth),
+        }
+    }
+
+    /// The message attached in the part at `member`, walked as the parser
+    /// would have walked it nested: its parts numbered on from `counter`,
+    /// one level deeper. False when the bytes hold no message.
+    fn attached(
+        &mut self,
+        bytes: &Defused<'_>,
+        member: &str,
+        prefix: &str,
+        counter: &mut usize,
+        depth: usize,
+    ) -> Result<bool, V::Error> {
+        match self.parse_mime(bytes) {
+            Ok(Some(message)) => {
+                self.part(&message, bytes, 0, prefix, counter, depth + 1, false)?;
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(limit) => {
+                self.unreadable(member, None, ExtractError::Limit(limit))?;
+                Ok(true)
             }
         }
+    }
+
+    /// A part with no parts inside: a report candidate by its label or its
+    /// first bytes.
+    fn leaf(
+        &mut self,
+        part: &MessagePart<'_>,
+        bytes: &[u8],
+        member: &str,
+        depth: usize,
+    ) -> Result<(), V::Error> {
+        let content_type = part
+            .content_type()
+            .map(|ct| match &ct.c_subtype {
+                Some(sub) => format!("{}/{}", ct.c_type, sub),
+                None => ct.c_type.to_string(),
+            })
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let name = part.attachment_name();
+        let declared = name.is_some_and(report_like_name)
+            || (report_like_type(&content_type) && content_type != "application/octet-stream")
+            || (content_type == "application/octet-stream" && name.is_some());
+        let kind = sniff(&bytes[..bytes.len().min(sniff::SNIFF_BYTES)]);
+        let wanted = match kind {
+            Sniffed::Gzip | Sniffed::Zip => true,
+            Sniffed::Xml => declared || opens_feedback_element(bytes),
+            Sniffed::Json => declared || mentions(bytes, b"organization-name"),
+            // Attached messages are walked as parts already.
+            Sniffed::Email => false,
+            Sniffed::Unknown => declared,
+        };
+        if !wanted {
+            return Ok(());
+        }
+        self.stream(&mut &bytes[..], member, Some(bytes), declared, depth + 1)
     }
 }
 
@@ -412,6 +513,16 @@ fn opens_feedback_element(bytes: &[u8]) -> bool {
 fn mentions(bytes: &[u8], needle: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(sniff::SNIFF_BYTES)];
     head.windows(needle.len()).any(|window| window == needle)
+}
+
+/// How many zip central directory headers `bytes` may hold, counting their
+/// signatures, up to `enough`.
+fn central_directory_headers(bytes: &[u8], enough: usize) -> usize {
+    bytes
+        .windows(4)
+        .filter(|window| *window == b"PK\x01\x02")
+        .take(enough)
+        .count()
 }
 
 fn is_macos_metadata(name: &str) -> bool {
