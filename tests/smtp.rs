@@ -65,6 +65,8 @@ fn report_is_stored_before_250() {
     );
     assert_eq!(server.count("SELECT sum(count) FROM records"), 7);
     assert_eq!(server.count("SELECT count(*) FROM messages WHERE source = 'smtp' AND remote_addr = '127.0.0.1' AND helo = 'mail-sor-f41.google.com' AND mail_from = 'noreply-dmarc-support@google.com' AND rcpt_to = 'dmarc@reports.example.com'"), 1);
+    // The log is read on a thread of its own: wait for the line.
+    server.wait_for_log("outcome=\"stored\"", 1);
     let log = server.log();
     assert!(
         log.contains("message")
@@ -177,11 +179,9 @@ fn unreadable_report_is_accepted_into_quarantine() {
         server.count("SELECT count(*) FROM quarantine WHERE kind = 'xml'"),
         1
     );
-    assert!(
-        server.log().contains("WARN") && server.log().contains("payload quarantined"),
-        "{}",
-        server.log()
-    );
+    // The log is read on a thread of its own: wait for the line.
+    let quarantined = server.wait_for_log("payload quarantined", 1);
+    assert!(quarantined[0].contains("WARN"), "{}", quarantined[0]);
 }
 
 #[test]
@@ -193,11 +193,7 @@ fn duplicate_delivery_is_acknowledged_and_stored_once() {
     mailer.send(&message).unwrap();
     assert_eq!(server.count("SELECT count(*) FROM messages"), 2);
     assert_eq!(server.count("SELECT count(*) FROM reports"), 1);
-    assert!(
-        server.log().contains("outcome=\"duplicate\""),
-        "{}",
-        server.log()
-    );
+    server.wait_for_log("outcome=\"duplicate\"", 1);
 }
 
 #[test]
@@ -332,11 +328,8 @@ fn locked_store_answers_451_and_recovers() {
         .unwrap_err();
     assert_eq!(refused_code(error), "451");
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
-    assert!(
-        server.log().contains("ERROR") && server.log().contains("answered 451"),
-        "{}",
-        server.log()
-    );
+    let failed = server.wait_for_log("answered 451", 1);
+    assert!(failed[0].contains("ERROR"), "{}", failed[0]);
     conn.execute_batch("ROLLBACK").unwrap();
     mailer(&server)
         .send(&report_message("busy-1", &[("192.0.2.1", 1)]))
@@ -404,6 +397,7 @@ fn json_logs_carry_the_smtp_dialogue_and_the_message_line() {
     mailer(&server)
         .send(&report_message("json-1", &[("192.0.2.1", 2)]))
         .unwrap();
+    server.wait_for_log("\"message\":\"message\"", 1);
     let log = server.log();
     let lines: Vec<&str> = log.lines().collect();
     assert!(

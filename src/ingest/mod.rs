@@ -453,7 +453,7 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                 // Every way in keeps `failing_sources` up to date; only
                 // `serve` turns what is new into alerts (see the committer).
                 let new_failing_sources = self.tx.note_failing_sources(id)?;
-                tracing::info!(
+                tracing::debug!(
                     message = self.tx.message_id(),
                     member = payload.member,
                     org_name,
@@ -461,7 +461,7 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                     policy_domain,
                     records = parsed.records,
                     messages = parsed.messages,
-                    "report stored"
+                    "report read into the transaction"
                 );
                 PayloadOutcome::Stored {
                     id,

@@ -19,7 +19,7 @@ pub use raw::RawReader;
 pub use read::{Counts, DailyTotals, DomainSeen, DomainTotals, Scope, SourceDomain, SourceTotals};
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 use std::path::Path;
 use std::time::Duration;
 
@@ -134,6 +134,30 @@ impl Store {
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<(), StoreError> {
         self.conn.busy_timeout(timeout)?;
         Ok(())
+    }
+
+    /// The operating system's reason for `error`, when it is an I/O error
+    /// (or a file that would not open) met on this connection: SQLite says
+    /// only `disk I/O error`, which does not tell a failing disk from a file
+    /// system the kernel turned read-only. Ask right after the failure: the
+    /// connection remembers only its latest one.
+    pub fn os_cause(&self, error: &StoreError) -> Option<std::io::Error> {
+        let sqlite = match error {
+            StoreError::Sqlite(error) => Some(error),
+            // Raw message bytes are written through `io::Write`.
+            StoreError::Io(error) => error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rusqlite::Error>()),
+            StoreError::SchemaTooNew { .. } => None,
+        };
+        let code = sqlite.and_then(rusqlite::Error::sqlite_error_code)?;
+        if !matches!(code, ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) {
+            return None;
+        }
+        // SAFETY: the handle is this store's open connection, and `&self`
+        // keeps it open; sqlite3_system_errno only reads a field of it.
+        let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(self.conn.handle()) };
+        (errno != 0).then(|| std::io::Error::from_raw_os_error(errno))
     }
 
     /// The schema version in use (`PRAGMA user_version`).
