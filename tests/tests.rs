@@ -4,11 +4,14 @@ mod util;
 
 mod abuse;
 mod alerts;
+mod bombs;
 mod cli;
 mod conformance;
+mod fuzz_regressions;
 mod html;
 mod ingest;
 mod insight;
 mod parse;
 mod smtp;
+mod storage_failures;
 mod systemd;

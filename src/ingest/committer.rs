@@ -105,6 +105,25 @@ impl Submitter {
             .recv()
             .unwrap_or_else(|_| Committed::Failed("the writer stopped".into()))
     }
+
+    /// A submitter with no store behind it: `answer` decides what became of
+    /// each message, on a thread of its own that stops once every clone is
+    /// dropped. Lets SMTP sessions be driven without SQLite (the fuzz target
+    /// `smtp_session` does).
+    pub fn answering<F>(mut answer: F) -> std::io::Result<Submitter>
+    where
+        F: FnMut(Vec<u8>, Envelope) -> Committed + Send + 'static,
+    {
+        let (queue, jobs) = sync_channel::<Job>(QUEUE_DEPTH);
+        std::thread::Builder::new()
+            .name("answering".into())
+            .spawn(move || {
+                for job in jobs {
+                    let _ = job.answer.send(answer(job.raw, job.envelope));
+                }
+            })?;
+        Ok(Submitter { queue })
+    }
 }
 
 fn run(
@@ -114,6 +133,7 @@ fn run(
     keep_non_reports: bool,
     alerter: &Alerter,
 ) {
+    let mut outage = Outage::default();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -124,6 +144,7 @@ fn run(
         }
         match commit(&mut store, &batch, limits, keep_non_reports, alerter) {
             Ok((answers, alerts)) => {
+                outage.over();
                 for (job, answer) in batch.into_iter().zip(answers) {
                     let _ = job.answer.send(answer);
                 }
@@ -132,6 +153,7 @@ fn run(
             Err(error) if batch.len() > 1 => {
                 // One message may be to blame: retry each alone, so the
                 // others are not refused with it.
+                let error = failure(&store, &error);
                 tracing::warn!(%error, messages = batch.len(), "group commit failed, committing one by one");
                 for job in batch {
                     let (answer, alerts) = match commit(
@@ -141,18 +163,61 @@ fn run(
                         keep_non_reports,
                         alerter,
                     ) {
-                        Ok((mut answers, alerts)) => (answers.remove(0), alerts),
-                        Err(error) => (Committed::Failed(error.to_string()), Vec::new()),
+                        Ok((mut answers, alerts)) => {
+                            outage.over();
+                            (answers.remove(0), alerts)
+                        }
+                        Err(error) => {
+                            outage.failed(1);
+                            (Committed::Failed(failure(&store, &error)), Vec::new())
+                        }
                     };
                     let _ = job.answer.send(answer);
                     notify(alerter, &alerts);
                 }
             }
             Err(error) => {
+                let error = failure(&store, &error);
+                outage.failed(batch.len());
                 for job in batch {
-                    let _ = job.answer.send(Committed::Failed(error.to_string()));
+                    let _ = job.answer.send(Committed::Failed(error.clone()));
                 }
             }
+        }
+    }
+}
+
+/// What is said of a failure: SQLite's words, and the operating system's
+/// when there are some (see [`Store::os_cause`]).
+fn failure(store: &Store, error: &StoreError) -> String {
+    match store.os_cause(error) {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
+}
+
+/// Messages the store failed to keep since it last kept one. The store is
+/// not reopened after a failure: SQLite rolls the transaction back and the
+/// connection stays usable (tests/storage_failures.rs fills a disk under
+/// load), so once space returns or the lock is released the next message
+/// is kept, and [`Outage::over`] says so.
+#[derive(Default)]
+struct Outage {
+    failed: usize,
+}
+
+impl Outage {
+    fn failed(&mut self, messages: usize) {
+        self.failed += messages;
+    }
+
+    fn over(&mut self) {
+        if self.failed > 0 {
+            tracing::info!(
+                failed_messages = self.failed,
+                "the store is keeping messages again"
+            );
+            self.failed = 0;
         }
     }
 }

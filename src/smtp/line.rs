@@ -5,8 +5,8 @@
 //! an error as soon as the cap is crossed, and a line not complete by its
 //! deadline is a timeout, however slowly its bytes arrive.
 
-use super::stream::Stream;
-use std::io::{self, Read};
+use super::stream::Connection;
+use std::io;
 use std::time::Instant;
 
 /// Bytes read from the socket at a time, and the buffer's starting size.
@@ -55,7 +55,7 @@ impl LineReader {
     /// The next line, its line ending included, at most `max` bytes long.
     pub fn read_line(
         &mut self,
-        stream: &mut Stream,
+        stream: &mut impl Connection,
         max: usize,
         deadline: Instant,
     ) -> Result<&[u8], LineError> {

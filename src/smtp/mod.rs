@@ -17,6 +17,8 @@ mod stream;
 pub mod tls;
 
 pub use server::{Shutdown, accept_all};
+pub use session::serve_connection;
+pub use stream::Connection;
 
 use crate::config::SmtpConfig;
 use crate::ingest::Submitter;
@@ -63,6 +65,12 @@ impl Shared {
                 held.checked_add(bytes).filter(|total| *total <= limit)
             })
             .is_ok()
+    }
+
+    /// Message bytes held by all sessions now: zero once every session has
+    /// ended, whatever its clients sent (the fuzz target checks this).
+    pub fn buffered_bytes(&self) -> u64 {
+        self.buffered.load(Ordering::SeqCst)
     }
 
     fn release_buffered(&self, bytes: u64) {

@@ -1,27 +1,43 @@
 //! One client connection: reads lines under the limits, feeds them to
 //! mailin's session state machine, and writes its answers.
+//!
+//! [`run`] serves a TCP client; [`serve_connection`] is the session itself,
+//! over any [`Connection`], so that tests and the fuzz target can drive it
+//! from bytes in memory, with no socket.
 
 use super::Shared;
 use super::command::{Prepared, extend_ehlo, is_ehlo, prepare};
 use super::handler::{SessionHandler, SessionState};
 use super::line::{LineError, LineReader};
-use super::stream::Stream;
+use super::stream::{Connection, Stream};
 use mailin::{Action, SessionBuilder};
 use std::cell::RefCell;
-use std::io::Write;
-use std::net::{Shutdown as Close, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Serves one connection until it ends.
+/// Serves one TCP connection until it ends.
 pub fn run(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>, in_data: Arc<AtomicBool>) {
-    let config = &shared.config;
-    let line_timeout = Duration::from_secs(config.line_timeout_secs);
+    let line_timeout = Duration::from_secs(shared.config.line_timeout_secs);
     let _ = tcp.set_nodelay(true);
     let _ = tcp.set_write_timeout(Some(line_timeout));
-    let closer = tcp.try_clone().ok();
+    serve_connection(Stream::Plain(tcp), remote, shared, in_data);
+}
+
+/// Serves one client over `stream` until it ends: the greeting, then
+/// commands and message data under `shared`'s limits, each answered;
+/// messages go to `shared.submitter`. `in_data` is set while the client
+/// sends DATA (shutdown lets those sessions finish).
+pub fn serve_connection(
+    mut stream: impl Connection,
+    remote: SocketAddr,
+    shared: Arc<Shared>,
+    in_data: Arc<AtomicBool>,
+) {
+    let config = &shared.config;
+    let line_timeout = Duration::from_secs(config.line_timeout_secs);
     let state = Rc::new(RefCell::new(SessionState::new(
         shared.clone(),
         remote,
@@ -32,7 +48,6 @@ pub fn run(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>, in_data: Arc
         builder.enable_start_tls();
     }
     let mut session = builder.build(remote.ip(), SessionHandler(state.clone()));
-    let mut stream = Stream::Plain(tcp);
     let mut reader = LineReader::new();
     let mut out = Vec::with_capacity(512);
     let session_deadline = Instant::now() + Duration::from_secs(config.session_timeout_secs);
@@ -92,9 +107,7 @@ pub fn run(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>, in_data: Arc
                     out.extend_from_slice(reply.as_bytes());
                     let _ = stream.write_all(&out);
                     let _ = stream.flush();
-                    if let Some(tcp) = &closer {
-                        let _ = tcp.shutdown(Close::Both);
-                    }
+                    stream.close();
                     return;
                 }
             };

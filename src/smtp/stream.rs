@@ -1,10 +1,35 @@
-//! The connection to a client: plain TCP, or TLS after STARTTLS.
+//! The connection to a client: plain TCP, or TLS after STARTTLS; and what a
+//! session needs of any connection, so that one can also be driven over
+//! bytes in memory (the fuzz target `smtp_session` does) without a socket.
 
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown as Close, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// What a session asks of its connection beyond reading and writing. The
+/// defaults suit a connection that never blocks and cannot do TLS, such as
+/// a client's bytes held in memory.
+pub trait Connection: Read + Write + Sized {
+    /// Bounds the next read: a read that waits longer fails with
+    /// `WouldBlock` or `TimedOut`.
+    fn set_read_timeout(&self, _timeout: Duration) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Switches to TLS, completing the handshake before `deadline`.
+    fn start_tls(self, _config: Arc<ServerConfig>, _deadline: Instant) -> io::Result<Self> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this connection cannot carry TLS",
+        ))
+    }
+
+    /// Ends the connection in both directions, so that the client sees the
+    /// end at once, after the last reply.
+    fn close(&self) {}
+}
 
 pub enum Stream {
     Plain(TcpStream),
@@ -18,14 +43,19 @@ impl Stream {
             Stream::Tls(tls) => &tls.sock,
         }
     }
+}
 
-    pub fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
+impl Connection for Stream {
+    fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
         self.tcp()
             .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
     }
 
-    /// Switches to TLS, completing the handshake before `deadline`.
-    pub fn start_tls(self, config: Arc<ServerConfig>, deadline: Instant) -> io::Result<Stream> {
+    fn close(&self) {
+        let _ = self.tcp().shutdown(Close::Both);
+    }
+
+    fn start_tls(self, config: Arc<ServerConfig>, deadline: Instant) -> io::Result<Stream> {
         let Stream::Plain(mut tcp) = self else {
             return Err(io::Error::other("TLS is already active"));
         };

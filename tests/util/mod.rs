@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+pub mod bombs;
 pub mod dot_stuff;
 pub mod mail;
 pub mod report;
