@@ -8,6 +8,11 @@
 //! processing); SQLite inserts of the same records through the store; and the
 //! whole import (`ingest_file`, as `dmarc-sink import` does), which runs in a
 //! child process so that its peak resident memory is its own.
+//!
+//! `cargo bench --bench ingest -- write-reports DIR 1000 100000` only writes
+//! the reports, as `DIR/report-1000.xml.gz` and so on, and exits: the
+//! comparison with parsedmarc (benches/compare_parsedmarc.sh) feeds both
+//! tools these files.
 
 use dmarc_sink::ingest::{PayloadOutcome, ingest_file};
 use dmarc_sink::limits::Limits;
@@ -35,20 +40,22 @@ fn main() {
         child_import(Path::new(&args[1]), Path::new(&args[2]), runs);
         return;
     }
-    let sizes: Vec<u64> = if args.is_empty() {
-        DEFAULT_SIZES.to_vec()
-    } else {
-        args.iter()
-            .map(|a| a.parse().expect("sizes are record counts"))
-            .collect()
-    };
+    if args.first().map(String::as_str) == Some("write-reports") {
+        let dir = Path::new(args.get(1).expect("a directory to write into"));
+        std::fs::create_dir_all(dir).expect("create the report directory");
+        for records in parse_sizes(&args[2..]) {
+            write_report(&dir.join(report_name(records)), records).expect("write report");
+        }
+        return;
+    }
+    let sizes = parse_sizes(&args);
     let dir = tempfile::tempdir().expect("temporary directory");
     println!(
         "| records | XML | gzip | gunzip | quick-xml scan | SQLite inserts | import end to end | records/s | e2e ÷ slowest stage | peak RSS |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for records in sizes {
-        let gz = dir.path().join(format!("report-{records}.xml.gz"));
+        let gz = dir.path().join(report_name(records));
         let xml_bytes = write_report(&gz, records).expect("write report");
         let gz_bytes = std::fs::metadata(&gz).unwrap().len();
 
@@ -102,6 +109,20 @@ fn main() {
         );
         std::fs::remove_file(&gz).ok();
     }
+}
+
+/// Record counts from the command line; all the default sizes if none.
+fn parse_sizes(args: &[String]) -> Vec<u64> {
+    if args.is_empty() {
+        return DEFAULT_SIZES.to_vec();
+    }
+    args.iter()
+        .map(|a| a.parse().expect("sizes are record counts"))
+        .collect()
+}
+
+fn report_name(records: u64) -> String {
+    format!("report-{records}.xml.gz")
 }
 
 fn mib(bytes: u64) -> String {
