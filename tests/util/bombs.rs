@@ -158,15 +158,7 @@ impl RawZip {
         let out = &mut self.bytes;
         out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
         out.extend_from_slice(&VERSION_DEFLATE.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // flags
-        out.extend_from_slice(&DEFLATED.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // time
-        out.extend_from_slice(&DOS_DATE.to_le_bytes());
-        out.extend_from_slice(&file.crc32.to_le_bytes());
-        out.extend_from_slice(&file.compressed.to_le_bytes());
-        out.extend_from_slice(&file.inflated.to_le_bytes());
-        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // extra field length
+        file_fields(out, &file, name.len());
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(&deflated.data);
         file
@@ -178,15 +170,7 @@ impl RawZip {
         out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         out.extend_from_slice(&VERSION_DEFLATE.to_le_bytes()); // made by: MS-DOS, 2.0
         out.extend_from_slice(&VERSION_DEFLATE.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // flags
-        out.extend_from_slice(&DEFLATED.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // time
-        out.extend_from_slice(&DOS_DATE.to_le_bytes());
-        out.extend_from_slice(&file.crc32.to_le_bytes());
-        out.extend_from_slice(&file.compressed.to_le_bytes());
-        out.extend_from_slice(&file.inflated.to_le_bytes());
-        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // extra field length
+        file_fields(out, &file, name.len());
         out.extend_from_slice(&0u16.to_le_bytes()); // comment length
         out.extend_from_slice(&0u16.to_le_bytes()); // disk number start
         out.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
@@ -829,4 +813,18 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The fields a local file header and its central directory entry share,
+/// from the flags to the extra field length.
+fn file_fields(out: &mut Vec<u8>, file: &LocalFile, name_len: usize) {
+    out.extend_from_slice(&0u16.to_le_bytes()); // flags
+    out.extend_from_slice(&DEFLATED.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // time
+    out.extend_from_slice(&DOS_DATE.to_le_bytes());
+    out.extend_from_slice(&file.crc32.to_le_bytes());
+    out.extend_from_slice(&file.compressed.to_le_bytes());
+    out.extend_from_slice(&file.inflated.to_le_bytes());
+    out.extend_from_slice(&(name_len as u16).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // extra field length
 }
