@@ -109,11 +109,19 @@ pub fn sources(
     rdns: Option<&mut ReverseDns>,
 ) -> Result<Vec<Source>, StoreError> {
     let totals = store.source_totals(scope)?;
-    let lifetime: HashMap<(String, String), SourceTotals> = store
-        .source_totals(&scope.all_time())?
-        .into_iter()
-        .map(|t| ((t.policy_domain.clone(), t.source_ip.clone()), t))
-        .collect();
+    // A source's history is read separately only when the scope is a
+    // window; over all time it is `totals` itself (the lookup below falls
+    // back to it).
+    let lifetime: HashMap<(String, String), SourceTotals> =
+        if scope.since.is_none() && scope.until.is_none() {
+            HashMap::new()
+        } else {
+            store
+                .source_totals(&scope.all_time())?
+                .into_iter()
+                .map(|t| ((t.policy_domain.clone(), t.source_ip.clone()), t))
+                .collect()
+        };
     let domains = store.source_domains(scope)?;
     let mut seen: HashMap<(&str, &str), Seen<'_>> = HashMap::new();
     for row in &domains {
