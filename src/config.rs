@@ -30,6 +30,10 @@ pub struct StoreConfig {
     /// How long a write waits for a lock held by another process (a backup,
     /// an import) before the delivery is answered 451 and retried later.
     pub busy_timeout_secs: u64,
+    /// Whether a failure report's copy of the failed message keeps its body
+    /// in `failure_reports.original_body`. Off: bodies are personal data,
+    /// and the headers tell what failed.
+    pub keep_failure_bodies: bool,
 }
 
 impl Default for StoreConfig {
@@ -37,6 +41,7 @@ impl Default for StoreConfig {
         StoreConfig {
             path: default_store_path(),
             busy_timeout_secs: default_busy_timeout_secs(),
+            keep_failure_bodies: false,
         }
     }
 }
@@ -452,7 +457,7 @@ impl Config {
         }
         self.validate_alerts(&invalid)?;
         let limits = &self.limits;
-        let positive: [(&'static str, u64); 7] = [
+        let positive: [(&'static str, u64); 8] = [
             ("limits.max_message_bytes", limits.max_message_bytes),
             (
                 "limits.max_decompressed_bytes",
@@ -466,6 +471,7 @@ impl Config {
                 limits.max_xml_token_bytes as u64,
             ),
             ("limits.max_xml_depth", limits.max_xml_depth as u64),
+            ("limits.max_json_bytes", limits.max_json_bytes),
         ];
         for (key, value) in positive {
             if value == 0 {

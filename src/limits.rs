@@ -33,6 +33,9 @@ pub struct Limits {
     pub max_xml_token_bytes: usize,
     /// Depth of nested XML elements.
     pub max_xml_depth: usize,
+    /// Bytes of one JSON report (an SMTP TLS report), which is read into
+    /// memory whole to be parsed.
+    pub max_json_bytes: u64,
 }
 
 impl Default for Limits {
@@ -45,6 +48,7 @@ impl Default for Limits {
             max_mime_parts: default_max_mime_parts(),
             max_xml_token_bytes: default_max_xml_token_bytes(),
             max_xml_depth: default_max_xml_depth(),
+            max_json_bytes: default_max_json_bytes(),
         }
     }
 }
@@ -86,6 +90,12 @@ pub fn default_max_xml_depth() -> usize {
     32
 }
 
+/// 16 MiB: a TLS report is a few KiB, one failure detail per sending IP
+/// and result type; a big reporter's reaches a few hundred KiB.
+pub fn default_max_json_bytes() -> u64 {
+    16 * 1024 * 1024
+}
+
 /// Which limit was crossed, with its configured value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitExceeded {
@@ -105,6 +115,7 @@ impl fmt::Display for LimitExceeded {
             "max_mime_parts" => "MIME message has more parts than",
             "max_xml_token_bytes" => "an XML text, comment or tag exceeds",
             "max_xml_depth" => "XML elements are nested deeper than",
+            "max_json_bytes" => "a JSON report exceeds",
             _ => "input exceeds",
         };
         write!(

@@ -220,9 +220,12 @@ fn init_batch_logging(config: &Config) {
     logging::init(&log);
 }
 
+/// Opens the store for the commands that write to it (`import`, `reparse`).
 fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.store.path)
-        .with_context(|| format!("cannot open the store {}", config.store.path.display()))
+    let mut store = Store::open(&config.store.path)
+        .with_context(|| format!("cannot open the store {}", config.store.path.display()))?;
+    store.keep_failure_bodies(config.store.keep_failure_bodies);
+    Ok(store)
 }
 
 /// Opens an existing store for the insight commands: a missing file is an

@@ -26,8 +26,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         (Some(certificate), Some(key)) => Some(tls::load(certificate, key)?),
         _ => None,
     };
-    let store = Store::open(&config.store.path)
+    let mut store = Store::open(&config.store.path)
         .with_context(|| format!("cannot open the store {}", config.store.path.display()))?;
+    store.keep_failure_bodies(config.store.keep_failure_bodies);
     store.set_busy_timeout(Duration::from_secs(config.store.busy_timeout_secs))?;
     let listeners = listeners(config)?;
     let addresses: Vec<String> = listeners

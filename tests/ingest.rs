@@ -549,26 +549,6 @@ fn nested_archives_hit_the_depth_limit() {
 }
 
 #[test]
-fn failure_report_is_kept_for_a_later_version() {
-    let mut temp = TempStore::new();
-    let raw = b"From: dmarc@receiver.example\r\nTo: ruf@reports.example.com\r\nSubject: failure\r\n\
-Message-ID: <ruf-1@receiver.example>\r\nMIME-Version: 1.0\r\n\
-Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n\
---b\r\nContent-Type: text/plain\r\n\r\nA message failed DMARC.\r\n\
---b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: auth-failure\r\nReported-Domain: example.com\r\n\r\n\
---b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: ceo@example.com\r\n\r\n--b--\r\n";
-    let outcome = ingest(&mut temp, raw);
-    assert_eq!(outcome.verdict(), "quarantined");
-    assert!(matches!(
-        &outcome.payloads[0].outcome,
-        PayloadOutcome::Quarantined {
-            kind: "unsupported",
-            ..
-        }
-    ));
-}
-
-#[test]
 fn reparse_recovers_what_a_tighter_reader_quarantined() {
     let mut temp = TempStore::new();
     let xml = report_xml(
@@ -616,7 +596,7 @@ fn reparse_recovers_what_a_tighter_reader_quarantined() {
 #[test]
 fn schema_is_versioned_and_in_wal_mode() {
     let temp = TempStore::new();
-    assert_eq!(temp.store.schema_version().unwrap(), 2);
+    assert_eq!(temp.store.schema_version().unwrap(), 3);
     let mode: String = temp
         .store
         .connection()
@@ -625,5 +605,5 @@ fn schema_is_versioned_and_in_wal_mode() {
     assert_eq!(mode, "wal");
     drop(temp.store);
     let reopened = dmarc_sink::store::Store::open(&temp.dir.path().join("store.sqlite")).unwrap();
-    assert_eq!(reopened.schema_version().unwrap(), 2);
+    assert_eq!(reopened.schema_version().unwrap(), 3);
 }

@@ -9,7 +9,9 @@
 
 #![no_main]
 
-use dmarc_sink::extract::{ExtractError, PayloadInfo, PayloadVisitor, extract_message};
+use dmarc_sink::extract::{
+    ExtractError, FailureMessage, PayloadInfo, PayloadVisitor, extract_message,
+};
 use dmarc_sink::limits::Limits;
 use libfuzzer_sys::fuzz_target;
 use std::convert::Infallible;
@@ -32,6 +34,25 @@ impl PayloadVisitor for Drain {
         self.payloads += 1;
         // Corrupt data or a limit ends the read, as it would end a parse.
         let _ = io::copy(document, &mut io::sink());
+        Ok(())
+    }
+
+    fn tls_report(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        document: &mut (dyn BufRead + Send),
+    ) -> Result<(), Infallible> {
+        self.report(payload, document)
+    }
+
+    fn failure_report(
+        &mut self,
+        _payload: &PayloadInfo<'_>,
+        report: &FailureMessage,
+    ) -> Result<(), Infallible> {
+        self.payloads += 1;
+        // What the parser reads of it: it must not panic either.
+        let _ = dmarc_sink::parse::parse_failure_report(&report.feedback);
         Ok(())
     }
 

@@ -21,6 +21,7 @@ use dmarc_sink::config::SmtpConfig;
 use dmarc_sink::ingest::{
     Committed, MessageOutcome, PayloadOutcome, PayloadResult, ReportSummary, Submitter,
 };
+use dmarc_sink::report::ReportKind;
 use dmarc_sink::smtp::{Connection, Shared, Shutdown, serve_connection};
 use libfuzzer_sys::fuzz_target;
 use std::io::{self, Read, Write};
@@ -74,6 +75,7 @@ fn store_stand_in(raw: Vec<u8>) -> Committed {
                     outcome: PayloadOutcome::Stored {
                         id: 1,
                         report: ReportSummary {
+                            kind: ReportKind::Aggregate,
                             org_name: "example.org".into(),
                             report_id: "1".into(),
                             policy_domain: "example.com".into(),
@@ -83,6 +85,7 @@ fn store_stand_in(raw: Vec<u8>) -> Committed {
                             messages: 1,
                         },
                         new_failing_sources: 0,
+                        new_tls_failure_types: 0,
                     },
                 },
                 PayloadResult {

@@ -243,10 +243,14 @@ impl Alerter {
                 id,
                 report,
                 new_failing_sources,
+                ..
             } = &payload.outcome
             else {
                 continue;
             };
+            if report.kind != crate::report::ReportKind::Aggregate {
+                continue;
+            }
             let listed = if *new_failing_sources > 0 {
                 MAX_LISTED_SOURCES
             } else {

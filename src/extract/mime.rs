@@ -46,6 +46,7 @@ impl<'a> Defused<'a> {
             shown.to_mut()[last] = DEFUSED;
             from = last + 1;
         }
+        blank_whitespace_lines(original, &mut shown);
         Defused { original, shown }
     }
 
@@ -68,14 +69,27 @@ impl<'a> Defused<'a> {
     /// bytes as received. What it decoded itself when no defused word lies
     /// in the body (nearly always); else decoded again from the original,
     /// without the parser's charset conversion of text parts.
+    ///
+    /// A base64 part that runs to the end of a message which lacks its
+    /// closing boundary (a truncated mail) is one the parser gives up on and
+    /// leaves encoded; it is decoded here to the end of the bytes.
     pub fn contents<'p>(&self, part: &'p MessagePart<'_>) -> Cow<'p, [u8]> {
         let range = self.body_range(part);
-        if self.original[range.clone()] == self.shown[range.clone()] {
+        let unterminated_base64 = part.is_encoding_problem
+            && part
+                .content_transfer_encoding()
+                .is_some_and(|cte| cte.trim().eq_ignore_ascii_case("base64"));
+        if self.original[range.clone()] == self.shown[range.clone()] && !unterminated_base64 {
             return Cow::Borrowed(part.contents());
         }
         let original = &self.original[range];
         let mut stream = MessageStream::new(original);
-        let decoded = match part.encoding {
+        let encoding = if unterminated_base64 {
+            Encoding::Base64
+        } else {
+            part.encoding
+        };
+        let decoded = match encoding {
             Encoding::Base64 => stream.decode_base64_mime(b"").1,
             Encoding::QuotedPrintable => stream.decode_quoted_printable_mime(b"").1,
             Encoding::None => Cow::Borrowed(original),
@@ -83,10 +97,42 @@ impl<'a> Defused<'a> {
         Cow::Owned(decoded.into_owned())
     }
 
+    /// The header section of `part` as received: where a failure report's
+    /// feedback fields land when a whitespace-only line stood for the blank
+    /// one (see `crate::parse::parse_failure_report`).
+    pub fn header_section(&self, part: &MessagePart<'_>) -> &[u8] {
+        let end = (part.offset_body as usize).min(self.original.len());
+        let start = (part.offset_header as usize).min(end);
+        &self.original[start..end]
+    }
+
     fn body_range(&self, part: &MessagePart<'_>) -> Range<usize> {
         let end = (part.offset_end as usize).min(self.original.len());
         let start = (part.offset_body as usize).min(end);
         start..end
+    }
+}
+
+/// Shows each line of only spaces and tabs as empty lines (each blank
+/// becoming a line feed): some reporters (the corpus has failure reports so
+/// made) end a header section with such a line, which the parser would take
+/// for a folded header, reading the body, boundaries and all, as headers.
+/// A body that holds such a line is decoded from the original (see
+/// [`Defused::contents`]), so its text is unchanged.
+fn blank_whitespace_lines(original: &[u8], shown: &mut Cow<'_, [u8]>) {
+    let mut at = 0;
+    while let Some(found) = original[at..].iter().position(|&b| b == b'\n') {
+        let start = at + found + 1;
+        let blanks = original[start..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let end = start + blanks;
+        let line_ends = original[end..].starts_with(b"\n") || original[end..].starts_with(b"\r\n");
+        if blanks > 0 && line_ends {
+            shown.to_mut()[start..end].fill(b'\n');
+        }
+        at = start;
     }
 }
 
@@ -176,6 +222,30 @@ xGLOBALx\r\n--b\r\nContent-Type: text/plain\r\n\r\nglobal warming\r\n--b--\r\n";
         assert_eq!(
             contents,
             [vec![196, 98, 206, 4, 2, 241], b"global warming".to_vec()]
+        );
+    }
+
+    #[test]
+    fn whitespace_only_lines_end_a_header_section() {
+        let raw = b"Subject: x\r\nContent-Type: multipart/report; boundary=b\r\n \r\n\
+--b\r\nContent-Type: message/feedback-report\r\n\t\r\nFeedback-Type: auth-failure\r\n--b--\r\n";
+        let defused = Defused::new(raw);
+        assert_eq!(defused.shown().len(), raw.len());
+        let message = MessageParser::default().parse(defused.shown()).unwrap();
+        assert_eq!(message.subject(), Some("x"));
+        let feedback = &message.parts[1];
+        assert_eq!(
+            feedback
+                .content_type()
+                .and_then(|ct| ct.c_subtype.as_deref()),
+            Some("feedback-report")
+        );
+        // The blank line's extra line feed begins the body.
+        assert!(
+            defused
+                .contents(feedback)
+                .trim_ascii_start()
+                .starts_with(b"Feedback-Type: auth-failure")
         );
     }
 

@@ -2,9 +2,13 @@
 //!
 //! Walks every MIME part (nested multiparts and attached messages included),
 //! opens gzip (every member) and zip (every entry), and hands each report
-//! document, decompressed and streaming, to a [`PayloadVisitor`]. What looks
-//! like a report but cannot be opened is handed over as unreadable, with the
-//! reason, so that it can be quarantined. This module parses no XML and knows
+//! document, decompressed and streaming, to a [`PayloadVisitor`]: XML as an
+//! aggregate report, JSON as an SMTP TLS report. A message with a
+//! `message/feedback-report` part is a failure report, handed over with its
+//! parts gathered (see `arf`). The kind comes from the content, never from
+//! the recipient: one address may get all three. What looks like a report
+//! but cannot be opened is handed over as unreadable, with the reason, so
+//! that it can be quarantined. This module parses no XML or JSON and knows
 //! no SQL.
 //!
 //! The limits on what a message may unpack to are enforced here, each in one
@@ -19,10 +23,12 @@
 //! names, joined with `/` (`2/google.com!example.com!1549929600!1549929600.xml`).
 //! Gzip adds no level. A bare file has the empty member.
 
+mod arf;
 mod decompress;
 mod mime;
 mod sniff;
 
+pub use arf::FailureMessage;
 pub use decompress::{Bounded, Budget, GzipMembers};
 pub use sniff::{SNIFF_BYTES, Sniffed, report_like_name, report_like_type, sniff};
 
@@ -53,6 +59,18 @@ pub trait PayloadVisitor {
         payload: &PayloadInfo<'_>,
         document: &mut (dyn BufRead + Send),
     ) -> Result<(), Self::Error>;
+    /// A JSON document, decompressed, to be parsed as an SMTP TLS report.
+    fn tls_report(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        document: &mut (dyn BufRead + Send),
+    ) -> Result<(), Self::Error>;
+    /// A failure report; `payload.member` is its feedback part.
+    fn failure_report(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        report: &FailureMessage,
+    ) -> Result<(), Self::Error>;
     /// Something that looks like a report but cannot be opened.
     fn unreadable(
         &mut self,
@@ -72,8 +90,6 @@ pub enum ExtractError {
     },
     /// The bytes are none of XML, gzip, zip or MIME, though labelled as a report.
     NotRecognised,
-    /// A report of a kind this version does not read yet; kept for `reparse`.
-    Unsupported(&'static str),
     /// A zip archive with no report in it.
     EmptyArchive,
 }
@@ -85,7 +101,6 @@ impl ExtractError {
             ExtractError::Limit(_) => "limit",
             ExtractError::Corrupt { .. } => "corrupt_payload",
             ExtractError::NotRecognised => "not_recognised",
-            ExtractError::Unsupported(_) => "unsupported",
             ExtractError::EmptyArchive => "empty_archive",
         }
     }
@@ -111,11 +126,8 @@ impl fmt::Display for ExtractError {
             ExtractError::NotRecognised => {
                 write!(
                     f,
-                    "payload labelled as a report is not XML, gzip, zip or MIME"
+                    "payload labelled as a report is not XML, JSON, gzip, zip or MIME"
                 )
-            }
-            ExtractError::Unsupported(kind) => {
-                write!(f, "{kind}: not read by this version, kept for reparse")
             }
             ExtractError::EmptyArchive => write!(f, "zip archive holds no report"),
         }
@@ -249,11 +261,11 @@ impl<V: PayloadVisitor> Walk<'_, V> {
                 self.held -= bytes.len() as u64;
                 opened
             }
-            Sniffed::Json => self.unreadable(
-                member,
-                carrier,
-                ExtractError::Unsupported("SMTP TLS report (RFC 8460)"),
-            ),
+            Sniffed::Json => {
+                self.found += 1;
+                self.visitor
+                    .tls_report(&PayloadInfo { member, carrier }, &mut whole)
+            }
             Sniffed::Unknown if declared => {
                 self.unreadable(member, carrier, ExtractError::NotRecognised)
             }
@@ -342,16 +354,20 @@ impl<V: PayloadVisitor> Walk<'_, V> {
                 return self.unreadable(&whole, None, ExtractError::Limit(limit));
             }
         };
-        if let Some(part) = failure_report_part(&message) {
-            let path = join_member(member, &part.to_string());
-            return self.unreadable(
-                &path,
-                None,
-                ExtractError::Unsupported("DMARC failure report (RFC 6591)"),
-            );
+        if let Some((index, report)) = arf::failure_report(&message, &bytes) {
+            return self.failure_report(&join_member(member, &index.to_string()), &report);
         }
         let mut counter = 0;
         self.part(&message, &bytes, 0, member, &mut counter, depth, false)
+    }
+
+    fn failure_report(&mut self, member: &str, report: &FailureMessage) -> Result<(), V::Error> {
+        self.found += 1;
+        let payload = PayloadInfo {
+            member,
+            carrier: None,
+        };
+        self.visitor.failure_report(&payload, report)
     }
 
     /// Parses defused bytes (see [`mime`]), if they hold no more parts than
@@ -432,6 +448,14 @@ impl<V: PayloadVisitor> Walk<'_, V> {
     ) -> Result<bool, V::Error> {
         match self.parse_mime(bytes) {
             Ok(Some(message)) => {
+                // A failure report forwarded as an attachment: its parts
+                // are numbered on as if walked.
+                if let Some((index, report)) = arf::failure_report(&message, bytes) {
+                    let path = join_member(prefix, &(*counter + index).to_string());
+                    *counter += message.parts.len();
+                    self.failure_report(&path, &report)?;
+                    return Ok(true);
+                }
                 self.part(&message, bytes, 0, prefix, counter, depth + 1, false)?;
                 Ok(true)
             }
@@ -478,20 +502,6 @@ impl<V: PayloadVisitor> Walk<'_, V> {
         }
         self.stream(&mut &bytes[..], member, Some(bytes), declared, depth + 1)
     }
-}
-
-/// The depth-first index of a `message/feedback-report` part, the mark of a
-/// failure report (RFC 6591), if the message has one.
-fn failure_report_part(message: &Message<'_>) -> Option<usize> {
-    message.parts.iter().position(|part| {
-        part.content_type().is_some_and(|ct| {
-            ct.c_type.eq_ignore_ascii_case("message")
-                && ct
-                    .c_subtype
-                    .as_deref()
-                    .is_some_and(|sub| sub.eq_ignore_ascii_case("feedback-report"))
-        })
-    })
 }
 
 /// Whether the first bytes hold a `<feedback` start tag (with any prefix):

@@ -11,9 +11,14 @@ mod pipeline;
 pub use committer::{Committed, Committer, Submitter};
 
 use crate::extract::{
-    ExtractError, PayloadInfo, PayloadVisitor, Sniffed, extract_message, extract_stream, sniff,
+    ExtractError, FailureMessage, PayloadInfo, PayloadVisitor, Sniffed, extract_message,
+    extract_stream, sniff,
 };
 use crate::limits::{LimitExceeded, Limits};
+use crate::parse::{ParseError, parse_failure_report, parse_tls_report};
+use crate::report::ReportKind;
+use crate::report::failure::FailureReport;
+use crate::report::tls::TlsReport;
 use crate::store::{Batch, MessageMeta, MessageTx, Source, Store, StoreError, Written};
 use mail_parser::MessageParser;
 use std::fs::File;
@@ -30,31 +35,73 @@ pub struct Envelope {
     pub rcpt_to: Vec<String>,
 }
 
-/// The identity and size of a report that was read.
+/// The identity and size of a report that was read, in the same terms for
+/// each kind of report (those of the corpus's `expected.tsv`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportSummary {
+    pub kind: ReportKind,
+    /// Who reported: `org_name` (aggregate), `organization-name` (TLS), the
+    /// domain of the report message's `From` address (failure; empty if none).
     pub org_name: String,
+    /// `report_id`, `report-id`, or the report message's `Message-ID`
+    /// (failure; empty if none).
     pub report_id: String,
+    /// The policy domain; for a TLS report every distinct `policy-domain`,
+    /// joined with `,`; for a failure report the `Reported-Domain`.
     pub policy_domain: String,
-    /// The range the report covers, unix seconds.
+    /// The range the report covers, unix seconds; a failure report's
+    /// `Arrival-Date` (0 if it has none) for both.
     pub date_begin: i64,
     pub date_end: i64,
-    /// Number of records.
+    /// Records (aggregate), policies (TLS), 1 (failure).
     pub records: u64,
-    /// Sum of the records' counts.
+    /// Messages the records count (aggregate), TLS sessions successful and
+    /// failed (TLS), `Incidents` (failure).
     pub messages: i64,
+}
+
+impl ReportSummary {
+    fn of_tls(report: &TlsReport) -> ReportSummary {
+        ReportSummary {
+            kind: ReportKind::Tls,
+            org_name: report.org_name.clone(),
+            report_id: report.report_id.clone(),
+            policy_domain: report.policy_domains().join(","),
+            date_begin: report.date_begin,
+            date_end: report.date_end,
+            records: report.policies.len() as u64,
+            messages: report.sessions(),
+        }
+    }
+
+    fn of_failure(report: &FailureReport) -> ReportSummary {
+        let arrival = report.arrival_date.unwrap_or(0);
+        ReportSummary {
+            kind: ReportKind::Failure,
+            org_name: report.reporter.clone().unwrap_or_default(),
+            report_id: report.report_message_id.clone().unwrap_or_default(),
+            policy_domain: report.reported_domain.clone(),
+            date_begin: arrival,
+            date_end: arrival,
+            records: 1,
+            messages: report.incidents,
+        }
+    }
 }
 
 /// What became of one payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayloadOutcome {
-    /// Stored; `id` is its row in `reports`. `new_failing_sources`: the
-    /// sources it is the first to show failing DMARC for the domain (what
-    /// `serve` alerts on).
+    /// Stored; `id` is its row in `reports`, `tls_reports` or
+    /// `failure_reports` (by `report.kind`). `new_failing_sources`: the
+    /// sources an aggregate report is the first to show failing DMARC for
+    /// the domain; `new_tls_failure_types`: the failure types a TLS report
+    /// is the first to show for its domains (what `serve` alerts on).
     Stored {
         id: i64,
         report: ReportSummary,
         new_failing_sources: u64,
+        new_tls_failure_types: u64,
     },
     /// Stored before (a reporter's retry); `existing` is the stored row.
     Duplicate {
@@ -395,6 +442,66 @@ impl<'t, 'c> StoreVisitor<'t, 'c> {
         }
     }
 
+    fn unparsed(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        error: &ParseError,
+    ) -> Result<(), StoreError> {
+        self.quarantine(payload, error.kind(), error.to_string())
+    }
+
+    /// Records what became of a report stored whole by one call (a TLS or
+    /// failure report), releasing its quarantine row if it had one.
+    fn kept(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        written: Written,
+        report: ReportSummary,
+        new_failing_sources: u64,
+        new_tls_failure_types: u64,
+    ) -> Result<(), StoreError> {
+        if self.tx.release_quarantine(payload.member)? {
+            self.recovered += 1;
+        }
+        let outcome = match written {
+            Written::Stored(id) => {
+                tracing::debug!(
+                    message = self.tx.message_id(),
+                    member = payload.member,
+                    kind = report.kind.as_str(),
+                    org_name = report.org_name,
+                    report_id = report.report_id,
+                    policy_domain = report.policy_domain,
+                    "report read into the transaction"
+                );
+                PayloadOutcome::Stored {
+                    id,
+                    report,
+                    new_failing_sources,
+                    new_tls_failure_types,
+                }
+            }
+            Written::Duplicate(existing) => {
+                tracing::info!(
+                    message = self.tx.message_id(),
+                    member = payload.member,
+                    kind = report.kind.as_str(),
+                    org_name = report.org_name,
+                    report_id = report.report_id,
+                    policy_domain = report.policy_domain,
+                    existing,
+                    "duplicate report, stored before"
+                );
+                PayloadOutcome::Duplicate { existing, report }
+            }
+        };
+        self.results.push(PayloadResult {
+            member: payload.member.to_owned(),
+            outcome,
+        });
+        Ok(())
+    }
+
     fn quarantine(
         &mut self,
         payload: &PayloadInfo<'_>,
@@ -437,6 +544,7 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
         let written = writer.keep()?;
         let (org_name, report_id, policy_domain) = parsed.feedback.key();
         let report = ReportSummary {
+            kind: ReportKind::Aggregate,
             org_name: org_name.to_owned(),
             report_id: report_id.to_owned(),
             policy_domain: policy_domain.to_owned(),
@@ -467,6 +575,7 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                     id,
                     report,
                     new_failing_sources,
+                    new_tls_failure_types: 0,
                 }
             }
             Some(Written::Duplicate(existing)) => {
@@ -488,6 +597,53 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
             outcome,
         });
         Ok(())
+    }
+
+    fn tls_report(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        document: &mut (dyn BufRead + Send),
+    ) -> Result<(), StoreError> {
+        let report = match parse_tls_report(document, self.limits) {
+            Ok(report) => report,
+            Err(error) => return self.unparsed(payload, &error),
+        };
+        let written = self.tx.tls_report(payload.member, &report)?;
+        let new_tls_failure_types = match written {
+            Written::Stored(id) => self.tx.note_tls_failure_types(id)?,
+            Written::Duplicate(_) => 0,
+        };
+        self.kept(
+            payload,
+            written,
+            ReportSummary::of_tls(&report),
+            0,
+            new_tls_failure_types,
+        )
+    }
+
+    fn failure_report(
+        &mut self,
+        payload: &PayloadInfo<'_>,
+        found: &FailureMessage,
+    ) -> Result<(), StoreError> {
+        let mut report = match parse_failure_report(&found.feedback) {
+            Ok(report) => report,
+            Err(error) => return self.unparsed(payload, &error),
+        };
+        report.original_headers = found
+            .original_headers
+            .as_deref()
+            .map(|headers| String::from_utf8_lossy(headers).into_owned());
+        report.original_body = found.original_body.clone();
+        report.reporter = found
+            .from
+            .as_deref()
+            .and_then(|from| from.rsplit_once('@'))
+            .map(|(_, domain)| domain.trim_end_matches('.').to_ascii_lowercase());
+        report.report_message_id = found.message_id.clone();
+        let written = self.tx.failure_report(payload.member, &report)?;
+        self.kept(payload, written, ReportSummary::of_failure(&report), 0, 0)
     }
 
     fn unreadable(

@@ -1,25 +1,38 @@
 //! Payload → report: turns the bytes of one report document into typed values.
 //!
-//! The parser does no I/O of its own beyond reading the stream it is given, and
-//! knows nothing of MIME, archives or SQL. It streams: records are handed to an
-//! [`AggregateSink`] one at a time, so memory stays flat whatever the size of
-//! the report.
+//! The parsers do no I/O of their own beyond reading what they are given, and
+//! know nothing of MIME, archives or SQL. One per kind of report:
+//!
+//! - `aggregate`: DMARC aggregate reports (XML). It streams: records are
+//!   handed to an [`AggregateSink`] one at a time, so memory stays flat
+//!   whatever the size of the report.
+//! - `tlsrpt`: SMTP TLS reports (JSON), small, read whole.
+//! - `failure`: the feedback fields of DMARC failure reports.
 
 mod aggregate;
+mod failure;
+mod tlsrpt;
 mod xml_input;
 
 pub use aggregate::{AggregateSink, ParseFailure, ParsedReport, parse_aggregate};
+pub use failure::parse_failure_report;
+pub use tlsrpt::parse_tls_report;
 
 use crate::limits::LimitExceeded;
 use std::fmt;
 use std::io;
 
-/// Why a payload could not be read as an aggregate report.
+/// Why a payload could not be read as a report.
 #[derive(Debug)]
 pub enum ParseError {
     /// Well-formed enough to read, but the document is not a DMARC aggregate
     /// report (its root element is named here).
     NotAggregate { root: String },
+    /// Valid JSON, but not an SMTP TLS report (what it is instead is named).
+    NotTlsReport { found: String },
+    /// The JSON itself is broken (serde_json's message, which names the
+    /// line and column).
+    Json { message: String },
     /// The XML itself is broken: a mismatched tag, an unclosed element, bad syntax.
     Xml { position: u64, message: String },
     /// A document type declaration: refused outright, entities are never expanded.
@@ -49,6 +62,8 @@ impl ParseError {
     pub fn kind(&self) -> &'static str {
         match self {
             ParseError::NotAggregate { .. } => "not_aggregate",
+            ParseError::NotTlsReport { .. } => "not_tlsrpt",
+            ParseError::Json { .. } => "json",
             ParseError::Xml { .. } | ParseError::UndefinedEntity { .. } => "xml",
             ParseError::DocType => "doctype",
             ParseError::Missing { .. } => "missing_element",
@@ -74,6 +89,10 @@ impl fmt::Display for ParseError {
             ParseError::NotAggregate { root } => {
                 write!(f, "not a DMARC aggregate report: root element is <{root}>")
             }
+            ParseError::NotTlsReport { found } => {
+                write!(f, "not an SMTP TLS report: {found}")
+            }
+            ParseError::Json { message } => write!(f, "malformed JSON: {message}"),
             ParseError::Xml { position, message } => {
                 write!(f, "malformed XML at byte {position}: {message}")
             }

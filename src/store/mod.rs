@@ -10,13 +10,16 @@
 //! ([`MessageTx::note_failures`]). The store knows no MIME and no XML.
 
 mod failing;
+mod failure_report;
 mod raw;
 mod read;
+mod tls;
 mod write;
 
 pub use failing::{FailingSource, NewAlert, ReportFailures};
 pub use raw::RawReader;
 pub use read::{Counts, DailyTotals, DomainSeen, DomainTotals, Scope, SourceDomain, SourceTotals};
+pub use tls::NewTlsFailure;
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
@@ -27,6 +30,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("migrate_2_alerts.sql"),
+    include_str!("migrate_3_tls_failure.sql"),
 ];
 
 /// How long a writer waits for another process holding the database.
@@ -88,6 +92,8 @@ pub struct StoredMessage {
 /// The SQLite store.
 pub struct Store {
     conn: Connection,
+    /// See [`Store::keep_failure_bodies`].
+    keep_failure_bodies: bool,
 }
 
 impl Store {
@@ -104,7 +110,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(32);
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            keep_failure_bodies: false,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -160,6 +169,13 @@ impl Store {
         (errno != 0).then(|| std::io::Error::from_raw_os_error(errno))
     }
 
+    /// Whether failure reports stored from now on keep the failed message's
+    /// body (`store.keep_failure_bodies`); off when the store is opened, as
+    /// bodies may hold personal data. The headers are always kept.
+    pub fn keep_failure_bodies(&mut self, keep: bool) {
+        self.keep_failure_bodies = keep;
+    }
+
     /// The schema version in use (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -169,7 +185,7 @@ impl Store {
 
     /// Starts a transaction for one or more messages (see [`Batch`]).
     pub fn begin_batch(&mut self) -> Result<Batch<'_>, StoreError> {
-        Batch::begin(&mut self.conn)
+        Batch::begin(&mut self.conn, self.keep_failure_bodies)
     }
 
     /// The raw bytes of a stored message, decompressed, as a stream.

@@ -15,12 +15,20 @@ use std::io::{Read, Write};
 /// one fsync. Dropping it without [`Batch::commit`] rolls everything back.
 pub struct Batch<'c> {
     pub(super) tx: Transaction<'c>,
+    /// `store.keep_failure_bodies` (see [`super::Store::keep_failure_bodies`]).
+    keep_failure_bodies: bool,
 }
 
 impl<'c> Batch<'c> {
-    pub(super) fn begin(conn: &'c mut Connection) -> Result<Self, StoreError> {
+    pub(super) fn begin(
+        conn: &'c mut Connection,
+        keep_failure_bodies: bool,
+    ) -> Result<Self, StoreError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Batch { tx })
+        Ok(Batch {
+            tx,
+            keep_failure_bodies,
+        })
     }
 
     /// Starts taking in one message: writes its row inside a savepoint.
@@ -30,6 +38,7 @@ impl<'c> Batch<'c> {
             conn: &self.tx,
             message: 0,
             open: true,
+            keep_failure_bodies: self.keep_failure_bodies,
         };
         self.tx
             .prepare_cached(
@@ -61,6 +70,7 @@ impl<'c> Batch<'c> {
             conn: &self.tx,
             message,
             open: true,
+            keep_failure_bodies: self.keep_failure_bodies,
         })
     }
 
@@ -78,6 +88,7 @@ pub struct MessageTx<'b> {
     message: i64,
     /// The savepoint is still open: dropping rolls it back.
     open: bool,
+    keep_failure_bodies: bool,
 }
 
 /// What became of one report written through a [`ReportWriter`].
@@ -93,6 +104,11 @@ impl MessageTx<'_> {
     /// The message's id in `messages`.
     pub fn message_id(&self) -> i64 {
         self.message
+    }
+
+    /// Whether failure reports keep the failed message's body.
+    pub(super) fn keeps_failure_bodies(&self) -> bool {
+        self.keep_failure_bodies
     }
 
     /// Stores the message's raw bytes, read from `input` whose first bytes

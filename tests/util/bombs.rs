@@ -260,7 +260,7 @@ pub fn gzip_zeros(limits: &Limits) -> Bomb {
         mail: attached("gzip zeros", "application/gzip", "bomb.xml.gz", &gz),
         payload_bytes: gz.len(),
         kind: "not_recognised",
-        error: "payload labelled as a report is not XML, gzip, zip or MIME".into(),
+        error: "payload labelled as a report is not XML, JSON, gzip, zip or MIME".into(),
     }
 }
 
