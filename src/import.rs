@@ -5,6 +5,7 @@ use crate::ingest::{
     Envelope, IngestError, MessageOutcome, PayloadOutcome, ingest_file, ingest_message,
 };
 use crate::limits::Limits;
+use crate::report::ReportKind;
 use crate::store::{Source, Store, StoreError};
 use std::fmt;
 use std::fs::File;
@@ -91,8 +92,13 @@ impl fmt::Display for Failure {
 pub struct ImportSummary {
     /// Messages (or bare report files) taken into the store.
     pub messages: u64,
+    /// Aggregate reports stored, and their records.
     pub reports: u64,
     pub records: u64,
+    /// SMTP TLS reports stored.
+    pub tls_reports: u64,
+    /// DMARC failure reports stored.
+    pub failure_reports: u64,
     pub duplicates: u64,
     pub not_a_report: u64,
     /// Payloads kept in quarantine, with their errors.
@@ -109,10 +115,14 @@ impl ImportSummary {
         }
         for payload in &outcome.payloads {
             match &payload.outcome {
-                PayloadOutcome::Stored { report, .. } => {
-                    self.reports += 1;
-                    self.records += report.records;
-                }
+                PayloadOutcome::Stored { report, .. } => match report.kind {
+                    ReportKind::Aggregate => {
+                        self.reports += 1;
+                        self.records += report.records;
+                    }
+                    ReportKind::Tls => self.tls_reports += 1,
+                    ReportKind::Failure => self.failure_reports += 1,
+                },
                 PayloadOutcome::Duplicate { .. } => self.duplicates += 1,
                 PayloadOutcome::Quarantined { error, .. } => {
                     let what = if payload.member.is_empty() {
@@ -134,10 +144,12 @@ impl fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} messages, {} reports ({} records), {} duplicates, {} quarantined, {} not a report, {} failed",
+            "{} messages, {} reports ({} records), {} TLS reports, {} failure reports, {} duplicates, {} quarantined, {} not a report, {} failed",
             self.messages,
             self.reports,
             self.records,
+            self.tls_reports,
+            self.failure_reports,
             self.duplicates,
             self.quarantined.len(),
             self.not_a_report,

@@ -118,7 +118,7 @@ fn import_takes_files_directories_maildir_and_mbox() {
         )
         .unwrap();
     assert!(
-        stdout.contains("8 messages, 8 reports (8 records), 0 duplicates, 0 quarantined, 0 not a report, 0 failed"),
+        stdout.contains("8 messages, 8 reports (8 records), 0 TLS reports, 0 failure reports, 0 duplicates, 0 quarantined, 0 not a report, 0 failed"),
         "{stdout}\n{origins}"
     );
     assert_eq!(count(&db, "SELECT count(*) FROM reports"), 8);
@@ -140,7 +140,8 @@ fn import_takes_files_directories_maildir_and_mbox() {
     ]);
     assert!(again.status.success());
     assert!(
-        text(&again.stdout).contains("0 reports (0 records), 8 duplicates"),
+        text(&again.stdout)
+            .contains("0 reports (0 records), 0 TLS reports, 0 failure reports, 8 duplicates"),
         "{}",
         text(&again.stdout)
     );
@@ -181,7 +182,9 @@ fn import_names_each_failure_and_exits_non_zero() {
         "{stderr}"
     );
     assert!(
-        text(&output.stdout).contains("1 reports (1 records), 0 duplicates, 1 quarantined"),
+        text(&output.stdout).contains(
+            "1 reports (1 records), 0 TLS reports, 0 failure reports, 0 duplicates, 1 quarantined"
+        ),
         "{}",
         text(&output.stdout)
     );

@@ -15,3 +15,4 @@ mod parse;
 mod smtp;
 mod storage_failures;
 mod systemd;
+mod tls_failure;

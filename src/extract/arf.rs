@@ -7,7 +7,7 @@
 //! headers. They are gathered here from the parsed message, as bytes; the
 //! fields are read by `crate::parse::parse_failure_report`.
 
-use super::mime::{self, Defused};
+use super::mime::{self, Defused, split_header_section};
 use mail_parser::{Message, MessagePart, MimeHeaders};
 
 /// The parts of a failure report, as found in its message.
@@ -86,43 +86,4 @@ fn has_type(part: &MessagePart<'_>, main: &str, sub: &str) -> bool {
                 .as_deref()
                 .is_some_and(|s| s.eq_ignore_ascii_case(sub))
     })
-}
-
-/// A message's header section and body: split at the first line that is
-/// empty or holds only whitespace (which some reporters write for it).
-fn split_header_section(message: &[u8]) -> (&[u8], &[u8]) {
-    let mut start = 0;
-    while start < message.len() {
-        let end = message[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(message.len(), |at| start + at + 1);
-        let line = &message[start..end];
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            return (&message[..start], &message[end..]);
-        }
-        start = end;
-    }
-    (message, &[])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_at_a_blank_or_whitespace_only_line() {
-        assert_eq!(
-            split_header_section(b"A: 1\r\nB: 2\r\n\r\nbody\r\n"),
-            (&b"A: 1\r\nB: 2\r\n"[..], &b"body\r\n"[..])
-        );
-        assert_eq!(
-            split_header_section(b"A: 1\n \nbody"),
-            (&b"A: 1\n"[..], &b"body"[..])
-        );
-        assert_eq!(
-            split_header_section(b"A: 1\r\n"),
-            (&b"A: 1\r\n"[..], &b""[..])
-        );
-    }
 }

@@ -136,6 +136,25 @@ fn blank_whitespace_lines(original: &[u8], shown: &mut Cow<'_, [u8]>) {
     }
 }
 
+/// A message's header section and body: split at the first line that is
+/// empty or holds only whitespace (which some reporters write for it, see
+/// [`blank_whitespace_lines`]).
+pub fn split_header_section(message: &[u8]) -> (&[u8], &[u8]) {
+    let mut start = 0;
+    while start < message.len() {
+        let end = message[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(message.len(), |at| start + at + 1);
+        let line = &message[start..end];
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            return (&message[..start], &message[end..]);
+        }
+        start = end;
+    }
+    (message, &[])
+}
+
 fn find_nesting_word(bytes: &[u8]) -> Option<usize> {
     bytes.windows(6).position(|window| {
         matches!(window[0] | 0x20, b'r' | b'g' | b'd')
@@ -246,6 +265,22 @@ xGLOBALx\r\n--b\r\nContent-Type: text/plain\r\n\r\nglobal warming\r\n--b--\r\n";
                 .contents(feedback)
                 .trim_ascii_start()
                 .starts_with(b"Feedback-Type: auth-failure")
+        );
+    }
+
+    #[test]
+    fn splits_at_a_blank_or_whitespace_only_line() {
+        assert_eq!(
+            split_header_section(b"A: 1\r\nB: 2\r\n\r\nbody\r\n"),
+            (&b"A: 1\r\nB: 2\r\n"[..], &b"body\r\n"[..])
+        );
+        assert_eq!(
+            split_header_section(b"A: 1\n \nbody"),
+            (&b"A: 1\n"[..], &b"body"[..])
+        );
+        assert_eq!(
+            split_header_section(b"A: 1\r\n"),
+            (&b"A: 1\r\n"[..], &b""[..])
         );
     }
 

@@ -30,6 +30,7 @@ mod sniff;
 
 pub use arf::FailureMessage;
 pub use decompress::{Bounded, Budget, GzipMembers};
+pub use mime::split_header_section;
 pub use sniff::{SNIFF_BYTES, Sniffed, report_like_name, report_like_type, sniff};
 
 use crate::limits::{LimitExceeded, Limits};

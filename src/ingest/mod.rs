@@ -12,7 +12,7 @@ pub use committer::{Committed, Committer, Submitter};
 
 use crate::extract::{
     ExtractError, FailureMessage, PayloadInfo, PayloadVisitor, Sniffed, extract_message,
-    extract_stream, sniff,
+    extract_stream, sniff, split_header_section,
 };
 use crate::limits::{LimitExceeded, Limits};
 use crate::parse::{ParseError, parse_failure_report, parse_tls_report};
@@ -238,7 +238,10 @@ pub fn read_message_in<'b>(
     envelope: &Envelope,
     limits: &Limits,
 ) -> Result<PendingMessage<'b>, StoreError> {
-    let headers = MessageParser::new().parse_headers(raw);
+    // The header section alone: where a whitespace-only line ends it (see
+    // `split_header_section`), the parser would read on into the body.
+    let (header_section, _) = split_header_section(raw);
+    let headers = MessageParser::new().parse_headers(header_section);
     let meta = MessageMeta {
         received_at: now(),
         source,

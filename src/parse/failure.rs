@@ -50,7 +50,7 @@ pub fn parse_failure_report(text: &[u8]) -> Result<FailureReport, ParseError> {
     Ok(FailureReport {
         feedback_type: feedback_type.to_ascii_lowercase(),
         auth_failure: keyword("Auth-Failure"),
-        source_ip: first("Source-IP"),
+        source_ip: first("Source-IP").map(|v| ip_address(&v)),
         reported_domain: domain(&reported_domain),
         original_mail_from: first("Original-Mail-From").map(|v| unbracket(&v)),
         original_rcpt_to: fields
@@ -107,6 +107,16 @@ fn feedback_fields(text: &str) -> Vec<(String, String)> {
     fields
 }
 
+/// The address of `Source-IP`, without the host name some reporters add
+/// after it (`192.0.2.1 (mail.example.com)`); kept whole if it is no address.
+fn ip_address(value: &str) -> String {
+    let first = value.split_whitespace().next().unwrap_or(value);
+    match first.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => value.to_owned(),
+    }
+}
+
 /// An address as written in a feedback field, without `<>`.
 fn unbracket(value: &str) -> String {
     value
@@ -130,7 +140,7 @@ mod tests {
 Feedback-Type: Auth-Failure\r\nUser-Agent: Example/1.0\r\nVersion: 1\r\n\
 Original-Mail-From: <bounce@mail.Example.com>\r\nOriginal-Rcpt-To: <a@example.net>\r\n\
 Original-Rcpt-To: b@example.net\r\nArrival-Date: Mon, 01 Oct 2018 11:20:27 +0200\r\n\
-Source-IP: 192.0.2.1\r\nReported-Domain: Example.COM\r\nAuth-Failure: DMARC\r\n\
+Source-IP: 192.0.2.1 (mail.example.com)\r\nReported-Domain: Example.COM\r\nAuth-Failure: DMARC\r\n\
 Authentication-Results: mx.example.net; dkim=fail\r\n  header.d=example.com\r\n\
 Delivery-Result: Reject\r\nDKIM-Domain: Example.com\r\nDKIM-Selector: s1\r\n \r\n";
 

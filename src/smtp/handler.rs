@@ -135,7 +135,8 @@ impl SessionState {
                     .filter_map(|p| match &p.outcome {
                         PayloadOutcome::Stored { report, .. }
                         | PayloadOutcome::Duplicate { report, .. } => Some(format!(
-                            "{} {} {} records={} messages={}",
+                            "{} {} {} {} records={} messages={}",
+                            report.kind.as_str(),
                             report.org_name,
                             report.report_id,
                             report.policy_domain,
