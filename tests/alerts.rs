@@ -3,6 +3,9 @@
 
 use crate::util::mail::{Dmarc, Part, dmarc_report_xml, gzip, report_mail};
 use crate::util::server::TestServer;
+use crate::util::tls_mail::{
+    TlsFailure, TlsPolicy, tls_report_file_name, tls_report_json, tls_report_mail,
+};
 use crate::util::webhook::{Webhook, refused_url, silent_listener};
 use serde_json::json;
 use std::path::Path;
@@ -17,6 +20,7 @@ const DAY_1_END: i64 = DAY_1 + 86_399;
 const NEW_SOURCE: &str = "alert: new source failing DMARC";
 const THRESHOLD: &str = "alert: DMARC failures above the threshold";
 const WEBHOOK_FAILED: &str = "alert webhook failed";
+const NEW_TLS_FAILURE: &str = "alert: new TLS failure type";
 
 fn rfc3339(seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds).unwrap().to_string()
@@ -41,6 +45,27 @@ fn mail(domain: &str, report_id: &str, begin: i64, records: &[(&str, u32, Dmarc)
             &gzip(xml.as_bytes()),
         )],
     )
+}
+
+/// A TLS report mail from google.com over `DAY_1` with the given policies.
+fn tls_mail(report_id: &str, policies: &[TlsPolicy<'_>]) -> Vec<u8> {
+    let json = tls_report_json("google.com", report_id, DAY_1, policies);
+    tls_report_mail(
+        "google.com",
+        policies[0].policy_domain,
+        report_id,
+        DAY_1,
+        &json,
+    )
+}
+
+/// An MTA-STS policy for `domain` with 100 successful sessions.
+fn policy<'a>(domain: &'a str, failures: Vec<TlsFailure<'a>>) -> TlsPolicy<'a> {
+    TlsPolicy {
+        policy_domain: domain,
+        successful_sessions: 100,
+        failures,
+    }
 }
 
 /// Delivers one mail in a session of its own; returns how long the answer
@@ -630,6 +655,404 @@ fn a_version_1_store_is_migrated_and_its_failing_sources_seeded() {
     );
     server.wait_for_log(NEW_SOURCE, 1);
     assert_eq!(logged(&server, NEW_SOURCE), 1, "{}", server.log());
+}
+
+#[test]
+fn a_new_tls_failure_type_alerts_once_per_domain() {
+    let hook = Webhook::start();
+    let server = TestServer::start(&alerts_config(&hook.url, ""));
+    let before = now();
+    deliver(
+        &server,
+        &tls_mail(
+            "tls-1",
+            &[TlsPolicy {
+                policy_domain: "example.com",
+                successful_sessions: 500,
+                failures: vec![
+                    TlsFailure::new("certificate-expired", "mx2.example.com", 3),
+                    TlsFailure::new("starttls-not-supported", "mx2.example.com", 2),
+                    TlsFailure::new("certificate-expired", "mx1.example.com", 5),
+                ],
+            }],
+        ),
+    );
+    let request = hook.next();
+    assert_eq!(request.request_line, "POST /hooks/dmarc HTTP/1.1");
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    let alert = request.json();
+    assert_eq!(
+        keys(&alert),
+        [
+            "created_at",
+            "date_begin",
+            "date_end",
+            "failed_sessions",
+            "failure_types",
+            "failure_types_total",
+            "kind",
+            "org_name",
+            "policy_domain",
+            "report_id",
+            "successful_sessions"
+        ]
+    );
+    assert_eq!(alert["kind"], "new_tls_failure");
+    assert_eq!(alert["policy_domain"], "example.com");
+    assert_eq!(alert["org_name"], "google.com");
+    assert_eq!(alert["report_id"], "tls-1");
+    assert_eq!(alert["date_begin"], rfc3339(DAY_1));
+    assert_eq!(alert["date_end"], rfc3339(DAY_1_END));
+    assert_eq!(alert["successful_sessions"], 500);
+    assert_eq!(alert["failed_sessions"], 10);
+    // Most failed sessions first; each type's MX hosts once, sorted.
+    assert_eq!(
+        alert["failure_types"],
+        json!([
+            {
+                "result_type": "certificate-expired",
+                "failed_sessions": 8,
+                "receiving_mx": ["mx1.example.com", "mx2.example.com"],
+                "receiving_mx_total": 2
+            },
+            {
+                "result_type": "starttls-not-supported",
+                "failed_sessions": 2,
+                "receiving_mx": ["mx2.example.com"],
+                "receiving_mx_total": 1
+            }
+        ])
+    );
+    assert_eq!(alert["failure_types_total"], 2);
+    let created_at = alert["created_at"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_second();
+    assert!((before..=now()).contains(&created_at), "{created_at}");
+    let line = &server.wait_for_log(NEW_TLS_FAILURE, 1)[0];
+    for field in [
+        " WARN ",
+        "dmarc_sink::alert:",
+        "kind=\"new_tls_failure\"",
+        "policy_domain=\"example.com\"",
+        "org_name=\"google.com\"",
+        "report_id=\"tls-1\"",
+        "result_types=certificate-expired,starttls-not-supported",
+        "failed_sessions=10",
+        "successful_sessions=500",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    // Recorded against the TLS report: alerts.report only names aggregate
+    // reports.
+    assert_eq!(
+        server.count(
+            "SELECT count(*) FROM alerts a JOIN tls_reports t ON t.id = a.tls_report
+             WHERE t.report_id = 'tls-1' AND a.kind = 'new_tls_failure'
+               AND a.policy_domain = 'example.com' AND a.report IS NULL AND a.day IS NULL
+               AND json_extract(a.details, '$.failure_types[1].result_type')
+                   = 'starttls-not-supported'"
+        ),
+        1
+    );
+
+    // The same types again, in another report: nothing new.
+    deliver(
+        &server,
+        &tls_mail(
+            "tls-2",
+            &[policy(
+                "example.com",
+                vec![
+                    TlsFailure::new("certificate-expired", "mx1.example.com", 40),
+                    TlsFailure::new("starttls-not-supported", "mx1.example.com", 1),
+                ],
+            )],
+        ),
+    );
+    // A type never seen for the domain: an alert naming only it. Alerts go
+    // out in order, so this being the next request shows tls-2 sent none.
+    deliver(
+        &server,
+        &tls_mail(
+            "tls-3",
+            &[policy(
+                "example.com",
+                vec![
+                    TlsFailure::new("certificate-expired", "mx1.example.com", 4),
+                    TlsFailure::new("validation-failure", "mx2.example.com", 6),
+                ],
+            )],
+        ),
+    );
+    let alert = hook.next().json();
+    assert_eq!(alert["report_id"], "tls-3");
+    assert_eq!(alert["failed_sessions"], 10);
+    assert_eq!(
+        alert["failure_types"],
+        json!([{
+            "result_type": "validation-failure",
+            "failed_sessions": 6,
+            "receiving_mx": ["mx2.example.com"],
+            "receiving_mx_total": 1
+        }])
+    );
+    assert_eq!(alert["failure_types_total"], 1);
+
+    // One report about two domains: an alert for each domain with a new
+    // type, none for the domain with only known ones.
+    deliver(
+        &server,
+        &tls_mail(
+            "tls-4",
+            &[
+                policy(
+                    "example.com",
+                    vec![TlsFailure::new("certificate-expired", "mx1.example.com", 1)],
+                ),
+                policy(
+                    "example.org",
+                    vec![TlsFailure::new("certificate-expired", "mx1.example.org", 7)],
+                ),
+                policy(
+                    "example.net",
+                    vec![TlsFailure::new(
+                        "sts-policy-fetch-error",
+                        "mx1.example.net",
+                        2,
+                    )],
+                ),
+            ],
+        ),
+    );
+    let first = hook.next().json();
+    let second = hook.next().json();
+    assert_eq!(
+        [&first["policy_domain"], &second["policy_domain"]],
+        [&json!("example.net"), &json!("example.org")]
+    );
+    assert_eq!(first["report_id"], "tls-4");
+    assert_eq!(
+        first["failure_types"][0]["result_type"],
+        "sts-policy-fetch-error"
+    );
+    assert_eq!(second["report_id"], "tls-4");
+    assert_eq!(
+        second["failure_types"][0]["result_type"],
+        "certificate-expired"
+    );
+
+    server.wait_for_log(NEW_TLS_FAILURE, 4);
+    assert_eq!(logged(&server, NEW_TLS_FAILURE), 4, "{}", server.log());
+    assert_eq!(logged(&server, NEW_SOURCE), 0, "{}", server.log());
+    assert!(hook.received().is_empty());
+    assert_eq!(
+        server.count("SELECT count(*) FROM alerts WHERE kind = 'new_tls_failure'"),
+        4
+    );
+    assert_eq!(server.count("SELECT count(*) FROM alerts"), 4);
+    assert_eq!(server.count("SELECT count(*) FROM tls_failure_types"), 5);
+}
+
+#[test]
+fn a_tls_report_of_only_successes_raises_no_alert() {
+    let hook = Webhook::start();
+    let server = TestServer::start(&alerts_config(&hook.url, ""));
+    deliver(
+        &server,
+        &tls_mail("tls-clean", &[policy("example.com", Vec::new())]),
+    );
+    // Being the next request shows the clean report sent none.
+    deliver(
+        &server,
+        &tls_mail(
+            "tls-failing",
+            &[policy(
+                "example.com",
+                vec![TlsFailure::new(
+                    "starttls-not-supported",
+                    "mx1.example.com",
+                    1,
+                )],
+            )],
+        ),
+    );
+    let alert = hook.next().json();
+    assert_eq!(
+        (&alert["kind"], &alert["report_id"]),
+        (&json!("new_tls_failure"), &json!("tls-failing"))
+    );
+    server.wait_for_log(NEW_TLS_FAILURE, 1);
+    assert_eq!(logged(&server, NEW_TLS_FAILURE), 1, "{}", server.log());
+    assert!(hook.received().is_empty());
+    assert_eq!(server.count("SELECT count(*) FROM tls_reports"), 2);
+    assert_eq!(server.count("SELECT count(*) FROM alerts"), 1);
+}
+
+#[test]
+fn a_tls_alert_lists_at_most_20_types_and_10_mx_hosts_of_each() {
+    let hook = Webhook::start();
+    let server = TestServer::start(&alerts_config(&hook.url, ""));
+    // A reporter inventing its own result types, and naming many hosts.
+    let types: Vec<String> = (0..25).map(|i| format!("x-custom-{i:02}")).collect();
+    let hosts: Vec<String> = (0..12).map(|i| format!("mx{i:02}.example.com")).collect();
+    let mut failures: Vec<TlsFailure<'_>> = types
+        .iter()
+        .map(|t| TlsFailure::new(t, "mx1.example.com", 1))
+        .collect();
+    failures.extend(
+        hosts
+            .iter()
+            .map(|mx| TlsFailure::new("certificate-expired", mx, 2)),
+    );
+    deliver(
+        &server,
+        &tls_mail("tls-many", &[policy("example.com", failures)]),
+    );
+    let alert = hook.next().json();
+    assert_eq!(alert["failure_types_total"], 26);
+    let listed = alert["failure_types"].as_array().unwrap();
+    assert_eq!(listed.len(), 20);
+    assert_eq!(listed[0]["result_type"], "certificate-expired");
+    assert_eq!(listed[0]["failed_sessions"], 24);
+    assert_eq!(listed[0]["receiving_mx_total"], 12);
+    let mx: Vec<&str> = listed[0]["receiving_mx"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|mx| mx.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        mx,
+        &hosts.iter().map(String::as_str).collect::<Vec<_>>()[..10]
+    );
+    // Then by result type.
+    assert_eq!(listed[1]["result_type"], "x-custom-00");
+    assert_eq!(listed[19]["result_type"], "x-custom-18");
+    let line = &server.wait_for_log(NEW_TLS_FAILURE, 1)[0];
+    assert!(
+        line.contains("result_types=certificate-expired,x-custom-00,"),
+        "{line}"
+    );
+}
+
+#[test]
+fn import_learns_tls_failure_types_without_alerting() {
+    let hook = Webhook::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite");
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    // A bare gzip report, as saved from a reporter's mail, and a whole mail.
+    let json = tls_report_json(
+        "google.com",
+        "imp-tls-1",
+        DAY_1,
+        &[policy(
+            "example.com",
+            vec![TlsFailure::new("certificate-expired", "mx1.example.com", 3)],
+        )],
+    );
+    std::fs::write(
+        inbox.join(tls_report_file_name(
+            "google.com",
+            "example.com",
+            DAY_1,
+            "imp-tls-1",
+        )),
+        gzip(json.as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(
+        inbox.join("imp-tls-2.eml"),
+        tls_mail(
+            "imp-tls-2",
+            &[policy(
+                "example.com",
+                vec![TlsFailure::new(
+                    "starttls-not-supported",
+                    "mx2.example.com",
+                    1,
+                )],
+            )],
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("import.toml");
+    std::fs::write(&config, alerts_config(&hook.url, "")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
+        .args([
+            "--config",
+            path(&config),
+            "--db",
+            path(&db),
+            "import",
+            path(&inbox),
+        ])
+        .env_remove("DMARC_SINK_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("alert"), "{stderr}");
+    assert_eq!(count(&db, "SELECT count(*) FROM tls_reports"), 2);
+    assert_eq!(count(&db, "SELECT count(*) FROM tls_failure_types"), 2);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM tls_failure_types f JOIN tls_reports r ON r.id = f.first_report
+             WHERE f.policy_domain = 'example.com' AND f.result_type = 'certificate-expired'
+               AND r.report_id = 'imp-tls-1' AND f.first_seen = 1700006400"
+        ),
+        1
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM alerts"), 0);
+
+    // serve over that store knows those types already.
+    let server = TestServer::start_in(dir, &alerts_config(&hook.url, ""));
+    deliver(
+        &server,
+        &tls_mail(
+            "after-import-tls-1",
+            &[policy(
+                "example.com",
+                vec![
+                    TlsFailure::new("certificate-expired", "mx1.example.com", 9),
+                    TlsFailure::new("starttls-not-supported", "mx2.example.com", 9),
+                ],
+            )],
+        ),
+    );
+    deliver(
+        &server,
+        &tls_mail(
+            "after-import-tls-2",
+            &[policy(
+                "example.com",
+                vec![
+                    TlsFailure::new("certificate-expired", "mx1.example.com", 1),
+                    TlsFailure::new("validation-failure", "mx1.example.com", 2),
+                ],
+            )],
+        ),
+    );
+    let alert = hook.next().json();
+    assert_eq!(alert["report_id"], "after-import-tls-2");
+    assert_eq!(
+        alert["failure_types"],
+        json!([{
+            "result_type": "validation-failure",
+            "failed_sessions": 2,
+            "receiving_mx": ["mx1.example.com"],
+            "receiving_mx_total": 1
+        }])
+    );
+    server.wait_for_log(NEW_TLS_FAILURE, 1);
+    assert_eq!(logged(&server, NEW_TLS_FAILURE), 1, "{}", server.log());
+    assert!(hook.received().is_empty());
 }
 
 fn path(path: &Path) -> &str {

@@ -1,6 +1,8 @@
-//! Alerts: a stored report shows a source failing DMARC for a domain where
-//! it was never seen failing, or more of its messages failing than
-//! `alerts.failure_share` allows.
+//! Alerts: what a stored report shows that was never seen before, or more
+//! than should be. An aggregate report shows a source failing DMARC for a
+//! domain where it was never seen failing, or more of its messages failing
+//! than `alerts.failure_share` allows (`aggregate.rs`); a TLS report shows
+//! a TLS failure type never seen for its policy domain (`tls.rs`).
 //!
 //! Only `serve` raises alerts. For each message, the committer has
 //! [`Alerter::raise`] weigh its stored reports and record their alerts in
@@ -8,25 +10,29 @@
 //! raise one twice and the threshold alert fires once per domain and day;
 //! once the commit is durable, [`Alerter::notify`] writes the WARN line and
 //! hands the JSON document to the webhook thread (`webhook.rs`). `import`
-//! and `reparse` only teach the store which sources fail (a year of history
-//! imported must not flood the logs). This module writes no SQL, and nothing
-//! here waits on the network on the caller's thread.
+//! and `reparse` only teach the store which sources fail and which TLS
+//! failure types were seen (a year of history imported must not flood the
+//! logs). This module writes no SQL, and nothing here waits on the network
+//! on the caller's thread.
 
+mod aggregate;
+mod tls;
 mod webhook;
+
+pub use aggregate::AggregateAlert;
+pub use tls::TlsAlert;
 
 use crate::config::AlertsConfig;
 use crate::ingest::{MessageOutcome, PayloadOutcome};
-use crate::insight::period::rfc3339;
-use crate::store::{Batch, FailingSource, NewAlert, StoreError};
-use serde::Serialize;
+use crate::report::ReportKind;
+use crate::store::{Batch, StoreError};
+use aggregate::Threshold;
 use std::time::Duration;
 use webhook::Webhook;
 
-/// New failing sources listed in one alert: a big reporter's first report
-/// can name thousands. The rest are counted in `sources_total`.
-const MAX_LISTED_SOURCES: usize = 50;
-/// New failing sources named in the WARN line.
-const LOGGED_SOURCES: usize = 5;
+/// The target of every alert's WARN line, whichever file writes it: the
+/// README shows it, and log filters name it.
+const LOG_TARGET: &str = module_path!();
 
 /// What an alert is about; its name is the `kind` in the store and the
 /// JSON document.
@@ -36,6 +42,8 @@ pub enum AlertKind {
     NewFailingSource,
     /// A report's share of failing messages at or above the threshold.
     FailureThreshold,
+    /// TLS failure types seen for the domain for the first time.
+    NewTlsFailure,
 }
 
 impl AlertKind {
@@ -43,167 +51,57 @@ impl AlertKind {
         match self {
             AlertKind::NewFailingSource => "new_failing_source",
             AlertKind::FailureThreshold => "failure_threshold",
+            AlertKind::NewTlsFailure => "new_tls_failure",
         }
     }
 }
 
 /// One alert raised by one stored report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Alert {
-    pub kind: AlertKind,
-    /// The report that raised it (`reports.id`).
-    pub report: i64,
-    pub policy_domain: String,
-    pub org_name: String,
-    pub report_id: String,
-    /// The report's range, unix seconds.
-    pub date_begin: i64,
-    pub date_end: i64,
-    /// The UTC day `date_begin` falls on (`YYYY-MM-DD`).
-    pub day: String,
-    /// Messages in the report, and those that failed DMARC.
-    pub messages: i64,
-    pub failing_messages: i64,
-    /// New failing sources (`NewFailingSource` only), at most
-    /// [`MAX_LISTED_SOURCES`], and how many there are in all.
-    pub sources: Vec<FailingSource>,
-    pub sources_total: u64,
-    /// When it was raised, unix seconds.
-    pub created_at: i64,
-}
-
-/// The JSON document of an alert: stored in `alerts.details`, posted to
-/// `alerts.webhook`, documented field by field in README.md.
-#[derive(Serialize)]
-struct Document<'a> {
-    kind: &'static str,
-    policy_domain: &'a str,
-    org_name: &'a str,
-    report_id: &'a str,
-    date_begin: String,
-    date_end: String,
-    day: &'a str,
-    messages: i64,
-    failing_messages: i64,
-    failure_share: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sources: Option<Vec<SourceDocument<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sources_total: Option<u64>,
-    created_at: String,
-}
-
-#[derive(Serialize)]
-struct SourceDocument<'a> {
-    source_ip: &'a str,
-    failing_messages: i64,
+pub enum Alert {
+    /// About an aggregate report's DMARC failures.
+    Aggregate(AggregateAlert),
+    /// About a TLS report's new failure types.
+    Tls(TlsAlert),
 }
 
 impl Alert {
-    /// The share of the report's messages that failed DMARC (0 for a report
-    /// of no messages).
-    pub fn failure_share(&self) -> f64 {
-        share(self.failing_messages, self.messages)
+    pub fn kind(&self) -> AlertKind {
+        match self {
+            Alert::Aggregate(alert) => alert.kind,
+            Alert::Tls(_) => AlertKind::NewTlsFailure,
+        }
     }
 
-    /// The JSON document describing it.
+    pub fn policy_domain(&self) -> &str {
+        match self {
+            Alert::Aggregate(alert) => &alert.policy_domain,
+            Alert::Tls(alert) => &alert.policy_domain,
+        }
+    }
+
+    /// The JSON document describing it: stored in `alerts.details`, posted
+    /// to `alerts.webhook`, documented field by field in README.md.
     pub fn document(&self) -> String {
-        let listed = self.kind == AlertKind::NewFailingSource;
-        let document = Document {
-            kind: self.kind.as_str(),
-            policy_domain: &self.policy_domain,
-            org_name: &self.org_name,
-            report_id: &self.report_id,
-            date_begin: rfc3339(self.date_begin),
-            date_end: rfc3339(self.date_end),
-            day: &self.day,
-            messages: self.messages,
-            failing_messages: self.failing_messages,
-            failure_share: crate::insight::share(self.failing_messages, self.messages),
-            sources: listed.then(|| {
-                self.sources
-                    .iter()
-                    .map(|s| SourceDocument {
-                        source_ip: &s.source_ip,
-                        failing_messages: s.failing_messages,
-                    })
-                    .collect()
-            }),
-            sources_total: listed.then_some(self.sources_total),
-            created_at: rfc3339(self.created_at),
-        };
-        serde_json::to_string(&document).expect("an alert document serialises")
+        match self {
+            Alert::Aggregate(alert) => alert.document(),
+            Alert::Tls(alert) => alert.document(),
+        }
     }
 
     /// Writes the WARN line; its message starts with `alert:`.
     fn log(&self) {
-        match self.kind {
-            AlertKind::NewFailingSource => {
-                let first: Vec<&str> = self
-                    .sources
-                    .iter()
-                    .take(LOGGED_SOURCES)
-                    .map(|s| s.source_ip.as_str())
-                    .collect();
-                tracing::warn!(
-                    kind = self.kind.as_str(),
-                    policy_domain = self.policy_domain,
-                    org_name = self.org_name,
-                    report_id = self.report_id,
-                    sources = self.sources_total,
-                    first = %first.join(","),
-                    "alert: new source failing DMARC"
-                );
-            }
-            AlertKind::FailureThreshold => {
-                tracing::warn!(
-                    kind = self.kind.as_str(),
-                    policy_domain = self.policy_domain,
-                    org_name = self.org_name,
-                    report_id = self.report_id,
-                    day = self.day,
-                    messages = self.messages,
-                    failing_messages = self.failing_messages,
-                    failure_share = %format!("{:.3}", self.failure_share()),
-                    "alert: DMARC failures above the threshold"
-                );
-            }
+        match self {
+            Alert::Aggregate(alert) => alert.log(),
+            Alert::Tls(alert) => alert.log(),
         }
-    }
-}
-
-/// Records `alert` in the `alerts` table; `once_per_day`: the day it may be
-/// raised once for, per domain. False when it was raised already.
-fn record(
-    batch: &Batch<'_>,
-    alert: &Alert,
-    once_per_day: Option<&str>,
-) -> Result<bool, StoreError> {
-    let details = alert.document();
-    batch.record_alert(&NewAlert {
-        created_at: alert.created_at,
-        kind: alert.kind.as_str(),
-        policy_domain: &alert.policy_domain,
-        report: alert.report,
-        day: once_per_day,
-        details: &details,
-    })
-}
-
-/// `failing` out of `messages`; 0 when there are none.
-fn share(failing: i64, messages: i64) -> f64 {
-    if messages > 0 {
-        failing as f64 / messages as f64
-    } else {
-        0.0
     }
 }
 
 /// When a stored report raises an alert, and where alerts go: the rules of
 /// `[alerts]` and, when `alerts.webhook` is set, the webhook thread.
 pub struct Alerter {
-    failure_share: f64,
-    min_failing_messages: u64,
+    threshold: Threshold,
     webhook: Option<Webhook>,
 }
 
@@ -219,18 +117,22 @@ impl Alerter {
             None => None,
         };
         Ok(Alerter {
-            failure_share: config.failure_share,
-            min_failing_messages: config.min_failing_messages,
+            threshold: Threshold {
+                failure_share: config.failure_share,
+                min_failing_messages: config.min_failing_messages,
+            },
             webhook,
         })
     }
 
     /// Weighs the reports stored from one message and records the alerts
-    /// they raise in `batch`, each stamped `created_at`: one
-    /// `new_failing_source` per report that is the first to show sources
-    /// failing, one `failure_threshold` per report over the threshold
-    /// unless the domain had one for that day. Returns those recorded, to
-    /// [`Alerter::notify`] once the batch is committed.
+    /// they raise in `batch`, each stamped `created_at`: per aggregate
+    /// report, one `new_failing_source` if it is the first to show sources
+    /// failing and one `failure_threshold` if over the threshold, unless
+    /// the domain had one for that day; per TLS report, one
+    /// `new_tls_failure` for each policy domain it is the first to show a
+    /// failure type for. Returns those recorded, to [`Alerter::notify`]
+    /// once the batch is committed.
     pub fn raise(
         &self,
         batch: &Batch<'_>,
@@ -243,53 +145,24 @@ impl Alerter {
                 id,
                 report,
                 new_failing_sources,
-                ..
+                new_tls_failure_types,
             } = &payload.outcome
             else {
                 continue;
             };
-            if report.kind != crate::report::ReportKind::Aggregate {
-                continue;
-            }
-            let listed = if *new_failing_sources > 0 {
-                MAX_LISTED_SOURCES
-            } else {
-                0
-            };
-            let failures = batch.report_failures(*id, listed)?;
-            let alert = |kind, sources: Vec<FailingSource>, sources_total| Alert {
-                kind,
-                report: *id,
-                policy_domain: report.policy_domain.clone(),
-                org_name: report.org_name.clone(),
-                report_id: report.report_id.clone(),
-                date_begin: report.date_begin,
-                date_end: report.date_end,
-                day: failures.day.clone(),
-                messages: report.messages,
-                failing_messages: failures.failing_messages,
-                sources,
-                sources_total,
-                created_at,
-            };
-            if *new_failing_sources > 0 {
-                let new = alert(
-                    AlertKind::NewFailingSource,
-                    failures.new_sources.clone(),
+            match report.kind {
+                ReportKind::Aggregate => raised.extend(aggregate::raise(
+                    batch,
+                    &self.threshold,
+                    *id,
+                    report,
                     *new_failing_sources,
-                );
-                record(batch, &new, None)?;
-                raised.push(new);
-            }
-            let failing = failures.failing_messages;
-            let over_threshold = u64::try_from(failing)
-                .is_ok_and(|failing| failing >= self.min_failing_messages)
-                && share(failing, report.messages) >= self.failure_share;
-            if over_threshold {
-                let threshold = alert(AlertKind::FailureThreshold, Vec::new(), 0);
-                if record(batch, &threshold, Some(&failures.day))? {
-                    raised.push(threshold);
+                    created_at,
+                )?),
+                ReportKind::Tls if *new_tls_failure_types > 0 => {
+                    raised.extend(tls::raise(batch, *id, report, created_at)?)
                 }
+                ReportKind::Tls | ReportKind::Failure => {}
             }
         }
         Ok(raised)
@@ -300,7 +173,11 @@ impl Alerter {
     pub fn notify(&self, alert: &Alert) {
         alert.log();
         if let Some(webhook) = &self.webhook {
-            webhook.send(alert.kind.as_str(), &alert.policy_domain, alert.document());
+            webhook.send(
+                alert.kind().as_str(),
+                alert.policy_domain(),
+                alert.document(),
+            );
         }
     }
 

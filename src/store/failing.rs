@@ -1,5 +1,6 @@
 //! What the store remembers of DMARC failures: the sources seen failing for
-//! each domain (`failing_sources`) and the alerts raised (`alerts`).
+//! each domain (`failing_sources`); and the alerts raised (`alerts`), about
+//! those and about TLS reports (see `tls.rs`).
 //!
 //! Everything here is set-based, a few statements per report and none per
 //! record, so the per-record insert path stays as it is. Every way in
@@ -37,8 +38,11 @@ pub struct NewAlert<'a> {
     pub created_at: i64,
     pub kind: &'a str,
     pub policy_domain: &'a str,
-    /// The report that raised it (`reports.id`).
-    pub report: i64,
+    /// The report that raised it: exactly one of `report` (`reports.id`,
+    /// an aggregate report) and `tls_report` (`tls_reports.id`) is set, as
+    /// each column may only name a row of its own table.
+    pub report: Option<i64>,
+    pub tls_report: Option<i64>,
     /// Set for the alerts that are raised once per domain and day.
     pub day: Option<&'a str>,
     /// The JSON document describing it.
@@ -121,17 +125,23 @@ impl Batch<'_> {
     /// alert raised once per domain and day was raised already: it must not
     /// be raised again.
     pub fn record_alert(&self, alert: &NewAlert<'_>) -> Result<bool, StoreError> {
+        debug_assert!(
+            alert.report.is_some() != alert.tls_report.is_some(),
+            "an alert names one report: {alert:?}"
+        );
         let added = self
             .tx
             .prepare_cached(
-                "INSERT OR IGNORE INTO alerts (created_at, kind, policy_domain, report, day, details)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO alerts
+                     (created_at, kind, policy_domain, report, tls_report, day, details)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute((
                 alert.created_at,
                 alert.kind,
                 alert.policy_domain,
                 alert.report,
+                alert.tls_report,
                 alert.day,
                 alert.details,
             ))?;

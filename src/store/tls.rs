@@ -119,35 +119,72 @@ impl MessageTx<'_> {
 impl Batch<'_> {
     /// The failure types stored TLS report `report` was the first to show
     /// for their policy domains, most failed sessions first.
+    ///
+    /// Reads one row per failure detail and sums in Rust, saturating: the
+    /// counts are the reporter's, and an SQL `sum()` that overflowed would
+    /// fail the whole batch. Host names are compared whole, never split
+    /// out of a joined string, since a reporter may put anything in them.
     pub fn new_tls_failures(&self, report: i64) -> Result<Vec<NewTlsFailure>, StoreError> {
-        let rows = self
-            .tx
-            .prepare_cached(
-                "SELECT pol.policy_domain, f.result_type, sum(f.failed_sessions),
-                        group_concat(DISTINCT f.receiving_mx_hostname)
-                 FROM tls_policies pol
-                 JOIN tls_failures f ON f.policy = pol.id
-                 JOIN tls_failure_types t ON t.policy_domain = pol.policy_domain
-                                         AND t.result_type = f.result_type
-                 WHERE pol.report = ?1 AND t.first_report = ?1
-                 GROUP BY pol.policy_domain, f.result_type
-                 ORDER BY 3 DESC, 1, 2",
-            )?
-            .query_map([report], |row| {
-                let mx: Option<String> = row.get(3)?;
-                let mut receiving_mx: Vec<String> = mx
-                    .map(|mx| mx.split(',').map(str::to_owned).collect())
-                    .unwrap_or_default();
-                receiving_mx.sort();
-                Ok(NewTlsFailure {
-                    policy_domain: row.get(0)?,
-                    result_type: row.get(1)?,
-                    failed_sessions: row.get(2)?,
-                    receiving_mx,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+        let mut statement = self.tx.prepare_cached(
+            "SELECT pol.policy_domain, f.result_type, f.receiving_mx_hostname, f.failed_sessions
+             FROM tls_policies pol
+             JOIN tls_failures f ON f.policy = pol.id
+             JOIN tls_failure_types t ON t.policy_domain = pol.policy_domain
+                                     AND t.result_type = f.result_type
+             WHERE pol.report = ?1 AND t.first_report = ?1
+             ORDER BY 1, 2, 3",
+        )?;
+        let mut rows = statement.query([report])?;
+        let mut failures: Vec<NewTlsFailure> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let policy_domain: String = row.get(0)?;
+            let result_type: String = row.get(1)?;
+            let receiving_mx: Option<String> = row.get(2)?;
+            let failed_sessions: i64 = row.get(3)?;
+            let same_type = failures.last().is_some_and(|last| {
+                last.policy_domain == policy_domain && last.result_type == result_type
+            });
+            if !same_type {
+                failures.push(NewTlsFailure {
+                    policy_domain,
+                    result_type,
+                    failed_sessions: 0,
+                    receiving_mx: Vec::new(),
+                });
+            }
+            let failure = failures.last_mut().expect("pushed above");
+            failure.failed_sessions = failure.failed_sessions.saturating_add(failed_sessions);
+            // Sorted by the query, so a repeat is the last one added.
+            if let Some(mx) = receiving_mx
+                && failure.receiving_mx.last() != Some(&mx)
+            {
+                failure.receiving_mx.push(mx);
+            }
+        }
+        failures.sort_by(|a, b| {
+            b.failed_sessions
+                .cmp(&a.failed_sessions)
+                .then_with(|| a.policy_domain.cmp(&b.policy_domain))
+                .then_with(|| a.result_type.cmp(&b.result_type))
+        });
+        Ok(failures)
+    }
+
+    /// The sessions stored TLS report `report` counts for `policy_domain`,
+    /// over all its policies for it: (successful, failed), as its summaries
+    /// give them, summed saturating.
+    pub fn tls_sessions(&self, report: i64, policy_domain: &str) -> Result<(i64, i64), StoreError> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT successful_sessions, failed_sessions FROM tls_policies
+             WHERE report = ?1 AND policy_domain = ?2",
+        )?;
+        let mut rows = statement.query((report, policy_domain))?;
+        let (mut successful, mut failed) = (0i64, 0i64);
+        while let Some(row) = rows.next()? {
+            successful = successful.saturating_add(row.get(0)?);
+            failed = failed.saturating_add(row.get(1)?);
+        }
+        Ok((successful, failed))
     }
 }
 

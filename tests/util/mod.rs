@@ -5,6 +5,7 @@ pub mod dot_stuff;
 pub mod mail;
 pub mod report;
 pub mod server;
+pub mod tls_mail;
 pub mod webhook;
 
 use dmarc_sink::store::Store;

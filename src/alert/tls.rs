@@ -1,0 +1,173 @@
+//! The alert about a TLS report (`new_tls_failure`): it is the first to
+//! show a failure result type for a policy domain (`certificate-expired`,
+//! `starttls-not-supported`, `validation-failure`, ...). Something changed
+//! on the receiving side — a certificate let lapse, an MX that lost
+//! STARTTLS, an MTA-STS policy that no longer matches the MX names — and
+//! senders now deliver to the domain without TLS, or not at all.
+//!
+//! One alert per report and policy domain, naming the new types; a type
+//! already seen for the domain never alerts again, so a certificate left
+//! expired does not raise one a day.
+
+use super::{Alert, AlertKind, LOG_TARGET};
+use crate::ingest::ReportSummary;
+use crate::insight::period::rfc3339;
+use crate::store::{Batch, NewAlert, NewTlsFailure, StoreError};
+use serde::Serialize;
+
+/// New failure types listed in one alert. RFC 8460 defines eleven result
+/// types, so only a reporter inventing its own reaches this; the rest are
+/// counted in `failure_types_total`.
+const MAX_LISTED_TYPES: usize = 20;
+/// Receiving MX hosts listed per failure type. A domain has a few MX
+/// hosts; a report naming more is counted in `receiving_mx_total`.
+const MAX_LISTED_MX: usize = 10;
+
+/// One `new_tls_failure` alert: what one stored TLS report showed first
+/// for one policy domain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsAlert {
+    /// The report that raised it (`tls_reports.id`).
+    pub tls_report: i64,
+    pub policy_domain: String,
+    /// The reporter's `organization-name` and `report-id`.
+    pub org_name: String,
+    pub report_id: String,
+    /// The report's range, unix seconds.
+    pub date_begin: i64,
+    pub date_end: i64,
+    /// The sessions the report counts for the domain, over all its
+    /// policies for it, as their summaries give them.
+    pub successful_sessions: i64,
+    pub failed_sessions: i64,
+    /// The new failure types, most failed sessions first, at most
+    /// [`MAX_LISTED_TYPES`], and how many there are in all.
+    pub failures: Vec<NewTlsFailure>,
+    pub failures_total: usize,
+    /// When it was raised, unix seconds.
+    pub created_at: i64,
+}
+
+/// The JSON document of a `new_tls_failure` alert (see README.md).
+#[derive(Serialize)]
+struct Document<'a> {
+    kind: &'static str,
+    policy_domain: &'a str,
+    org_name: &'a str,
+    report_id: &'a str,
+    date_begin: String,
+    date_end: String,
+    successful_sessions: i64,
+    failed_sessions: i64,
+    failure_types: Vec<FailureTypeDocument<'a>>,
+    failure_types_total: usize,
+    created_at: String,
+}
+
+#[derive(Serialize)]
+struct FailureTypeDocument<'a> {
+    result_type: &'a str,
+    failed_sessions: i64,
+    receiving_mx: &'a [String],
+    receiving_mx_total: usize,
+}
+
+impl TlsAlert {
+    /// The JSON document describing it.
+    pub fn document(&self) -> String {
+        let document = Document {
+            kind: AlertKind::NewTlsFailure.as_str(),
+            policy_domain: &self.policy_domain,
+            org_name: &self.org_name,
+            report_id: &self.report_id,
+            date_begin: rfc3339(self.date_begin),
+            date_end: rfc3339(self.date_end),
+            successful_sessions: self.successful_sessions,
+            failed_sessions: self.failed_sessions,
+            failure_types: self
+                .failures
+                .iter()
+                .map(|failure| FailureTypeDocument {
+                    result_type: &failure.result_type,
+                    failed_sessions: failure.failed_sessions,
+                    receiving_mx: &failure.receiving_mx
+                        [..failure.receiving_mx.len().min(MAX_LISTED_MX)],
+                    receiving_mx_total: failure.receiving_mx.len(),
+                })
+                .collect(),
+            failure_types_total: self.failures_total,
+            created_at: rfc3339(self.created_at),
+        };
+        serde_json::to_string(&document).expect("an alert document serialises")
+    }
+
+    /// Writes the WARN line; its message starts with `alert:`.
+    pub(super) fn log(&self) {
+        let result_types: Vec<&str> = self
+            .failures
+            .iter()
+            .map(|failure| failure.result_type.as_str())
+            .collect();
+        tracing::warn!(
+            target: LOG_TARGET,
+            kind = AlertKind::NewTlsFailure.as_str(),
+            policy_domain = self.policy_domain,
+            org_name = self.org_name,
+            report_id = self.report_id,
+            result_types = %result_types.join(","),
+            failed_sessions = self.failed_sessions,
+            successful_sessions = self.successful_sessions,
+            "alert: new TLS failure type"
+        );
+    }
+
+    /// Records it in the `alerts` table, naming its TLS report.
+    fn record(&self, batch: &Batch<'_>) -> Result<bool, StoreError> {
+        let details = self.document();
+        batch.record_alert(&NewAlert {
+            created_at: self.created_at,
+            kind: AlertKind::NewTlsFailure.as_str(),
+            policy_domain: &self.policy_domain,
+            report: None,
+            tls_report: Some(self.tls_report),
+            day: None,
+            details: &details,
+        })
+    }
+}
+
+/// Records in `batch` the alerts stored TLS report `id` (`report`) raises,
+/// each stamped `created_at`: one per policy domain it was the first to
+/// show a failure type for. Returns those recorded.
+pub(super) fn raise(
+    batch: &Batch<'_>,
+    id: i64,
+    report: &ReportSummary,
+    created_at: i64,
+) -> Result<Vec<Alert>, StoreError> {
+    let mut new = batch.new_tls_failures(id)?;
+    // Per domain, keeping the order of most failed sessions first.
+    new.sort_by(|a, b| a.policy_domain.cmp(&b.policy_domain));
+    let mut raised = Vec::new();
+    for failures in new.chunk_by(|a, b| a.policy_domain == b.policy_domain) {
+        let policy_domain = &failures[0].policy_domain;
+        let (successful_sessions, failed_sessions) = batch.tls_sessions(id, policy_domain)?;
+        let alert = TlsAlert {
+            tls_report: id,
+            policy_domain: policy_domain.clone(),
+            org_name: report.org_name.clone(),
+            report_id: report.report_id.clone(),
+            date_begin: report.date_begin,
+            date_end: report.date_end,
+            successful_sessions,
+            failed_sessions,
+            failures: failures.iter().take(MAX_LISTED_TYPES).cloned().collect(),
+            failures_total: failures.len(),
+            created_at,
+        };
+        if alert.record(batch)? {
+            raised.push(Alert::Tls(alert));
+        }
+    }
+    Ok(raised)
+}
