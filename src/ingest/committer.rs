@@ -8,13 +8,34 @@
 //!
 //! The alerts its reports raise are recorded in the same transaction, and
 //! made known (logged, posted) only once it is committed.
+//!
+//! A message whose reading panics (a bug, in this code or a library) must
+//! neither take the writer down with it, which would refuse every later
+//! delivery, nor be refused forever as the reporter retries: the panic is
+//! caught, what was written for the message is rolled back, and the
+//! message is kept unread in quarantine (see [`super::keep_unread`]).
 
-use super::{Envelope, MessageOutcome, now, read_message_in};
+use super::{Envelope, MessageOutcome, PendingMessage, keep_unread, now, read_message_in};
 use crate::alert::{Alert, Alerter};
 use crate::limits::Limits;
-use crate::store::{Source, Store, StoreError};
+use crate::store::{Batch, Source, Store, StoreError};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
+
+/// Reads one delivered message into the batch: [`read_message_in`], or a
+/// stand-in that panics in the tests.
+type Reader =
+    for<'b> fn(&'b Batch<'_>, &[u8], &Envelope, &Limits) -> Result<PendingMessage<'b>, StoreError>;
+
+fn read_delivery<'b>(
+    batch: &'b Batch<'_>,
+    raw: &[u8],
+    envelope: &Envelope,
+    limits: &Limits,
+) -> Result<PendingMessage<'b>, StoreError> {
+    read_message_in(batch, raw, Source::Smtp, None, envelope, limits)
+}
 
 /// Messages read into one transaction at most.
 const MAX_BATCH: usize = 64;
@@ -62,11 +83,27 @@ impl Committer {
         keep_non_reports: bool,
         alerter: Alerter,
     ) -> std::io::Result<Committer> {
+        Self::start_reading(store, limits, keep_non_reports, alerter, read_delivery)
+    }
+
+    fn start_reading(
+        store: Store,
+        limits: Limits,
+        keep_non_reports: bool,
+        alerter: Alerter,
+        read: Reader,
+    ) -> std::io::Result<Committer> {
         let (queue, jobs) = sync_channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("committer".into())
             .spawn(move || {
-                run(store, jobs, &limits, keep_non_reports, &alerter);
+                let writer = Writer {
+                    limits: &limits,
+                    keep_non_reports,
+                    alerter: &alerter,
+                    read,
+                };
+                run(store, jobs, &writer);
                 alerter.finish();
             })?;
         Ok(Committer {
@@ -126,13 +163,17 @@ impl Submitter {
     }
 }
 
-fn run(
-    mut store: Store,
-    jobs: Receiver<Job>,
-    limits: &Limits,
+/// What the writer thread reads messages with, and what it does with them.
+struct Writer<'a> {
+    limits: &'a Limits,
+    /// Whether a message with no report-like payload is stored.
     keep_non_reports: bool,
-    alerter: &Alerter,
-) {
+    alerter: &'a Alerter,
+    read: Reader,
+}
+
+fn run(mut store: Store, jobs: Receiver<Job>, writer: &Writer<'_>) {
+    let alerter = writer.alerter;
     let mut outage = Outage::default();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -142,7 +183,7 @@ fn run(
                 Err(_) => break,
             }
         }
-        match commit(&mut store, &batch, limits, keep_non_reports, alerter) {
+        match commit(&mut store, &batch, writer) {
             Ok((answers, alerts)) => {
                 outage.over();
                 for (job, answer) in batch.into_iter().zip(answers) {
@@ -156,22 +197,17 @@ fn run(
                 let error = failure(&store, &error);
                 tracing::warn!(%error, messages = batch.len(), "group commit failed, committing one by one");
                 for job in batch {
-                    let (answer, alerts) = match commit(
-                        &mut store,
-                        std::slice::from_ref(&job),
-                        limits,
-                        keep_non_reports,
-                        alerter,
-                    ) {
-                        Ok((mut answers, alerts)) => {
-                            outage.over();
-                            (answers.remove(0), alerts)
-                        }
-                        Err(error) => {
-                            outage.failed(1);
-                            (Committed::Failed(failure(&store, &error)), Vec::new())
-                        }
-                    };
+                    let (answer, alerts) =
+                        match commit(&mut store, std::slice::from_ref(&job), writer) {
+                            Ok((mut answers, alerts)) => {
+                                outage.over();
+                                (answers.remove(0), alerts)
+                            }
+                            Err(error) => {
+                                outage.failed(1);
+                                (Committed::Failed(failure(&store, &error)), Vec::new())
+                            }
+                        };
                     let _ = job.answer.send(answer);
                     notify(alerter, &alerts);
                 }
@@ -227,32 +263,138 @@ impl Outage {
 fn commit(
     store: &mut Store,
     jobs: &[Job],
-    limits: &Limits,
-    keep_non_reports: bool,
-    alerter: &Alerter,
+    writer: &Writer<'_>,
 ) -> Result<(Vec<Committed>, Vec<Alert>), StoreError> {
     let batch = store.begin_batch()?;
     let created_at = now();
     let mut answers = Vec::with_capacity(jobs.len());
     let mut recorded = Vec::new();
     for job in jobs {
-        let pending = read_message_in(&batch, &job.raw, Source::Smtp, None, &job.envelope, limits)?;
-        if pending.is_not_a_report() && !keep_non_reports {
+        // Unwinding drops the message's savepoint, which rolls back what
+        // was written for it; the batch and its other messages stay.
+        let read = catch_unwind(AssertUnwindSafe(|| {
+            (writer.read)(&batch, &job.raw, &job.envelope, writer.limits)
+        }));
+        let pending = match read {
+            Ok(pending) => pending?,
+            Err(panic) => {
+                let reason = format!(
+                    "reading the message failed unexpectedly ({}); kept unread for reparse",
+                    panic_text(panic.as_ref())
+                );
+                tracing::error!(
+                    remote = job.envelope.remote_addr.as_deref().unwrap_or(""),
+                    %reason,
+                    "message kept in quarantine"
+                );
+                let outcome = keep_unread(&batch, &job.raw, Source::Smtp, &job.envelope, &reason)?;
+                answers.push(Committed::Stored(outcome));
+                continue;
+            }
+        };
+        if pending.is_not_a_report() && !writer.keep_non_reports {
             drop(pending);
             answers.push(Committed::NotAReport);
             continue;
         }
         let outcome = pending.keep()?;
-        recorded.extend(alerter.raise(&batch, &outcome, created_at)?);
+        recorded.extend(writer.alerter.raise(&batch, &outcome, created_at)?);
         answers.push(Committed::Stored(outcome));
     }
     batch.commit()?;
     Ok((answers, recorded))
 }
 
+/// The message a panic was raised with, when it is text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic")
+}
+
 /// Makes committed alerts known; never waits on the network.
 fn notify(alerter: &Alerter, alerts: &[Alert]) {
     for alert in alerts {
         alerter.notify(alert);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AlertsConfig;
+    use crate::ingest::INTERNAL_ERROR;
+
+    /// Panics on messages that say so, as a bug in a parser would.
+    fn panicking_reader<'b>(
+        batch: &'b Batch<'_>,
+        raw: &[u8],
+        envelope: &Envelope,
+        limits: &Limits,
+    ) -> Result<PendingMessage<'b>, StoreError> {
+        let pending = read_delivery(batch, raw, envelope, limits)?;
+        if raw.windows(5).any(|w| w == b"PANIC") {
+            panic!("a parser bug");
+        }
+        Ok(pending)
+    }
+
+    const REPORT: &[u8] = b"Subject: report\r\nContent-Type: text/xml\r\n\r\n\
+<feedback><report_metadata><org_name>o</org_name><report_id>r1</report_id>\
+<date_range><begin>1</begin><end>2</end></date_range></report_metadata>\
+<policy_published><domain>example.com</domain></policy_published>\
+<record><row><source_ip>192.0.2.1</source_ip><count>3</count></row></record></feedback>";
+
+    #[test]
+    fn a_panic_keeps_the_message_unread_and_the_writer_alive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        let store = Store::open(&path).unwrap();
+        let alerter = Alerter::start(&AlertsConfig::default()).unwrap();
+        let committer =
+            Committer::start_reading(store, Limits::default(), false, alerter, panicking_reader)
+                .unwrap();
+        let submitter = committer.submitter();
+        let poisoned = [REPORT, b"PANIC"].concat();
+        let Committed::Stored(outcome) = submitter.submit(poisoned, Envelope::default()) else {
+            panic!("the message was not kept");
+        };
+        assert_eq!(outcome.verdict(), "quarantined");
+        let Committed::Stored(outcome) = submitter.submit(REPORT.to_vec(), Envelope::default())
+        else {
+            panic!("the writer stopped after a panic");
+        };
+        assert_eq!(outcome.verdict(), "stored");
+        drop(submitter);
+        committer.finish();
+
+        let mut store = Store::open(&path).unwrap();
+        let rows: Vec<(String, String)> = store
+            .connection()
+            .prepare("SELECT member, kind FROM quarantine")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [("0".to_owned(), INTERNAL_ERROR.to_owned())]);
+        // Nothing the panicking read wrote is left: one report, the second's.
+        let reports: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM records", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(reports, 1);
+
+        // A fixed version reads it: here the one that does not panic. It is
+        // the same report as the second message's, so a duplicate.
+        let summary = crate::ingest::reparse(&mut store, false, &Limits::default()).unwrap();
+        assert_eq!((summary.messages, summary.recovered), (1, 1));
+        let left: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM quarantine", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
     }
 }

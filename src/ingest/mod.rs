@@ -274,6 +274,50 @@ pub fn read_message_in<'b>(
     Ok(PendingMessage { tx, payloads })
 }
 
+/// The `quarantine.kind` of a message whose reading failed unexpectedly (a
+/// panic: a bug in this version or a library), kept whole as member `0`.
+pub const INTERNAL_ERROR: &str = "internal_error";
+
+/// Keeps a message that could not be read because reading it panicked: its
+/// row, its raw bytes and a quarantine row for the whole message (member
+/// `0`, kind [`INTERNAL_ERROR`]) with `reason`, so that it is acknowledged
+/// rather than refused forever, and `reparse` reads it once fixed. Nothing
+/// of it is parsed here, not even its header fields: the parsers are what
+/// failed.
+pub fn keep_unread(
+    batch: &Batch<'_>,
+    raw: &[u8],
+    source: Source,
+    envelope: &Envelope,
+    reason: &str,
+) -> Result<MessageOutcome, StoreError> {
+    let meta = MessageMeta {
+        received_at: now(),
+        source,
+        origin: None,
+        remote_addr: envelope.remote_addr.clone(),
+        helo: envelope.helo.clone(),
+        mail_from: envelope.mail_from.clone(),
+        rcpt_to: envelope.rcpt_to.clone(),
+        message_id: None,
+        subject: None,
+        from_header: None,
+        size: raw.len() as u64,
+    };
+    let tx = batch.begin_message(&meta)?;
+    tx.write_raw(raw, &mut &raw[..])?;
+    let member = "0";
+    tx.quarantine(member, INTERNAL_ERROR, reason, None)?;
+    let payload = PayloadResult {
+        member: member.to_owned(),
+        outcome: PayloadOutcome::Quarantined {
+            kind: INTERNAL_ERROR,
+            error: reason.to_owned(),
+        },
+    };
+    finish(tx, vec![payload])
+}
+
 /// Takes in one file: a bare report (XML, gzip, zip) streamed from disk, or
 /// an e-mail message, in a transaction of its own.
 pub fn ingest_file(
@@ -377,6 +421,8 @@ pub fn reparse(
     for message in store.messages_to_reparse(all)? {
         let batch = store.begin_batch()?;
         let tx = batch.reopen_message(message.id)?;
+        // Kept unread after a panic: read now, or the panic comes again.
+        let was_unread = tx.release_quarantine_of_kind(INTERNAL_ERROR)?;
         let mut visitor = StoreVisitor::new(&tx, limits);
         match message.source {
             Source::Smtp => {
@@ -400,7 +446,7 @@ pub fn reparse(
             }
         }
         let results = visitor.results;
-        let recovered = visitor.recovered;
+        let recovered = visitor.recovered + usize::from(was_unread && !results.is_empty());
         let outcome = finish(tx, results)?;
         batch.commit()?;
         summary.messages += 1;

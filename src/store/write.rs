@@ -173,6 +173,16 @@ impl MessageTx<'_> {
         Ok(removed > 0)
     }
 
+    /// Removes the message's quarantine rows of `kind`; returns whether
+    /// there were any.
+    pub fn release_quarantine_of_kind(&self, kind: &str) -> Result<bool, StoreError> {
+        let removed = self
+            .conn
+            .prepare_cached("DELETE FROM quarantine WHERE message = ?1 AND kind = ?2")?
+            .execute((self.message, kind))?;
+        Ok(removed > 0)
+    }
+
     /// Keeps the message, with its outcome (see `messages.outcome`), in the
     /// batch; it is durable once the batch commits.
     pub fn commit(mut self, outcome: &str) -> Result<(), StoreError> {
