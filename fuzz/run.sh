@@ -34,14 +34,14 @@ elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
 fi
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(extract_message parse_aggregate smtp_session)
+  targets=(extract_message parse_aggregate parse_tls_report smtp_session)
 fi
 
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build "${build[@]}"
 
 # Longest input per target: a report mail with a zip in base64 fits 16 KiB.
-declare -A max_len=([extract_message]=16384 [parse_aggregate]=8192 [smtp_session]=4096)
+declare -A max_len=([extract_message]=16384 [parse_aggregate]=8192 [parse_tls_report]=8192 [smtp_session]=4096)
 
 failed=()
 for target in "${targets[@]}"; do
@@ -51,6 +51,9 @@ for target in "${targets[@]}"; do
     parse_aggregate)
       seeds+=(tests/data)
       [[ -d "${DMARC_CORPUS:-}/aggregate" ]] && seeds+=("$DMARC_CORPUS/aggregate")
+      ;;
+    parse_tls_report)
+      [[ -d "${DMARC_CORPUS:-}/tlsrpt" ]] && seeds+=("$DMARC_CORPUS/tlsrpt")
       ;;
   esac
   mkdir -p fuzz/corpus/"$target" fuzz/artifacts/"$target"
