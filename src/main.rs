@@ -8,7 +8,7 @@ use dmarc_sink::import::{ImportSummary, collect_inputs, import_input};
 use dmarc_sink::insight::period::{End, parse_instant};
 use dmarc_sink::insight::rdns::ReverseDns;
 use dmarc_sink::insight::render::{self, Format};
-use dmarc_sink::insight::{ScopeJson, html, policy, sources, summary};
+use dmarc_sink::insight::{ScopeJson, html, policy, sources, summary, tls_failure};
 use dmarc_sink::store::{Scope, Store};
 use dmarc_sink::{ingest, logging, serve};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -292,6 +292,7 @@ fn show_sources(
 ) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config)?;
     let mut found = find_sources(config, &store, scope)?;
+    let mut failures = tls_failure::reported_failures(&store, scope)?;
     if format != Format::Table
         && let Some(limit) = limit.filter(|&l| l > 0)
     {
@@ -301,11 +302,14 @@ fn show_sources(
             *shown += 1;
             *shown <= limit
         });
+        failures.keep_per_domain(limit);
     }
     emit(&match format {
-        Format::Table => render::sources_table(&found, limit.unwrap_or(TABLE_SOURCES_PER_DOMAIN)),
+        Format::Table => {
+            render::sources_table(&found, &failures, limit.unwrap_or(TABLE_SOURCES_PER_DOMAIN))
+        }
         Format::Csv => render::sources_csv(&found),
-        Format::Json => render::json("sources", &found, ScopeJson::from(scope), now()),
+        Format::Json => render::sources_json(&found, &failures, ScopeJson::from(scope), now()),
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ mod fuzz_regressions;
 mod html;
 mod ingest;
 mod insight;
+mod insight_tls_failure;
 mod parse;
 mod smtp;
 mod storage_failures;

@@ -1,6 +1,11 @@
 //! What the reports say, for the people who must act on them: the commands
 //! `summary`, `sources`, `policy` and `html`.
 //!
+//! The aggregate reports carry most of it; the SMTP TLS reports and the
+//! failure reports add, per domain, the TLS sessions that failed towards
+//! each receiving MX and the failed messages reported one by one
+//! ([`tls_failure`]).
+//!
 //! Everything here reads the store through the queries of
 //! [`crate::store`] and knows no SQL; it adds the meaning: source names
 //! ([`providers`], [`rdns`]), diagnoses ([`diagnosis`]), readiness for the
@@ -16,6 +21,7 @@ pub mod rdns;
 pub mod render;
 pub mod sources;
 pub mod summary;
+pub mod tls_failure;
 
 use crate::store::{Counts, Scope};
 use serde::Serialize;

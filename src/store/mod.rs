@@ -13,12 +13,17 @@ mod failing;
 mod failure_report;
 mod raw;
 mod read;
+mod read_tls_failure;
 mod tls;
 mod write;
 
 pub use failing::{FailingSource, NewAlert, ReportFailures};
 pub use raw::RawReader;
 pub use read::{Counts, DailyTotals, DomainSeen, DomainTotals, Scope, SourceDomain, SourceTotals};
+pub use read_tls_failure::{
+    AuthFailureCount, FailureDomainTotals, FailureSourceTotals, TlsDomainTotals, TlsMxFailures,
+    TlsResultCount,
+};
 pub use tls::NewTlsFailure;
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 

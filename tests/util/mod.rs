@@ -5,6 +5,7 @@ pub mod dot_stuff;
 pub mod mail;
 pub mod report;
 pub mod server;
+pub mod tls_failure;
 pub mod tls_mail;
 pub mod webhook;
 

@@ -1,14 +1,17 @@
 //! One policy domain's section of the page: its headline figures, whether
 //! it is ready for the next policy step, the daily chart, the dispositions
-//! and the top sources.
+//! and the top sources; then its TLS failures per receiving MX and its
+//! failure reports. A domain with TLS or failure reports only has those.
 
 use super::chart::daily_chart;
 use super::source_table::sources_table;
 use super::text::escape;
+use super::tls_failure::{failure_card, tls_card};
 use crate::insight::period::day;
 use crate::insight::policy::Readiness;
 use crate::insight::sources::Source;
-use crate::insight::summary::DomainSummary;
+use crate::insight::summary::{DomainSummary, Period};
+use crate::insight::tls_failure::{FailureSource, MxFailures};
 use crate::insight::{Dispositions, count, percent, plural, share};
 use crate::store::DailyTotals;
 use std::fmt::Write;
@@ -22,6 +25,10 @@ pub struct DomainView<'a> {
     pub readiness: Option<&'a Readiness>,
     pub days: Vec<&'a DailyTotals>,
     pub sources: Vec<&'a Source>,
+    /// TLS failures per receiving MX, most failed sessions first.
+    pub tls_failures: Vec<&'a MxFailures>,
+    /// Failure reports per source IP, most reports first.
+    pub failure_sources: Vec<&'a FailureSource>,
 }
 
 /// The policy as a short label: `p=quarantine pct=50`.
@@ -38,7 +45,7 @@ pub fn policy_label(summary: &DomainSummary) -> String {
     }
 }
 
-/// The section, with at most `shown_sources` sources.
+/// The section, with at most `shown_sources` rows in each table.
 pub fn section(view: &DomainView<'_>, shown_sources: usize) -> String {
     let d = view.summary;
     let domain = escape(&d.policy_domain);
@@ -50,21 +57,53 @@ pub fn section(view: &DomainView<'_>, shown_sources: usize) -> String {
         view.anchor,
         policy_label(d)
     );
+    if let Some(period) = &d.period {
+        aggregate(&mut out, view, period, shown_sources);
+    } else {
+        out.push_str(
+            "<p class=\"muted\">No DMARC aggregate reports for this domain in the period: \
+             it is listed for its SMTP TLS or failure reports.</p>",
+        );
+    }
+    if let Some(tls) = &d.tls {
+        out.push_str(&tls_card(
+            &d.policy_domain,
+            tls,
+            &view.tls_failures,
+            shown_sources,
+        ));
+    }
+    if let Some(reports) = &d.failure_reports {
+        out.push_str(&failure_card(
+            &d.policy_domain,
+            reports,
+            &view.failure_sources,
+            shown_sources,
+        ));
+    }
+    out.push_str("</section>");
+    out
+}
+
+/// What the aggregate reports say: the headline figures, the readiness,
+/// the daily chart, the dispositions and the top sources.
+fn aggregate(out: &mut String, view: &DomainView<'_>, period: &Period, shown_sources: usize) {
+    let d = view.summary;
     let _ = write!(
         out,
         "<p class=\"muted\">{} from {} · {} to {}",
         plural(d.reports, "report"),
         plural(d.reporters, "reporting organisation"),
-        first_day(&d.period.begin),
-        last_day(&d.period.end),
+        first_day(&period.begin),
+        last_day(&period.end),
     );
     if let Some(policy) = &d.policy {
         let _ = write!(out, " · published: <code>{}</code>", escape(&policy.record));
     }
     out.push_str("</p>");
-    figures(&mut out, d);
+    figures(out, d);
     if let Some(readiness) = view.readiness {
-        next_step(&mut out, readiness);
+        next_step(out, readiness);
     }
     let _ = write!(
         out,
@@ -79,19 +118,19 @@ pub fn section(view: &DomainView<'_>, shown_sources: usize) -> String {
     );
     let _ = write!(
         out,
-        "<div class=\"card\"><h3>Top sources</h3>{}</div></section>",
+        "<div class=\"card\"><h3>Top sources</h3>{}</div>",
         sources_table(&d.policy_domain, &view.sources, shown_sources)
     );
-    out
 }
 
-fn first_day(rfc3339: &str) -> String {
+/// The day of an instant (a range's begin, an arrival).
+pub fn first_day(rfc3339: &str) -> String {
     seconds(rfc3339).map_or_else(|| escape(rfc3339), day)
 }
 
 /// A range end is exclusive in spirit (`…T23:59:59` or the next midnight):
 /// the last day is the one its last second falls on.
-fn last_day(rfc3339: &str) -> String {
+pub fn last_day(rfc3339: &str) -> String {
     seconds(rfc3339).map_or_else(|| escape(rfc3339), |s| day(s - 1))
 }
 

@@ -1,7 +1,9 @@
 //! `dmarc-sink html`: one self-contained HTML page over the scope, for
 //! people who would rather look at a chart than read a table: per policy
 //! domain, the pass rates over time, the dispositions, the top sources with
-//! their diagnoses and whether the next policy step is safe.
+//! their diagnoses and whether the next policy step is safe; then the TLS
+//! failures per receiving MX host and the failure reports per source IP
+//! ([`tls_failure`]).
 //!
 //! The page must work as a file opened anywhere, mailed or archived, and
 //! must never reach the network: style inline, charts as inline SVG
@@ -11,17 +13,19 @@
 //! written into the page.
 //!
 //! This module reads only through the insight functions ([`summary`],
-//! [`readiness`]) and [`Store::daily_totals`]; it decides nothing about
-//! what the figures mean.
+//! [`readiness`], [`reported_failures`]) and [`Store::daily_totals`]; it
+//! decides nothing about what the figures mean.
 
 mod chart;
 mod domain;
 mod source_table;
 mod text;
+mod tls_failure;
 
 use super::policy::readiness;
 use super::sources::Source;
 use super::summary::{DomainSummary, summary};
+use super::tls_failure::reported_failures;
 use crate::config::InsightConfig;
 use crate::insight::period::{day, rfc3339};
 use crate::insight::{count, percent};
@@ -30,7 +34,8 @@ use domain::{DomainView, policy_label, seconds, section};
 use std::fmt::Write;
 use text::escape;
 
-/// Sources shown per domain; `dmarc-sink sources` lists the rest.
+/// Rows shown per domain in each table (sources, receiving MX hosts,
+/// failure-report source IPs); `dmarc-sink sources` lists the rest.
 pub const SOURCES_PER_DOMAIN: usize = 20;
 
 /// The page's style sheet, inlined into its `<head>`.
@@ -54,6 +59,7 @@ pub fn page(
     let domains = summary(store, scope)?;
     let daily = store.daily_totals(scope)?;
     let readiness = readiness(store, scope, sources, config)?;
+    let failures = reported_failures(store, scope)?;
     let views: Vec<DomainView<'_>> = domains
         .iter()
         .enumerate()
@@ -71,6 +77,8 @@ pub fn page(
                 .iter()
                 .filter(|s| s.policy_domain == d.policy_domain)
                 .collect(),
+            tls_failures: failures.tls_failures_of(&d.policy_domain).collect(),
+            failure_sources: failures.failure_sources_of(&d.policy_domain).collect(),
         })
         .collect();
     let period = period(&domains);
@@ -110,22 +118,34 @@ pub fn page(
     Ok(out)
 }
 
-/// First day to last day of the reports shown, or `None` without any.
+/// First day to last day of the reports shown, or `None` without any:
+/// the aggregate and TLS reports' ranges and the failure reports' arrivals.
 fn period(domains: &[DomainSummary]) -> Option<String> {
-    let begin = domains
-        .iter()
-        .filter_map(|d| seconds(&d.period.begin))
-        .min()?;
-    let end = domains
-        .iter()
-        .filter_map(|d| seconds(&d.period.end))
-        .max()?;
+    let mut begins = Vec::new();
+    let mut ends = Vec::new();
+    for d in domains {
+        if let Some(period) = &d.period {
+            begins.extend(seconds(&period.begin));
+            ends.extend(seconds(&period.end));
+        }
+        if let Some(tls) = &d.tls {
+            begins.extend(seconds(&tls.period.begin));
+            ends.extend(seconds(&tls.period.end));
+        }
+        if let Some(failures) = &d.failure_reports {
+            begins.extend(seconds(&failures.first_arrival));
+            // An arrival is an instant; a range end is exclusive.
+            ends.extend(seconds(&failures.last_arrival).map(|s| s + 1));
+        }
+    }
+    let begin = begins.into_iter().min()?;
+    let end = ends.into_iter().max()?;
     Some(format!("{} – {}", day(begin), day(end - 1)))
 }
 
 fn header(out: &mut String, scope: &Scope, period: Option<&str>, now: i64) {
     let generated = rfc3339(now);
-    out.push_str("<header class=\"page-head\"><h1>DMARC aggregate reports</h1><p>");
+    out.push_str("<header class=\"page-head\"><h1>DMARC and SMTP TLS reports</h1><p>");
     if let Some(period) = period {
         let _ = write!(out, "<b>{period}</b> · ");
     }
@@ -161,7 +181,8 @@ fn overview(out: &mut String, views: &[DomainView<'_>]) {
     out.push_str(
         "<div class=\"card\"><h2>Domains</h2><div class=\"scroll\"><table class=\"overview\">\
          <thead><tr><th>Domain</th><th class=\"num\">Messages</th><th class=\"num\">DMARC pass</th>\
-         <th>Policy</th><th>Next step</th></tr></thead><tbody>",
+         <th>Policy</th><th>Next step</th><th class=\"num\">TLS sessions failed</th>\
+         <th class=\"num\">Failure reports</th></tr></thead><tbody>",
     );
     for view in views {
         let d = view.summary;
@@ -180,14 +201,32 @@ fn overview(out: &mut String, views: &[DomainView<'_>]) {
             },
             None => String::new(),
         };
+        let tls = d.tls.as_ref().map_or("–".to_owned(), |t| {
+            format!(
+                "{} of {}",
+                count(t.failed_sessions),
+                count(t.successful_sessions + t.failed_sessions)
+            )
+        });
+        let (messages, dmarc_pass) = if d.has_aggregate() {
+            (
+                count(d.figures.messages),
+                percent(d.figures.dmarc_pass_share),
+            )
+        } else {
+            ("–".to_owned(), "–".to_owned())
+        };
+        let failure_reports = d
+            .failure_reports
+            .as_ref()
+            .map_or("–".to_owned(), |f| count(f.reports));
         let _ = write!(
             out,
-            "<tr><td><a href=\"#{}\">{}</a></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td>{}</td><td>{next}</td></tr>",
+            "<tr><td><a href=\"#{}\">{}</a></td><td class=\"num\">{messages}</td>\
+             <td class=\"num\">{dmarc_pass}</td><td>{}</td><td>{next}</td><td class=\"num\">{tls}</td>\
+             <td class=\"num\">{failure_reports}</td></tr>",
             view.anchor,
             escape(&d.policy_domain),
-            count(d.figures.messages),
-            percent(d.figures.dmarc_pass_share),
             policy_label(d),
         );
     }

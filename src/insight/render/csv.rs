@@ -77,15 +77,16 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
-/// `summary` as CSV, one row per domain.
+/// `summary` as CSV, one row per domain; the `tls_*` and `failure_*`
+/// cells are empty for a domain without such reports.
 pub fn summary_csv(domains: &[DomainSummary]) -> String {
     Fields::<DomainSummary>::new()
         .add("policy_domain", |d| d.policy_domain.clone())
         .add("reports", |d| d.reports.to_string())
         .figures(|d| &d.figures)
         .add("reporters", |d| d.reporters.to_string())
-        .add("period_begin", |d| d.period.begin.clone())
-        .add("period_end", |d| d.period.end.clone())
+        .add("period_begin", |d| opt(d.period.as_ref().map(|p| &p.begin)))
+        .add("period_end", |d| opt(d.period.as_ref().map(|p| &p.end)))
         .add("policy_p", |d| {
             opt(d.policy.as_ref().and_then(|p| p.p.as_ref()))
         })
@@ -93,10 +94,31 @@ pub fn summary_csv(domains: &[DomainSummary]) -> String {
         .add("policy_record", |d| {
             opt(d.policy.as_ref().map(|p| &p.record))
         })
+        .add("tls_reports", |d| opt(d.tls.as_ref().map(|t| t.reports)))
+        .add("tls_successful_sessions", |d| {
+            opt(d.tls.as_ref().map(|t| t.successful_sessions))
+        })
+        .add("tls_failed_sessions", |d| {
+            opt(d.tls.as_ref().map(|t| t.failed_sessions))
+        })
+        .add("tls_failed_share", |d| {
+            opt(d.tls.as_ref().map(|t| t.failed_share))
+        })
+        .add("failure_reports", |d| {
+            opt(d.failure_reports.as_ref().map(|f| f.reports))
+        })
+        .add("failure_incidents", |d| {
+            opt(d.failure_reports.as_ref().map(|f| f.incidents))
+        })
+        .add("failure_last_arrival", |d| {
+            opt(d.failure_reports.as_ref().map(|f| &f.last_arrival))
+        })
         .csv(domains)
 }
 
-/// `sources` as CSV, one row per source; lists joined with ` | `.
+/// `sources` as CSV, one row per aggregate source; lists joined with
+/// ` | `. The TLS failures and failure reports have columns of their own
+/// and are in the table and JSON forms only: one CSV holds one table.
 pub fn sources_csv(sources: &[Source]) -> String {
     Fields::<Source>::new()
         .add("policy_domain", |s| s.policy_domain.clone())

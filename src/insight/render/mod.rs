@@ -15,6 +15,8 @@ pub use tables::{policy_table, sources_table, summary_table};
 
 use super::ScopeJson;
 use super::period::rfc3339;
+use super::sources::Source;
+use super::tls_failure::ReportedFailures;
 use serde::Serialize;
 
 /// How a command prints its result.
@@ -27,16 +29,43 @@ pub enum Format {
 
 /// The JSON document of a command: `{"generated_at", "scope", <key>: items}`.
 pub fn json<T: Serialize>(key: &str, items: &T, scope: ScopeJson, now: i64) -> String {
+    document(vec![(key, value(items))], scope, now)
+}
+
+/// The JSON document of `sources`: `{"generated_at", "scope", "sources",
+/// "tls_failures", "failure_sources"}`.
+pub fn sources_json(
+    sources: &[Source],
+    failures: &ReportedFailures,
+    scope: ScopeJson,
+    now: i64,
+) -> String {
+    document(
+        vec![
+            ("sources", value(&sources)),
+            ("tls_failures", value(&failures.tls_failures)),
+            ("failure_sources", value(&failures.failure_sources)),
+        ],
+        scope,
+        now,
+    )
+}
+
+fn value<T: Serialize>(items: &T) -> serde_json::Value {
+    serde_json::to_value(items).expect("the items serialise")
+}
+
+/// `{"generated_at", "scope"}` and `items`.
+fn document(items: Vec<(&str, serde_json::Value)>, scope: ScopeJson, now: i64) -> String {
     let mut document = serde_json::Map::new();
     document.insert("generated_at".into(), rfc3339(now).into());
     document.insert(
         "scope".into(),
         serde_json::to_value(scope).expect("the scope serialises"),
     );
-    document.insert(
-        key.into(),
-        serde_json::to_value(items).expect("the items serialise"),
-    );
+    for (key, items) in items {
+        document.insert(key.into(), items);
+    }
     let mut text = serde_json::to_string_pretty(&document).expect("the document serialises");
     text.push('\n');
     text
