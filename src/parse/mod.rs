@@ -12,6 +12,7 @@
 mod aggregate;
 mod failure;
 mod tlsrpt;
+mod tlsrpt_json;
 mod xml_input;
 
 pub use aggregate::{AggregateSink, ParseFailure, ParsedReport, parse_aggregate};

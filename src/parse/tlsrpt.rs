@@ -1,20 +1,18 @@
 //! The parser for SMTP TLS reports (RFC 8460 section 4): one JSON document.
 //!
-//! A TLS report is small, so it is read whole (up to `max_json_bytes`) and
-//! parsed into a `serde_json::Value` (whose nesting depth serde_json bounds
-//! at 128), then checked field by field, so that every error names the
-//! field. Reporters' leniencies handled here: a UTF-8 byte order mark and
-//! leading whitespace or NULs, counts given as strings, a missing count (0),
-//! a `policy-string` or `mx-host` given as one string rather than a list,
-//! keywords in any case, domains with a trailing dot.
+//! A TLS report is small, so it is read whole (up to `max_json_bytes`),
+//! deserialized into the lenient shapes of `tlsrpt_json` (serde_json bounds
+//! the nesting depth at 128), then checked field by field, so that every
+//! error names the field. Reporters' leniencies handled here: a UTF-8 byte
+//! order mark and leading whitespace or NULs, counts given as strings, a
+//! missing count (0), a `policy-string` or `mx-host` given as one string
+//! rather than a list, keywords in any case, domains with a trailing dot.
 
 use super::ParseError;
+use super::tlsrpt_json::{self as json, Count, Text};
 use crate::limits::{LimitExceeded, Limits};
 use crate::report::tls::{TlsFailure, TlsPolicy, TlsReport};
-use serde_json::{Map, Value};
 use std::io::{BufRead, Read};
-
-type Object = Map<String, Value>;
 
 /// Parses one TLS report from `input`.
 pub fn parse_tls_report(input: &mut dyn BufRead, limits: &Limits) -> Result<TlsReport, ParseError> {
@@ -30,15 +28,15 @@ pub fn parse_tls_report(input: &mut dyn BufRead, limits: &Limits) -> Result<TlsR
         }));
     }
     let text = trim_leading(&bytes);
-    let value: Value = serde_json::from_slice(text).map_err(|error| ParseError::Json {
+    if let Some(found) = not_an_object(text) {
+        return Err(ParseError::NotTlsReport {
+            found: found.into(),
+        });
+    }
+    let report: json::Report = serde_json::from_slice(text).map_err(|error| ParseError::Json {
         message: error.to_string(),
     })?;
-    let Some(root) = value.as_object() else {
-        return Err(ParseError::NotTlsReport {
-            found: kind_of(&value),
-        });
-    };
-    report(root)
+    check(report)
 }
 
 /// Skips what reporters put before the document: a UTF-8 byte order mark,
@@ -52,130 +50,106 @@ fn trim_leading(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-fn report(root: &Object) -> Result<TlsReport, ParseError> {
-    if !root.contains_key("organization-name") && !root.contains_key("policies") {
+/// What the document is instead, when it is valid JSON of another kind
+/// than an object (a report is one). Broken JSON is left to the parser,
+/// which says where.
+fn not_an_object(text: &[u8]) -> Option<&'static str> {
+    match text.first() {
+        Some(b'{') | None => None,
+        Some(b'[') => Some("a JSON list"),
+        Some(b'"') => Some("a JSON string"),
+        Some(_) => serde_json::from_slice::<serde::de::IgnoredAny>(text)
+            .is_ok()
+            .then_some("a JSON value that is no object"),
+    }
+}
+
+fn check(report: json::Report) -> Result<TlsReport, ParseError> {
+    if report.organization_name.is_none() && report.policies.is_none() {
         return Err(ParseError::NotTlsReport {
             found: "a JSON object with neither organization-name nor policies".into(),
         });
     }
     let within = "the report";
-    let range = root
-        .get("date-range")
-        .and_then(Value::as_object)
+    let range = report
+        .date_range
         .ok_or_else(|| missing("date-range", within))?;
-    let policies = root
-        .get("policies")
-        .and_then(Value::as_array)
-        .ok_or_else(|| missing("policies", within))?;
+    let policies = report.policies.ok_or_else(|| missing("policies", within))?;
     Ok(TlsReport {
-        org_name: required(root, "organization-name", within)?,
-        report_id: required(root, "report-id", within)?,
-        date_begin: datetime(range, "start-datetime")?,
-        date_end: datetime(range, "end-datetime")?,
-        contact_info: text(root, "contact-info"),
+        org_name: required(report.organization_name, "organization-name", within)?,
+        report_id: required(report.report_id, "report-id", within)?,
+        date_begin: datetime(range.start, "start-datetime")?,
+        date_end: datetime(range.end, "end-datetime")?,
+        contact_info: report.contact_info.and_then(Text::value),
         policies: policies
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(index, entry)| policy(index, entry))
             .collect::<Result<_, _>>()?,
     })
 }
 
-fn policy(index: usize, entry: &Value) -> Result<TlsPolicy, ParseError> {
+fn policy(index: usize, entry: json::PolicyEntry) -> Result<TlsPolicy, ParseError> {
     let within = format!("policies[{index}]");
-    let entry = entry
-        .as_object()
-        .ok_or_else(|| invalid("policies", kind_of(entry), "an object per policy"))?;
-    let policy = entry
-        .get("policy")
-        .and_then(Value::as_object)
-        .ok_or_else(|| missing("policy", &within))?;
-    let summary = entry.get("summary").and_then(Value::as_object);
-    let failures = match entry.get("failure-details") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(details)) => details.iter().map(failure).collect::<Result<_, _>>()?,
-        Some(other) => {
-            return Err(invalid("failure-details", kind_of(other), "a list"));
-        }
+    let policy = entry.policy.ok_or_else(|| missing("policy", &within))?;
+    let (successful, failed) = match entry.summary {
+        Some(summary) => (summary.successful, summary.failed),
+        None => (None, None),
     };
     Ok(TlsPolicy {
-        policy_type: required(policy, "policy-type", &within)?.to_ascii_lowercase(),
-        policy_domain: domain(&required(policy, "policy-domain", &within)?),
-        policy_string: strings(policy, "policy-string"),
-        mx_hosts: strings(policy, "mx-host"),
-        successful_sessions: count(summary, "total-successful-session-count")?,
-        failed_sessions: count(summary, "total-failure-session-count")?,
-        failures,
+        policy_type: required(policy.policy_type, "policy-type", &within)?.to_ascii_lowercase(),
+        policy_domain: domain(&required(policy.policy_domain, "policy-domain", &within)?),
+        policy_string: policy.policy_string.map(|s| s.0).unwrap_or_default(),
+        mx_hosts: policy.mx_host.map(|s| s.0).unwrap_or_default(),
+        successful_sessions: count(successful, "total-successful-session-count")?,
+        failed_sessions: count(failed, "total-failure-session-count")?,
+        failures: entry
+            .failure_details
+            .unwrap_or_default()
+            .into_iter()
+            .map(failure)
+            .collect::<Result<_, _>>()?,
     })
 }
 
-fn failure(detail: &Value) -> Result<TlsFailure, ParseError> {
-    let detail = detail
-        .as_object()
-        .ok_or_else(|| invalid("failure-details", kind_of(detail), "an object per failure"))?;
+fn failure(detail: json::FailureDetail) -> Result<TlsFailure, ParseError> {
+    let text = |field: Option<Text>| field.and_then(Text::value);
     Ok(TlsFailure {
-        result_type: required(detail, "result-type", "failure-details")?.to_ascii_lowercase(),
-        sending_mta_ip: text(detail, "sending-mta-ip"),
-        receiving_mx_hostname: text(detail, "receiving-mx-hostname").map(|mx| domain(&mx)),
-        receiving_mx_helo: text(detail, "receiving-mx-helo"),
-        receiving_ip: text(detail, "receiving-ip"),
-        failed_sessions: count(Some(detail), "failed-session-count")?,
-        additional_information: text(detail, "additional-information"),
-        failure_reason_code: text(detail, "failure-reason-code"),
+        result_type: required(detail.result_type, "result-type", "failure-details")?
+            .to_ascii_lowercase(),
+        sending_mta_ip: text(detail.sending_mta_ip),
+        receiving_mx_hostname: text(detail.receiving_mx_hostname).map(|mx| domain(&mx)),
+        receiving_mx_helo: text(detail.receiving_mx_helo),
+        receiving_ip: text(detail.receiving_ip),
+        failed_sessions: count(detail.failed_sessions, "failed-session-count")?,
+        additional_information: text(detail.additional_information),
+        failure_reason_code: text(detail.failure_reason_code),
     })
 }
 
-/// A string field, trimmed; a number is taken as its digits (some reporters
-/// write a numeric `report-id`). Absent, empty or of another type: `None`.
-fn text(object: &Object, key: &str) -> Option<String> {
-    let value = match object.get(key)? {
-        Value::String(s) => s.trim().to_owned(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    (!value.is_empty()).then_some(value)
+fn required(field: Option<Text>, key: &'static str, within: &str) -> Result<String, ParseError> {
+    field
+        .and_then(Text::value)
+        .ok_or_else(|| missing(key, within))
 }
 
-fn required(object: &Object, key: &'static str, within: &str) -> Result<String, ParseError> {
-    text(object, key).ok_or_else(|| missing(key, within))
-}
-
-/// A list of strings, or one string taken as a list of one.
-fn strings(object: &Object, key: &str) -> Vec<String> {
-    match object.get(key) {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        Some(Value::String(s)) if !s.trim().is_empty() => vec![s.trim().to_owned()],
-        _ => Vec::new(),
+/// A session count. Absent: 0 (RFC 8460 makes both summary counts
+/// required, yet reporters leave out a zero failure count).
+fn count(field: Option<Count>, key: &'static str) -> Result<i64, ParseError> {
+    match field {
+        None => Ok(0),
+        Some(count) => count
+            .value()
+            .map_err(|shown| invalid(key, shown, "a non-negative integer")),
     }
-}
-
-/// A session count: a non-negative integer, or one written as a string.
-/// Absent: 0 (RFC 8460 makes both summary counts required, yet reporters
-/// leave out a zero failure count).
-fn count(object: Option<&Object>, key: &'static str) -> Result<i64, ParseError> {
-    let Some(value) = object.and_then(|o| o.get(key)) else {
-        return Ok(0);
-    };
-    let parsed = match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
-        Value::Null => Some(0),
-        _ => None,
-    };
-    parsed
-        .filter(|n| *n >= 0)
-        .ok_or_else(|| invalid(key, value.to_string(), "a non-negative integer"))
 }
 
 /// An RFC 3339 date-time of `date-range`, as unix seconds. One without an
 /// offset is taken as UTC.
-fn datetime(range: &Object, key: &'static str) -> Result<i64, ParseError> {
-    let value = text(range, key).ok_or_else(|| missing(key, "date-range"))?;
+fn datetime(field: Option<Text>, key: &'static str) -> Result<i64, ParseError> {
+    let value = field
+        .and_then(Text::value)
+        .ok_or_else(|| missing(key, "date-range"))?;
     if let Ok(timestamp) = value.parse::<jiff::Timestamp>() {
         return Ok(timestamp.as_second());
     }
@@ -188,18 +162,6 @@ fn datetime(range: &Object, key: &'static str) -> Result<i64, ParseError> {
 /// A domain name: lower-cased (DNS is case-blind), without the root's dot.
 fn domain(value: &str) -> String {
     value.trim_end_matches('.').to_ascii_lowercase()
-}
-
-fn kind_of(value: &Value) -> String {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-    .into()
 }
 
 fn missing(element: &'static str, within: &str) -> ParseError {
@@ -288,7 +250,32 @@ mod tests {
 
     #[test]
     fn refuses_deep_nesting_without_overflowing() {
-        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(parse(&deep).unwrap_err().kind(), "json");
+        // Where a value is read, serde_json stops at 128 levels; where it
+        // is skipped (an unknown member), it skips without recursing.
+        for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+            for (field, kind) in [("policies", "json"), ("unknown", "not_tlsrpt")] {
+                let deep = format!(
+                    "{{\"{field}\": {}1{}}}",
+                    open.repeat(100_000),
+                    close.repeat(100_000)
+                );
+                assert_eq!(parse(&deep).unwrap_err().kind(), kind, "{field} {open}");
+            }
+        }
+    }
+
+    #[test]
+    fn skips_unknown_members_and_odd_list_items() {
+        let extended = MINIMAL.replace(
+            r#""report-id": "r1","#,
+            r#""report-id": 42, "x-vendor": {"a": [1, {"b": null}]},"#,
+        );
+        let extended = extended.replace(
+            r#""policy-type": "STS","#,
+            r#""policy-type": "STS", "mx-host": ["mx.example.com", 7, null, ""],"#,
+        );
+        let report = parse(&extended).unwrap();
+        assert_eq!(report.report_id, "42");
+        assert_eq!(report.policies[0].mx_hosts, ["mx.example.com"]);
     }
 }
