@@ -3,13 +3,11 @@
 
 use crate::util::mail::{Dmarc, Part, dmarc_report_xml, gzip, report_mail};
 use crate::util::server::TestServer;
-use crate::util::tls_mail::{
-    TlsFailure, TlsPolicy, tls_report_file_name, tls_report_json, tls_report_mail,
-};
+use crate::util::tls_failure::{TlsFailure, TlsPolicy, TlsReport};
 use crate::util::webhook::{Webhook, refused_url, silent_listener};
+use crate::util::{dmarc_sink, rfc3339};
 use serde_json::json;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// 2023-11-15 00:00 UTC, and the day after.
@@ -21,10 +19,6 @@ const NEW_SOURCE: &str = "alert: new source failing DMARC";
 const THRESHOLD: &str = "alert: DMARC failures above the threshold";
 const WEBHOOK_FAILED: &str = "alert webhook failed";
 const NEW_TLS_FAILURE: &str = "alert: new TLS failure type";
-
-fn rfc3339(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds).unwrap().to_string()
-}
 
 fn now() -> i64 {
     SystemTime::now()
@@ -48,24 +42,19 @@ fn mail(domain: &str, report_id: &str, begin: i64, records: &[(&str, u32, Dmarc)
 }
 
 /// A TLS report mail from google.com over `DAY_1` with the given policies.
-fn tls_mail(report_id: &str, policies: &[TlsPolicy<'_>]) -> Vec<u8> {
-    let json = tls_report_json("google.com", report_id, DAY_1, policies);
-    tls_report_mail(
-        "google.com",
-        policies[0].policy_domain,
-        report_id,
-        DAY_1,
-        &json,
-    )
+fn tls_mail(report_id: &str, policies: Vec<TlsPolicy<'_>>) -> Vec<u8> {
+    TlsReport::new("google.com", report_id, DAY_1, policies).mail()
+}
+
+/// A TLS report mail from google.com over `DAY_1` whose one policy is
+/// [`policy`]`("example.com", failures)`.
+fn example_com_tls_mail(report_id: &str, failures: Vec<TlsFailure<'_>>) -> Vec<u8> {
+    tls_mail(report_id, vec![policy("example.com", failures)])
 }
 
 /// An MTA-STS policy for `domain` with 100 successful sessions.
 fn policy<'a>(domain: &'a str, failures: Vec<TlsFailure<'a>>) -> TlsPolicy<'a> {
-    TlsPolicy {
-        policy_domain: domain,
-        successful_sessions: 100,
-        failures,
-    }
+    TlsPolicy::sts(domain, 100, failures)
 }
 
 /// Delivers one mail in a session of its own; returns how long the answer
@@ -91,6 +80,49 @@ fn alerts_config(webhook: &str, more: &str) -> String {
 /// How many lines of the server's log contain `needle`.
 fn logged(server: &TestServer, needle: &str) -> usize {
     server.log().lines().filter(|l| l.contains(needle)).count()
+}
+
+/// Waits for `count` lines of the server's log that contain `needle`, and
+/// checks there are no more.
+fn assert_logged(server: &TestServer, needle: &str, count: usize) {
+    server.wait_for_log(needle, count);
+    assert_eq!(logged(server, needle), count, "{}", server.log());
+}
+
+/// Checks that the log line holds each of `fields`.
+fn assert_fields(line: &str, fields: &[&str]) {
+    for field in fields {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+}
+
+/// Checks that the alert was created at `before` or later, and not after now.
+fn assert_created_since(alert: &serde_json::Value, before: i64) {
+    let created_at = alert["created_at"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_second();
+    assert!((before..=now()).contains(&created_at), "{created_at}");
+}
+
+/// Imports the files in `inbox` into `db` with alerts configured to go to
+/// `webhook` (the config written into `dir`): it succeeds and raises none.
+fn import_without_alerting(dir: &Path, db: &Path, inbox: &Path, webhook: &str) {
+    let config = dir.join("import.toml");
+    std::fs::write(&config, alerts_config(webhook, "")).unwrap();
+    let output = dmarc_sink(&[
+        "--config",
+        path(&config),
+        "--db",
+        path(db),
+        "import",
+        path(inbox),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("alert"), "{stderr}");
 }
 
 fn keys(document: &serde_json::Value) -> Vec<&str> {
@@ -160,24 +192,19 @@ fn a_new_failing_source_alerts_once() {
         json!([{"source_ip": "198.51.100.7", "failing_messages": 7}])
     );
     assert_eq!(alert["sources_total"], 1);
-    let created_at = alert["created_at"]
-        .as_str()
-        .unwrap()
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .as_second();
-    assert!((before..=now()).contains(&created_at), "{created_at}");
+    assert_created_since(&alert, before);
     let line = &server.wait_for_log(NEW_SOURCE, 1)[0];
-    for field in [
-        " WARN ",
-        "policy_domain=\"example.com\"",
-        "org_name=\"google.com\"",
-        "report_id=\"new-1\"",
-        "sources=1",
-        "first=198.51.100.7",
-    ] {
-        assert!(line.contains(field), "{field} in {line}");
-    }
+    assert_fields(
+        line,
+        &[
+            " WARN ",
+            "policy_domain=\"example.com\"",
+            "org_name=\"google.com\"",
+            "report_id=\"new-1\"",
+            "sources=1",
+            "first=198.51.100.7",
+        ],
+    );
 
     // The same source failing again, in another report: nothing new.
     deliver(
@@ -322,17 +349,18 @@ fn the_failure_threshold_alerts_once_per_domain_and_day() {
     assert_eq!(alert["failing_messages"], 30);
     assert_eq!(alert["failure_share"].as_f64(), Some(0.6));
     let line = &server.wait_for_log(THRESHOLD, 1)[0];
-    for field in [
-        " WARN ",
-        "policy_domain=\"example.com\"",
-        "report_id=\"d1-a\"",
-        "day=\"2023-11-15\"",
-        "messages=50",
-        "failing_messages=30",
-        "failure_share=0.600",
-    ] {
-        assert!(line.contains(field), "{field} in {line}");
-    }
+    assert_fields(
+        line,
+        &[
+            " WARN ",
+            "policy_domain=\"example.com\"",
+            "report_id=\"d1-a\"",
+            "day=\"2023-11-15\"",
+            "messages=50",
+            "failing_messages=30",
+            "failure_share=0.600",
+        ],
+    );
 
     // The same domain and day, over the threshold again: already alerted.
     deliver(
@@ -415,8 +443,7 @@ fn the_failure_threshold_alerts_once_per_domain_and_day() {
         )
     );
 
-    server.wait_for_log(THRESHOLD, 3);
-    assert_eq!(logged(&server, THRESHOLD), 3, "{}", server.log());
+    assert_logged(&server, THRESHOLD, 3);
     assert_eq!(logged(&server, NEW_SOURCE), 2, "{}", server.log());
     assert!(hook.received().is_empty());
     assert_eq!(
@@ -526,24 +553,7 @@ fn import_learns_failing_sources_without_alerting() {
         )
         .unwrap();
     }
-    let config = dir.path().join("import.toml");
-    std::fs::write(&config, alerts_config(&hook.url, "")).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
-        .args([
-            "--config",
-            path(&config),
-            "--db",
-            path(&db),
-            "import",
-            path(&inbox),
-        ])
-        .env_remove("DMARC_SINK_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(!stderr.contains("alert"), "{stderr}");
+    import_without_alerting(dir.path(), &db, &inbox, &hook.url);
     assert_eq!(count(&db, "SELECT count(*) FROM reports"), 2);
     assert_eq!(count(&db, "SELECT count(*) FROM failing_sources"), 2);
     assert_eq!(count(&db, "SELECT count(*) FROM alerts"), 0);
@@ -581,8 +591,7 @@ fn import_learns_failing_sources_without_alerting() {
         alert["sources"],
         json!([{"source_ip": "192.0.2.99", "failing_messages": 3}])
     );
-    server.wait_for_log(NEW_SOURCE, 1);
-    assert_eq!(logged(&server, NEW_SOURCE), 1, "{}", server.log());
+    assert_logged(&server, NEW_SOURCE, 1);
     assert!(hook.received().is_empty());
 }
 
@@ -653,8 +662,7 @@ fn a_version_1_store_is_migrated_and_its_failing_sources_seeded() {
         (&alert["report_id"], &alert["policy_domain"]),
         (&json!("v2-new"), &json!("example.org"))
     );
-    server.wait_for_log(NEW_SOURCE, 1);
-    assert_eq!(logged(&server, NEW_SOURCE), 1, "{}", server.log());
+    assert_logged(&server, NEW_SOURCE, 1);
 }
 
 #[test]
@@ -666,15 +674,15 @@ fn a_new_tls_failure_type_alerts_once_per_domain() {
         &server,
         &tls_mail(
             "tls-1",
-            &[TlsPolicy {
-                policy_domain: "example.com",
-                successful_sessions: 500,
-                failures: vec![
+            vec![TlsPolicy::sts(
+                "example.com",
+                500,
+                vec![
                     TlsFailure::new("certificate-expired", "mx2.example.com", 3),
                     TlsFailure::new("starttls-not-supported", "mx2.example.com", 2),
                     TlsFailure::new("certificate-expired", "mx1.example.com", 5),
                 ],
-            }],
+            )],
         ),
     );
     let request = hook.next();
@@ -724,27 +732,22 @@ fn a_new_tls_failure_type_alerts_once_per_domain() {
         ])
     );
     assert_eq!(alert["failure_types_total"], 2);
-    let created_at = alert["created_at"]
-        .as_str()
-        .unwrap()
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .as_second();
-    assert!((before..=now()).contains(&created_at), "{created_at}");
+    assert_created_since(&alert, before);
     let line = &server.wait_for_log(NEW_TLS_FAILURE, 1)[0];
-    for field in [
-        " WARN ",
-        "dmarc_sink::alert:",
-        "kind=\"new_tls_failure\"",
-        "policy_domain=\"example.com\"",
-        "org_name=\"google.com\"",
-        "report_id=\"tls-1\"",
-        "result_types=certificate-expired,starttls-not-supported",
-        "failed_sessions=10",
-        "successful_sessions=500",
-    ] {
-        assert!(line.contains(field), "{field} in {line}");
-    }
+    assert_fields(
+        line,
+        &[
+            " WARN ",
+            "dmarc_sink::alert:",
+            "kind=\"new_tls_failure\"",
+            "policy_domain=\"example.com\"",
+            "org_name=\"google.com\"",
+            "report_id=\"tls-1\"",
+            "result_types=certificate-expired,starttls-not-supported",
+            "failed_sessions=10",
+            "successful_sessions=500",
+        ],
+    );
     // Recorded against the TLS report: alerts.report only names aggregate
     // reports.
     assert_eq!(
@@ -761,30 +764,24 @@ fn a_new_tls_failure_type_alerts_once_per_domain() {
     // The same types again, in another report: nothing new.
     deliver(
         &server,
-        &tls_mail(
+        &example_com_tls_mail(
             "tls-2",
-            &[policy(
-                "example.com",
-                vec![
-                    TlsFailure::new("certificate-expired", "mx1.example.com", 40),
-                    TlsFailure::new("starttls-not-supported", "mx1.example.com", 1),
-                ],
-            )],
+            vec![
+                TlsFailure::new("certificate-expired", "mx1.example.com", 40),
+                TlsFailure::new("starttls-not-supported", "mx1.example.com", 1),
+            ],
         ),
     );
     // A type never seen for the domain: an alert naming only it. Alerts go
     // out in order, so this being the next request shows tls-2 sent none.
     deliver(
         &server,
-        &tls_mail(
+        &example_com_tls_mail(
             "tls-3",
-            &[policy(
-                "example.com",
-                vec![
-                    TlsFailure::new("certificate-expired", "mx1.example.com", 4),
-                    TlsFailure::new("validation-failure", "mx2.example.com", 6),
-                ],
-            )],
+            vec![
+                TlsFailure::new("certificate-expired", "mx1.example.com", 4),
+                TlsFailure::new("validation-failure", "mx2.example.com", 6),
+            ],
         ),
     );
     let alert = hook.next().json();
@@ -807,7 +804,7 @@ fn a_new_tls_failure_type_alerts_once_per_domain() {
         &server,
         &tls_mail(
             "tls-4",
-            &[
+            vec![
                 policy(
                     "example.com",
                     vec![TlsFailure::new("certificate-expired", "mx1.example.com", 1)],
@@ -844,8 +841,7 @@ fn a_new_tls_failure_type_alerts_once_per_domain() {
         "certificate-expired"
     );
 
-    server.wait_for_log(NEW_TLS_FAILURE, 4);
-    assert_eq!(logged(&server, NEW_TLS_FAILURE), 4, "{}", server.log());
+    assert_logged(&server, NEW_TLS_FAILURE, 4);
     assert_eq!(logged(&server, NEW_SOURCE), 0, "{}", server.log());
     assert!(hook.received().is_empty());
     assert_eq!(
@@ -860,22 +856,16 @@ fn a_new_tls_failure_type_alerts_once_per_domain() {
 fn a_tls_report_of_only_successes_raises_no_alert() {
     let hook = Webhook::start();
     let server = TestServer::start(&alerts_config(&hook.url, ""));
-    deliver(
-        &server,
-        &tls_mail("tls-clean", &[policy("example.com", Vec::new())]),
-    );
+    deliver(&server, &example_com_tls_mail("tls-clean", Vec::new()));
     // Being the next request shows the clean report sent none.
     deliver(
         &server,
-        &tls_mail(
+        &example_com_tls_mail(
             "tls-failing",
-            &[policy(
-                "example.com",
-                vec![TlsFailure::new(
-                    "starttls-not-supported",
-                    "mx1.example.com",
-                    1,
-                )],
+            vec![TlsFailure::new(
+                "starttls-not-supported",
+                "mx1.example.com",
+                1,
             )],
         ),
     );
@@ -884,8 +874,7 @@ fn a_tls_report_of_only_successes_raises_no_alert() {
         (&alert["kind"], &alert["report_id"]),
         (&json!("new_tls_failure"), &json!("tls-failing"))
     );
-    server.wait_for_log(NEW_TLS_FAILURE, 1);
-    assert_eq!(logged(&server, NEW_TLS_FAILURE), 1, "{}", server.log());
+    assert_logged(&server, NEW_TLS_FAILURE, 1);
     assert!(hook.received().is_empty());
     assert_eq!(server.count("SELECT count(*) FROM tls_reports"), 2);
     assert_eq!(server.count("SELECT count(*) FROM alerts"), 1);
@@ -907,10 +896,7 @@ fn a_tls_alert_lists_at_most_20_types_and_10_mx_hosts_of_each() {
             .iter()
             .map(|mx| TlsFailure::new("certificate-expired", mx, 2)),
     );
-    deliver(
-        &server,
-        &tls_mail("tls-many", &[policy("example.com", failures)]),
-    );
+    deliver(&server, &example_com_tls_mail("tls-many", failures));
     let alert = hook.next().json();
     assert_eq!(alert["failure_types_total"], 26);
     let listed = alert["failure_types"].as_array().unwrap();
@@ -946,58 +932,33 @@ fn import_learns_tls_failure_types_without_alerting() {
     let inbox = dir.path().join("inbox");
     std::fs::create_dir(&inbox).unwrap();
     // A bare gzip report, as saved from a reporter's mail, and a whole mail.
-    let json = tls_report_json(
+    let report = TlsReport::new(
         "google.com",
         "imp-tls-1",
         DAY_1,
-        &[policy(
+        vec![policy(
             "example.com",
             vec![TlsFailure::new("certificate-expired", "mx1.example.com", 3)],
         )],
     );
     std::fs::write(
-        inbox.join(tls_report_file_name(
-            "google.com",
-            "example.com",
-            DAY_1,
-            "imp-tls-1",
-        )),
-        gzip(json.as_bytes()),
+        inbox.join(report.file_name()),
+        gzip(report.json().as_bytes()),
     )
     .unwrap();
     std::fs::write(
         inbox.join("imp-tls-2.eml"),
-        tls_mail(
+        example_com_tls_mail(
             "imp-tls-2",
-            &[policy(
-                "example.com",
-                vec![TlsFailure::new(
-                    "starttls-not-supported",
-                    "mx2.example.com",
-                    1,
-                )],
+            vec![TlsFailure::new(
+                "starttls-not-supported",
+                "mx2.example.com",
+                1,
             )],
         ),
     )
     .unwrap();
-    let config = dir.path().join("import.toml");
-    std::fs::write(&config, alerts_config(&hook.url, "")).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
-        .args([
-            "--config",
-            path(&config),
-            "--db",
-            path(&db),
-            "import",
-            path(&inbox),
-        ])
-        .env_remove("DMARC_SINK_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(!stderr.contains("alert"), "{stderr}");
+    import_without_alerting(dir.path(), &db, &inbox, &hook.url);
     assert_eq!(count(&db, "SELECT count(*) FROM tls_reports"), 2);
     assert_eq!(count(&db, "SELECT count(*) FROM tls_failure_types"), 2);
     assert_eq!(
@@ -1015,28 +976,22 @@ fn import_learns_tls_failure_types_without_alerting() {
     let server = TestServer::start_in(dir, &alerts_config(&hook.url, ""));
     deliver(
         &server,
-        &tls_mail(
+        &example_com_tls_mail(
             "after-import-tls-1",
-            &[policy(
-                "example.com",
-                vec![
-                    TlsFailure::new("certificate-expired", "mx1.example.com", 9),
-                    TlsFailure::new("starttls-not-supported", "mx2.example.com", 9),
-                ],
-            )],
+            vec![
+                TlsFailure::new("certificate-expired", "mx1.example.com", 9),
+                TlsFailure::new("starttls-not-supported", "mx2.example.com", 9),
+            ],
         ),
     );
     deliver(
         &server,
-        &tls_mail(
+        &example_com_tls_mail(
             "after-import-tls-2",
-            &[policy(
-                "example.com",
-                vec![
-                    TlsFailure::new("certificate-expired", "mx1.example.com", 1),
-                    TlsFailure::new("validation-failure", "mx1.example.com", 2),
-                ],
-            )],
+            vec![
+                TlsFailure::new("certificate-expired", "mx1.example.com", 1),
+                TlsFailure::new("validation-failure", "mx1.example.com", 2),
+            ],
         ),
     );
     let alert = hook.next().json();
@@ -1050,8 +1005,7 @@ fn import_learns_tls_failure_types_without_alerting() {
             "receiving_mx_total": 1
         }])
     );
-    server.wait_for_log(NEW_TLS_FAILURE, 1);
-    assert_eq!(logged(&server, NEW_TLS_FAILURE), 1, "{}", server.log());
+    assert_logged(&server, NEW_TLS_FAILURE, 1);
     assert!(hook.received().is_empty());
 }
 

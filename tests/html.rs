@@ -135,14 +135,15 @@ fn write_tls_and_failure_reports(inputs: &Path) {
         result_type,
         sending_mta_ip,
         receiving_mx: Some(receiving_mx),
+        receiving_ip: None,
         failed_sessions,
     };
     let tls = [
-        TlsReport {
-            org: "google.com",
-            id: "tls-google",
-            begin: NOV_1 + 2 * DAY,
-            policies: vec![
+        TlsReport::new(
+            "google.com",
+            "tls-google",
+            NOV_1 + 2 * DAY,
+            vec![
                 TlsPolicy::sts(
                     "example.com",
                     600,
@@ -162,12 +163,12 @@ fn write_tls_and_failure_reports(inputs: &Path) {
                     )],
                 ),
             ],
-        },
-        TlsReport {
-            org: "microsoft.com",
-            id: "tls-microsoft",
-            begin: NOV_1 + 3 * DAY,
-            policies: vec![TlsPolicy::sts(
+        ),
+        TlsReport::new(
+            "microsoft.com",
+            "tls-microsoft",
+            NOV_1 + 3 * DAY,
+            vec![TlsPolicy::sts(
                 "example.com",
                 300,
                 vec![failure(
@@ -177,10 +178,10 @@ fn write_tls_and_failure_reports(inputs: &Path) {
                     1,
                 )],
             )],
-        },
+        ),
     ];
     for report in &tls {
-        let file = inputs.join(format!("{}.json", report.id));
+        let file = inputs.join(format!("{}.json", report.report_id));
         std::fs::write(file, report.json()).unwrap();
     }
     let reports = [

@@ -3,13 +3,12 @@
 
 use crate::util::mail::{Part, gzip, report_mail};
 use crate::util::report::{Report, Row};
-use crate::util::{dmarc_sink, text};
+use crate::util::{dmarc_sink, insight_command, insight_json, rfc3339, text};
 use dmarc_sink::ingest::{Envelope, ingest_message};
 use dmarc_sink::limits::Limits;
 use dmarc_sink::store::{Source, Store};
 use serde_json::Value;
-use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tempfile::TempDir;
 
 /// 2026-11-01T00:00:00Z.
@@ -143,36 +142,6 @@ fn deliver(store: &mut Store, report: &Report, compressed: bool) {
     assert_eq!(outcome.stored().count(), 1, "{outcome:?}");
 }
 
-fn run(db: &Path, args: &[&str]) -> String {
-    run_with(db, None, args)
-}
-
-fn run_with(db: &Path, config: Option<&Path>, args: &[&str]) -> String {
-    let mut all: Vec<&OsStr> = vec!["--db".as_ref(), db.as_os_str()];
-    if let Some(config) = config {
-        all.extend(["--config".as_ref(), config.as_os_str()]);
-    }
-    all.extend(args.iter().map(OsStr::new));
-    let output = dmarc_sink(&all);
-    let stdout = text(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{args:?}\nstdout: {stdout}\nstderr: {}",
-        text(&output.stderr)
-    );
-    stdout
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.extend(["--format", "json"]);
-    serde_json::from_str(&run(db, &args)).expect("valid JSON")
-}
-
-fn rfc3339(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds).unwrap().to_string()
-}
-
 fn source<'a>(sources: &'a Value, ip: &str) -> &'a Value {
     sources
         .as_array()
@@ -185,7 +154,7 @@ fn source<'a>(sources: &'a Value, ip: &str) -> &'a Value {
 #[test]
 fn summary_json_sums_each_domain() {
     let (_dir, db) = fixture();
-    let document = json(&db, &["summary"]);
+    let document = insight_json(&db, &["summary"]);
     assert_eq!(document["scope"]["domains"], serde_json::json!([]));
     assert_eq!(document["scope"]["since"], Value::Null);
     let domains = document["domains"].as_array().unwrap();
@@ -225,7 +194,7 @@ fn summary_json_sums_each_domain() {
 #[test]
 fn each_source_gets_its_diagnosis() {
     let (_dir, db) = fixture();
-    let document = json(&db, &["sources", "--domain", "example.com"]);
+    let document = insight_json(&db, &["sources", "--domain", "example.com"]);
     let sources = &document["sources"];
     assert_eq!(sources.as_array().unwrap().len(), 10);
     let expected = [
@@ -300,7 +269,7 @@ fn each_source_gets_its_diagnosis() {
 #[test]
 fn scope_options_narrow_what_is_read() {
     let (_dir, db) = fixture();
-    let day_two = json(
+    let day_two = insight_json(
         &db,
         &[
             "summary",
@@ -323,7 +292,7 @@ fn scope_options_narrow_what_is_read() {
     assert_eq!(domains[0]["messages"], 17);
     assert_eq!(domains[0]["reporters"], 1);
 
-    let future = json(&db, &["summary", "--since", "1h"]);
+    let future = insight_json(&db, &["summary", "--since", "1h"]);
     assert_eq!(future["domains"], serde_json::json!([]));
 
     let db = db.to_str().unwrap();
@@ -336,7 +305,7 @@ fn scope_options_narrow_what_is_read() {
 #[test]
 fn policy_says_what_blocks_the_next_step_and_what_to_publish() {
     let (_dir, db) = fixture();
-    let document = json(&db, &["policy"]);
+    let document = insight_json(&db, &["policy"]);
     let domains = document["domains"].as_array().unwrap();
     let example = &domains[0];
     assert_eq!(example["policy_domain"], "example.com");
@@ -399,12 +368,11 @@ fn policy_thresholds_come_from_the_config() {
         "[insight]\nready_min_days = 2\nready_max_failure_share = 0.2\n",
     )
     .unwrap();
-    let output = run_with(
+    let config = config.to_str().unwrap();
+    let document = insight_json(
         &db,
-        Some(&config),
-        &["policy", "--domain", "example.com", "--format", "json"],
+        &["--config", config, "policy", "--domain", "example.com"],
     );
-    let document: Value = serde_json::from_str(&output).unwrap();
     assert_eq!(document["domains"][0]["ready"], true);
 }
 
@@ -412,7 +380,7 @@ fn policy_thresholds_come_from_the_config() {
 fn tables_fit_80_columns_and_csv_has_a_row_per_item() {
     let (_dir, db) = fixture();
     for command in ["summary", "sources", "policy"] {
-        let table = run(&db, &[command]);
+        let table = insight_command(&db, &[command]);
         assert!(table.contains("example.com"), "{command}:\n{table}");
         for line in table.lines() {
             assert!(
@@ -422,9 +390,9 @@ fn tables_fit_80_columns_and_csv_has_a_row_per_item() {
             );
         }
     }
-    let sources = run(&db, &["sources"]);
+    let sources = insight_command(&db, &["sources"]);
     assert!(sources.contains("spf_not_aligned: SPF passes for us-east-1.amazonses.com"));
-    let policy = run(&db, &["policy"]);
+    let policy = insight_command(&db, &["policy"]);
     assert!(
         policy.contains("ready.example: ready for p=quarantine"),
         "{policy}"
@@ -434,7 +402,7 @@ fn tables_fit_80_columns_and_csv_has_a_row_per_item() {
         "{policy}"
     );
 
-    let csv = run(&db, &["sources", "--format", "csv"]);
+    let csv = insight_command(&db, &["sources", "--format", "csv"]);
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let headers = reader.headers().unwrap().clone();
     assert_eq!(&headers[0], "policy_domain");
@@ -444,18 +412,18 @@ fn tables_fit_80_columns_and_csv_has_a_row_per_item() {
     let ses = rows.iter().find(|r| &r[1] == "192.0.2.20").unwrap();
     assert_eq!(&ses[2], "Amazon SES");
     assert_eq!(&ses[20], "spf_not_aligned");
-    let summary = run(&db, &["summary", "--format", "csv"]);
+    let summary = insight_command(&db, &["summary", "--format", "csv"]);
     assert_eq!(summary.lines().count(), 3, "{summary}");
 }
 
 #[test]
 fn sources_limit_applies_per_domain() {
     let (_dir, db) = fixture();
-    let document = json(&db, &["sources", "--limit", "2"]);
+    let document = insight_json(&db, &["sources", "--limit", "2"]);
     let sources = document["sources"].as_array().unwrap();
     assert_eq!(sources.len(), 4);
     assert_eq!(sources[0]["source_ip"], "192.0.2.10");
-    let table = run(&db, &["sources", "--domain", "example.com", "--limit", "3"]);
+    let table = insight_command(&db, &["sources", "--domain", "example.com", "--limit", "3"]);
     assert!(table.contains("… 7 more sources"), "{table}");
 }
 
@@ -475,12 +443,11 @@ fn reverse_dns_names_sources_when_enabled() {
     };
     deliver(&mut store, &report, true);
     drop(store);
-    let off = json(&db, &["sources"]);
+    let off = insight_json(&db, &["sources"]);
     assert_eq!(off["sources"][0]["reverse_dns"], Value::Null);
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[insight]\nreverse_dns = true\n").unwrap();
-    let output = run_with(&db, Some(&config), &["sources", "--format", "json"]);
-    let on: Value = serde_json::from_str(&output).unwrap();
+    let on = insight_json(&db, &["--config", config.to_str().unwrap(), "sources"]);
     let name = on["sources"][0]["reverse_dns"]
         .as_str()
         .expect("a PTR name for 127.0.0.1");

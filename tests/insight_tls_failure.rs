@@ -4,7 +4,7 @@
 
 use crate::util::report::{Report, Row};
 use crate::util::tls_failure::{FailureReport, TlsFailure, TlsPolicy, TlsReport};
-use crate::util::{dmarc_sink, text};
+use crate::util::{dmarc_sink, insight_command, insight_json, rfc3339, text};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -19,12 +19,13 @@ fn failure(
     result_type: &'static str,
     sending_mta_ip: &'static str,
     receiving_mx: Option<&'static str>,
-    failed_sessions: i64,
-) -> TlsFailure {
+    failed_sessions: u32,
+) -> TlsFailure<'static> {
     TlsFailure {
         result_type,
         sending_mta_ip,
         receiving_mx,
+        receiving_ip: None,
         failed_sessions,
     }
 }
@@ -83,11 +84,11 @@ fn fixture() -> Fixture {
     };
     std::fs::write(inputs.join("aggregate-1.xml"), aggregate.xml()).unwrap();
     let tls = [
-        TlsReport {
-            org: "google.com",
-            id: "tls-1",
-            begin: NOV_1,
-            policies: vec![
+        TlsReport::new(
+            "google.com",
+            "tls-1",
+            NOV_1,
+            vec![
                 TlsPolicy::sts(
                     "example.com",
                     500,
@@ -114,12 +115,12 @@ fn fixture() -> Fixture {
                 ),
                 TlsPolicy::sts("tls-only.example", 40, vec![]),
             ],
-        },
-        TlsReport {
-            org: "microsoft.com",
-            id: "tls-2",
-            begin: NOV_1 + DAY,
-            policies: vec![
+        ),
+        TlsReport::new(
+            "microsoft.com",
+            "tls-2",
+            NOV_1 + DAY,
+            vec![
                 TlsPolicy::sts(
                     "example.com",
                     100,
@@ -142,16 +143,20 @@ fn fixture() -> Fixture {
                     )
                 },
             ],
-        },
-        TlsReport {
-            org: "google.com",
-            id: "tls-3",
-            begin: NOV_1 + 5 * DAY,
-            policies: vec![TlsPolicy::sts("example.com", 1000, vec![])],
-        },
+        ),
+        TlsReport::new(
+            "google.com",
+            "tls-3",
+            NOV_1 + 5 * DAY,
+            vec![TlsPolicy::sts("example.com", 1000, vec![])],
+        ),
     ];
     for report in &tls {
-        std::fs::write(inputs.join(format!("{}.json", report.id)), report.json()).unwrap();
+        std::fs::write(
+            inputs.join(format!("{}.json", report.report_id)),
+            report.json(),
+        )
+        .unwrap();
     }
     let failures = [
         failure_report(
@@ -221,29 +226,6 @@ fn path(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn run(db: &Path, args: &[&str]) -> String {
-    let mut all = vec!["--db", path(db)];
-    all.extend_from_slice(args);
-    let output = dmarc_sink(&all);
-    let stdout = text(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{args:?}\nstdout: {stdout}\nstderr: {}",
-        text(&output.stderr)
-    );
-    stdout
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.extend(["--format", "json"]);
-    serde_json::from_str(&run(db, &args)).expect("valid JSON")
-}
-
-fn rfc3339(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds).unwrap().to_string()
-}
-
 fn seconds(rfc3339: &Value) -> i64 {
     rfc3339
         .as_str()
@@ -286,7 +268,7 @@ fn assert_fits_80_columns(command: &str, table: &str) {
 #[test]
 fn summary_json_gives_tls_sessions_and_failure_reports_per_domain() {
     let f = fixture();
-    let document = json(&f.db, &["summary"]);
+    let document = insight_json(&f.db, &["summary"]);
     let domains = &document["domains"];
     assert_eq!(
         names(domains),
@@ -360,7 +342,7 @@ fn summary_json_gives_tls_sessions_and_failure_reports_per_domain() {
 #[test]
 fn the_scope_reads_tls_reports_by_range_and_failure_reports_by_arrival() {
     let f = fixture();
-    let first_day = json(&f.db, &["summary", "--until", "2026-11-01"]);
+    let first_day = insight_json(&f.db, &["summary", "--until", "2026-11-01"]);
     let domains = &first_day["domains"];
     assert_eq!(names(domains), ["example.com", "tls-only.example"]);
     let example = &domains[0];
@@ -373,7 +355,7 @@ fn the_scope_reads_tls_reports_by_range_and_failure_reports_by_arrival() {
     assert_eq!(domains[1]["tls"]["failed_sessions"], 0);
     assert_eq!(domains[1]["tls"]["failed_share"], 0.0);
 
-    let sources = json(&f.db, &["sources", "--until", "2026-11-01"]);
+    let sources = insight_json(&f.db, &["sources", "--until", "2026-11-01"]);
     let mx = &sources["tls_failures"];
     assert_eq!(mx.as_array().unwrap().len(), 2, "{mx}");
     assert_eq!(mx[0]["receiving_mx"], "mx1.example.com");
@@ -381,17 +363,17 @@ fn the_scope_reads_tls_reports_by_range_and_failure_reports_by_arrival() {
     assert_eq!(mx[0]["sending_mta_ips"], 2);
 
     // Only the failure report without an Arrival-Date arrived this hour.
-    let recent = json(&f.db, &["summary", "--since", "1h"]);
+    let recent = insight_json(&f.db, &["summary", "--since", "1h"]);
     assert_eq!(names(&recent["domains"]), ["failure-only.example"]);
 
-    let one = json(&f.db, &["summary", "--domain", "TLS-only.example"]);
+    let one = insight_json(&f.db, &["summary", "--domain", "TLS-only.example"]);
     assert_eq!(names(&one["domains"]), ["tls-only.example"]);
 }
 
 #[test]
 fn sources_json_lists_tls_failures_per_mx_and_failure_reports_per_ip() {
     let f = fixture();
-    let document = json(&f.db, &["sources"]);
+    let document = insight_json(&f.db, &["sources"]);
     assert_eq!(names(&document["sources"]), ["example.com"]);
     let mx = &document["tls_failures"];
     assert_eq!(
@@ -451,7 +433,7 @@ fn sources_json_lists_tls_failures_per_mx_and_failure_reports_per_ip() {
     assert_eq!(reported.as_array().unwrap().len(), 3);
 
     // --limit caps each list per domain.
-    let limited = json(&f.db, &["sources", "--limit", "1"]);
+    let limited = insight_json(&f.db, &["sources", "--limit", "1"]);
     let mx: Vec<&Value> = limited["tls_failures"]
         .as_array()
         .unwrap()
@@ -471,7 +453,7 @@ fn sources_json_lists_tls_failures_per_mx_and_failure_reports_per_ip() {
 #[test]
 fn summary_table_and_csv_show_tls_sessions_and_failure_reports() {
     let f = fixture();
-    let table = run(&f.db, &["summary"]);
+    let table = insight_command(&f.db, &["summary"]);
     assert_fits_80_columns("summary", &table);
     let (aggregate, others) = table
         .split_once("SMTP TLS reports and DMARC failure reports\n")
@@ -514,7 +496,7 @@ fn summary_table_and_csv_show_tls_sessions_and_failure_reports() {
         "{others}"
     );
 
-    let csv = run(&f.db, &["summary", "--format", "csv"]);
+    let csv = insight_command(&f.db, &["summary", "--format", "csv"]);
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -544,7 +526,7 @@ fn summary_table_and_csv_show_tls_sessions_and_failure_reports() {
 #[test]
 fn sources_table_shows_tls_failures_and_failure_reports_next_to_sources() {
     let f = fixture();
-    let table = run(&f.db, &["sources"]);
+    let table = insight_command(&f.db, &["sources"]);
     assert_fits_80_columns("sources", &table);
     let blocks: Vec<&str> = table.split("\n\n").collect();
     assert_eq!(blocks.len(), 3, "{table}");
@@ -608,7 +590,7 @@ fn sources_table_shows_tls_failures_and_failure_reports_next_to_sources() {
     );
     assert!(!tls_only.contains("failure reports per"), "{tls_only}");
 
-    let limited = run(&f.db, &["sources", "--limit", "1"]);
+    let limited = insight_command(&f.db, &["sources", "--limit", "1"]);
     assert!(
         limited.contains("    … 2 more receiving MX hosts (--limit 0 shows all)\n"),
         "{limited}"

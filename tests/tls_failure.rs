@@ -5,6 +5,9 @@
 
 use crate::util::mail::{Part, gzip, report_mail, report_xml};
 use crate::util::server::TestServer;
+use crate::util::tls_failure::{
+    FailedMessage, TlsFailure, TlsPolicy, TlsReport, failure_report_mail, tls_report_mail,
+};
 use crate::util::{TempStore, dmarc_sink, text};
 use dmarc_sink::ingest::{Envelope, MessageOutcome, PayloadOutcome, ingest_message, reparse};
 use dmarc_sink::limits::Limits;
@@ -14,58 +17,31 @@ use lettre::address::Envelope as SmtpEnvelope;
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{SmtpTransport, Transport};
 
-/// A TLS report as Google sends it: one STS policy for `domain`, with the
-/// given failure details (result type, receiving MX, failed sessions).
-fn tls_json(report_id: &str, domain: &str, failures: &[(&str, &str, u32)]) -> String {
-    let details: Vec<String> = failures
-        .iter()
-        .map(|(result, mx, sessions)| {
-            format!(
-                r#"{{"result-type": "{result}", "sending-mta-ip": "209.85.220.41",
-                    "receiving-mx-hostname": "{mx}", "receiving-ip": "192.0.2.25",
-                    "failed-session-count": {sessions}}}"#
-            )
-        })
-        .collect();
-    let failed: u32 = failures.iter().map(|f| f.2).sum();
-    format!(
-        r#"{{"organization-name": "Google Inc.",
-            "date-range": {{"start-datetime": "2024-01-09T00:00:00Z",
-                            "end-datetime": "2024-01-09T23:59:59Z"}},
-            "contact-info": "smtp-tls-reporting@google.com",
-            "report-id": "{report_id}",
-            "policies": [{{
-                "policy": {{"policy-type": "sts",
-                            "policy-string": ["version: STSv1", "mode: enforce", "mx: mx1.{domain}", "max_age: 86400"],
-                            "policy-domain": "{domain}", "mx-host": ["mx1.{domain}"]}},
-                "summary": {{"total-successful-session-count": 40,
-                             "total-failure-session-count": {failed}}},
-                "failure-details": [{}]}}]}}"#,
-        details.join(",")
-    )
+/// 9 January 2024, the day Google's reports here cover.
+const JAN_9: i64 = 1_704_758_400;
+
+/// A TLS report as Google sends it over `JAN_9`: one STS policy for
+/// `domain` with 40 successful sessions and the given failures.
+fn google_tls_report<'a>(
+    report_id: &'a str,
+    domain: &'a str,
+    failures: Vec<TlsFailure<'a>>,
+) -> TlsReport<'a> {
+    TlsReport {
+        org_name: "Google Inc.",
+        ..TlsReport::new(
+            "google.com",
+            report_id,
+            JAN_9,
+            vec![TlsPolicy::sts(domain, 40, failures)],
+        )
+    }
 }
 
-/// A TLS report mail (RFC 8460 section 5.3): multipart/report with the
-/// report gzip-compressed as application/tlsrpt+gzip.
+/// A TLS report mail from google.com about example.com over `JAN_9`,
+/// carrying `json` whatever it holds.
 fn tls_mail(report_id: &str, json: &str) -> Vec<u8> {
-    let report = Part::attachment(
-        "application/tlsrpt+gzip",
-        &format!("google.com!example.com!1704758400!1704844799!{report_id}.json.gz"),
-        &gzip(json.as_bytes()),
-    );
-    format!(
-        "From: noreply-smtp-tls-reporting@google.com\r\n\
-         To: tls@reports.example.com\r\n\
-         Subject: Report Domain: example.com Submitter: google.com Report-ID: <{report_id}>\r\n\
-         Message-ID: <tls-{report_id}@google.com>\r\n\
-         TLS-Report-Domain: example.com\r\nTLS-Report-Submitter: google.com\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: multipart/report; report-type=\"tlsrpt\"; boundary=\"b1\"\r\n\r\n\
-         --b1\r\nContent-Type: text/plain\r\n\r\nThis is an aggregate TLS report from google.com\r\n\
-         --b1\r\n{}\r\n{}\r\n--b1--\r\n",
-        report.headers, report.body,
-    )
-    .into_bytes()
+    tls_report_mail("google.com", "example.com", report_id, JAN_9, json)
 }
 
 /// The message a failure report is about: headers that name its sender and
@@ -74,20 +50,16 @@ const FAILED_MESSAGE: &str = "From: ceo@example.com\r\nTo: someone@example.net\r
 Subject: Quarterly figures\r\nMessage-ID: <q3@example.com>\r\n\r\n\
 Dear Sam, the private figures are attached.\r\n";
 
-/// A DMARC failure report (RFC 6591): multipart/report with a human part,
-/// the feedback fields and the failed message whole.
+/// A DMARC failure report from receiver.example about example.com with the
+/// given feedback fields and the failed message whole.
 fn failure_mail(message_id: &str, fields: &str) -> Vec<u8> {
-    format!(
-        "From: DMARC Reporter <dmarc-noreply@receiver.example>\r\n\
-         To: ruf@reports.example.com\r\n\
-         Subject: DMARC failure report for example.com\r\n\
-         Message-ID: <{message_id}>\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/report; report-type=feedback-report; boundary=\"arf\"\r\n\r\n\
-         --arf\r\nContent-Type: text/plain\r\n\r\nA message claiming to be from example.com failed DMARC.\r\n\
-         --arf\r\nContent-Type: message/feedback-report\r\n\r\n{fields}\r\n\
-         --arf\r\nContent-Type: message/rfc822\r\n\r\n{FAILED_MESSAGE}\r\n--arf--\r\n"
+    failure_report_mail(
+        "receiver.example",
+        message_id,
+        "example.com",
+        fields,
+        FailedMessage::Whole(FAILED_MESSAGE),
     )
-    .into_bytes()
 }
 
 const FIELDS: &str = "Feedback-Type: auth-failure\r\nUser-Agent: Receiver/2.1\r\nVersion: 1\r\n\
@@ -142,11 +114,16 @@ fn count(temp: &TempStore, sql: &str) -> i64 {
 fn one_address_takes_all_three_kinds_by_content() {
     let server = TestServer::start("");
     let address = "reports@reports.example.com";
-    let json = tls_json(
+    let failure = TlsFailure {
+        receiving_ip: Some("192.0.2.25"),
+        ..TlsFailure::new("certificate-expired", "mx1.example.com", 5)
+    };
+    let json = google_tls_report(
         "2024-01-09T00:00:00Z_example.com",
         "example.com",
-        &[("certificate-expired", "mx1.example.com", 5)],
-    );
+        vec![failure],
+    )
+    .json();
     let aggregate = report_mail(
         "Report domain: example.com Submitter: google.com Report-ID: agg-1",
         "agg-1@google.com",
@@ -245,11 +222,16 @@ fn failure_bodies_are_kept_only_when_configured() {
 fn retries_are_recognised_and_stored_once() {
     let mut temp = TempStore::new();
     let limits = Limits::default();
-    let json = tls_json(
+    let json = google_tls_report(
         "r-1",
         "example.com",
-        &[("starttls-not-supported", "mx2.example.com", 2)],
-    );
+        vec![TlsFailure::new(
+            "starttls-not-supported",
+            "mx2.example.com",
+            2,
+        )],
+    )
+    .json();
     let first = ingest(&mut temp, &tls_mail("r-1", &json), &limits);
     let again = ingest(&mut temp, &tls_mail("r-1", &json), &limits);
     assert_eq!((first.verdict(), again.verdict()), ("stored", "duplicate"));
@@ -294,7 +276,8 @@ fn unreadable_reports_are_quarantined_with_the_reason() {
             "no policy-domain",
             tls_mail(
                 "bad-2",
-                &tls_json("bad-2", "example.com", &[])
+                &google_tls_report("bad-2", "example.com", Vec::new())
+                    .json()
                     .replace("\"policy-domain\": \"example.com\",", ""),
             ),
             "missing_element",
@@ -304,7 +287,9 @@ fn unreadable_reports_are_quarantined_with_the_reason() {
             "a date that is not one",
             tls_mail(
                 "bad-3",
-                &tls_json("bad-3", "example.com", &[]).replace("2024-01-09T00:00:00Z", "9 Jan"),
+                &google_tls_report("bad-3", "example.com", Vec::new())
+                    .json()
+                    .replace("2024-01-09T00:00:00Z", "9 Jan"),
             ),
             "invalid_value",
             "<start-datetime> is \"9 Jan\", expected an RFC 3339 date-time",
@@ -341,11 +326,12 @@ fn unreadable_reports_are_quarantined_with_the_reason() {
 #[test]
 fn a_report_over_the_json_limit_is_quarantined_and_recovered_by_reparse() {
     let mut temp = TempStore::new();
-    let json = tls_json(
+    let json = google_tls_report(
         "big-1",
         "example.com",
-        &[("validation-failure", "mx1.example.com", 1)],
-    );
+        vec![TlsFailure::new("validation-failure", "mx1.example.com", 1)],
+    )
+    .json();
     let tight = Limits {
         max_json_bytes: 100,
         ..Limits::default()
@@ -401,14 +387,23 @@ fn import_reads_bare_tls_json_and_gzip_files() {
         .join("google.com!example.org!1704758400!1704844799!b.json.gz");
     std::fs::write(
         &plain,
-        tls_json(
+        google_tls_report(
             "a",
             "example.com",
-            &[("certificate-expired", "mx1.example.com", 5)],
+            vec![TlsFailure::new("certificate-expired", "mx1.example.com", 5)],
+        )
+        .json(),
+    )
+    .unwrap();
+    std::fs::write(
+        &packed,
+        gzip(
+            google_tls_report("b", "example.org", Vec::new())
+                .json()
+                .as_bytes(),
         ),
     )
     .unwrap();
-    std::fs::write(&packed, gzip(tls_json("b", "example.org", &[]).as_bytes())).unwrap();
     let output = dmarc_sink(&[
         "--db",
         db.to_str().unwrap(),

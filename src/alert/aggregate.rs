@@ -3,7 +3,7 @@
 //! more of the report's messages failing than `alerts.failure_share` allows
 //! (`failure_threshold`).
 
-use super::{Alert, AlertKind, LOG_TARGET};
+use super::{Alert, AlertKind, AlertedReport, DocumentHead};
 use crate::ingest::ReportSummary;
 use crate::insight::period::rfc3339;
 use crate::store::{Batch, FailingSource, NewAlert, StoreError};
@@ -22,12 +22,7 @@ pub struct AggregateAlert {
     pub kind: AlertKind,
     /// The report that raised it (`reports.id`).
     pub report: i64,
-    pub policy_domain: String,
-    pub org_name: String,
-    pub report_id: String,
-    /// The report's range, unix seconds.
-    pub date_begin: i64,
-    pub date_end: i64,
+    pub about: AlertedReport,
     /// The UTC day `date_begin` falls on (`YYYY-MM-DD`).
     pub day: String,
     /// Messages in the report, and those that failed DMARC.
@@ -44,12 +39,8 @@ pub struct AggregateAlert {
 /// The JSON document of an aggregate report's alert (see README.md).
 #[derive(Serialize)]
 struct Document<'a> {
-    kind: &'static str,
-    policy_domain: &'a str,
-    org_name: &'a str,
-    report_id: &'a str,
-    date_begin: String,
-    date_end: String,
+    #[serde(flatten)]
+    head: DocumentHead<'a>,
     day: &'a str,
     messages: i64,
     failing_messages: i64,
@@ -78,12 +69,7 @@ impl AggregateAlert {
     pub fn document(&self) -> String {
         let listed = self.kind == AlertKind::NewFailingSource;
         let document = Document {
-            kind: self.kind.as_str(),
-            policy_domain: &self.policy_domain,
-            org_name: &self.org_name,
-            report_id: &self.report_id,
-            date_begin: rfc3339(self.date_begin),
-            date_end: rfc3339(self.date_end),
+            head: self.about.document_head(self.kind),
             day: &self.day,
             messages: self.messages,
             failing_messages: self.failing_messages,
@@ -112,23 +98,17 @@ impl AggregateAlert {
                 .take(LOGGED_SOURCES)
                 .map(|s| s.source_ip.as_str())
                 .collect();
-            tracing::warn!(
-                target: LOG_TARGET,
-                kind = self.kind.as_str(),
-                policy_domain = self.policy_domain,
-                org_name = self.org_name,
-                report_id = self.report_id,
+            warn_alert!(
+                self.kind,
+                self.about,
                 sources = self.sources_total,
                 first = %first.join(","),
                 "alert: new source failing DMARC"
             );
         } else {
-            tracing::warn!(
-                target: LOG_TARGET,
-                kind = self.kind.as_str(),
-                policy_domain = self.policy_domain,
-                org_name = self.org_name,
-                report_id = self.report_id,
+            warn_alert!(
+                self.kind,
+                self.about,
                 day = self.day,
                 messages = self.messages,
                 failing_messages = self.failing_messages,
@@ -145,7 +125,7 @@ impl AggregateAlert {
         batch.record_alert(&NewAlert {
             created_at: self.created_at,
             kind: self.kind.as_str(),
-            policy_domain: &self.policy_domain,
+            policy_domain: &self.about.policy_domain,
             report: Some(self.report),
             tls_report: None,
             day: once_per_day,
@@ -191,11 +171,7 @@ pub(super) fn raise(
     let alert = |kind, sources: Vec<FailingSource>, sources_total| AggregateAlert {
         kind,
         report: id,
-        policy_domain: report.policy_domain.clone(),
-        org_name: report.org_name.clone(),
-        report_id: report.report_id.clone(),
-        date_begin: report.date_begin,
-        date_end: report.date_end,
+        about: AlertedReport::new(report, &report.policy_domain),
         day: failures.day.clone(),
         messages: report.messages,
         failing_messages: failures.failing_messages,

@@ -15,6 +15,22 @@
 //! logs). This module writes no SQL, and nothing here waits on the network
 //! on the caller's thread.
 
+/// Writes an alert's WARN line (its message starts with `alert:`): the
+/// alert's `kind`, the fields of the [`AlertedReport`] it is `about`, then
+/// the alert's own fields and its message.
+macro_rules! warn_alert {
+    ($kind:expr, $about:expr, $($fields_and_message:tt)+) => {
+        tracing::warn!(
+            target: $crate::alert::LOG_TARGET,
+            kind = $kind.as_str(),
+            policy_domain = $about.policy_domain,
+            org_name = $about.org_name,
+            report_id = $about.report_id,
+            $($fields_and_message)+
+        )
+    };
+}
+
 mod aggregate;
 mod tls;
 mod webhook;
@@ -23,10 +39,12 @@ pub use aggregate::AggregateAlert;
 pub use tls::TlsAlert;
 
 use crate::config::AlertsConfig;
-use crate::ingest::{MessageOutcome, PayloadOutcome};
+use crate::ingest::{MessageOutcome, PayloadOutcome, ReportSummary};
+use crate::insight::period::rfc3339;
 use crate::report::ReportKind;
 use crate::store::{Batch, StoreError};
 use aggregate::Threshold;
+use serde::Serialize;
 use std::time::Duration;
 use webhook::Webhook;
 
@@ -56,6 +74,55 @@ impl AlertKind {
     }
 }
 
+/// The report an alert is about, as every alert's document and WARN line
+/// name it; for a TLS report, with the one policy domain the alert is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertedReport {
+    pub policy_domain: String,
+    /// The reporter's organisation name and its id for the report.
+    pub org_name: String,
+    pub report_id: String,
+    /// The report's range, unix seconds.
+    pub date_begin: i64,
+    pub date_end: i64,
+}
+
+impl AlertedReport {
+    /// Stored report `report`, for `policy_domain`.
+    fn new(report: &ReportSummary, policy_domain: &str) -> AlertedReport {
+        AlertedReport {
+            policy_domain: policy_domain.to_owned(),
+            org_name: report.org_name.clone(),
+            report_id: report.report_id.clone(),
+            date_begin: report.date_begin,
+            date_end: report.date_end,
+        }
+    }
+
+    /// The fields an alert of `kind` about it opens its JSON document with.
+    fn document_head(&self, kind: AlertKind) -> DocumentHead<'_> {
+        DocumentHead {
+            kind: kind.as_str(),
+            policy_domain: &self.policy_domain,
+            org_name: &self.org_name,
+            report_id: &self.report_id,
+            date_begin: rfc3339(self.date_begin),
+            date_end: rfc3339(self.date_end),
+        }
+    }
+}
+
+/// The fields every alert's JSON document opens with (see README.md).
+#[derive(Serialize)]
+struct DocumentHead<'a> {
+    kind: &'static str,
+    policy_domain: &'a str,
+    org_name: &'a str,
+    report_id: &'a str,
+    date_begin: String,
+    date_end: String,
+}
+
 /// One alert raised by one stored report.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Alert {
@@ -75,8 +142,8 @@ impl Alert {
 
     pub fn policy_domain(&self) -> &str {
         match self {
-            Alert::Aggregate(alert) => &alert.policy_domain,
-            Alert::Tls(alert) => &alert.policy_domain,
+            Alert::Aggregate(alert) => &alert.about.policy_domain,
+            Alert::Tls(alert) => &alert.about.policy_domain,
         }
     }
 

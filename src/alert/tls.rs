@@ -9,7 +9,7 @@
 //! already seen for the domain never alerts again, so a certificate left
 //! expired does not raise one a day.
 
-use super::{Alert, AlertKind, LOG_TARGET};
+use super::{Alert, AlertKind, AlertedReport, DocumentHead};
 use crate::ingest::ReportSummary;
 use crate::insight::period::rfc3339;
 use crate::store::{Batch, NewAlert, NewTlsFailure, StoreError};
@@ -29,13 +29,9 @@ const MAX_LISTED_MX: usize = 10;
 pub struct TlsAlert {
     /// The report that raised it (`tls_reports.id`).
     pub tls_report: i64,
-    pub policy_domain: String,
-    /// The reporter's `organization-name` and `report-id`.
-    pub org_name: String,
-    pub report_id: String,
-    /// The report's range, unix seconds.
-    pub date_begin: i64,
-    pub date_end: i64,
+    /// That report (`organization-name`, `report-id`), for the policy
+    /// domain with new failure types.
+    pub about: AlertedReport,
     /// The sessions the report counts for the domain, over all its
     /// policies for it, as their summaries give them.
     pub successful_sessions: i64,
@@ -51,12 +47,8 @@ pub struct TlsAlert {
 /// The JSON document of a `new_tls_failure` alert (see README.md).
 #[derive(Serialize)]
 struct Document<'a> {
-    kind: &'static str,
-    policy_domain: &'a str,
-    org_name: &'a str,
-    report_id: &'a str,
-    date_begin: String,
-    date_end: String,
+    #[serde(flatten)]
+    head: DocumentHead<'a>,
     successful_sessions: i64,
     failed_sessions: i64,
     failure_types: Vec<FailureTypeDocument<'a>>,
@@ -76,12 +68,7 @@ impl TlsAlert {
     /// The JSON document describing it.
     pub fn document(&self) -> String {
         let document = Document {
-            kind: AlertKind::NewTlsFailure.as_str(),
-            policy_domain: &self.policy_domain,
-            org_name: &self.org_name,
-            report_id: &self.report_id,
-            date_begin: rfc3339(self.date_begin),
-            date_end: rfc3339(self.date_end),
+            head: self.about.document_head(AlertKind::NewTlsFailure),
             successful_sessions: self.successful_sessions,
             failed_sessions: self.failed_sessions,
             failure_types: self
@@ -108,12 +95,9 @@ impl TlsAlert {
             .iter()
             .map(|failure| failure.result_type.as_str())
             .collect();
-        tracing::warn!(
-            target: LOG_TARGET,
-            kind = AlertKind::NewTlsFailure.as_str(),
-            policy_domain = self.policy_domain,
-            org_name = self.org_name,
-            report_id = self.report_id,
+        warn_alert!(
+            AlertKind::NewTlsFailure,
+            self.about,
             result_types = %result_types.join(","),
             failed_sessions = self.failed_sessions,
             successful_sessions = self.successful_sessions,
@@ -127,7 +111,7 @@ impl TlsAlert {
         batch.record_alert(&NewAlert {
             created_at: self.created_at,
             kind: AlertKind::NewTlsFailure.as_str(),
-            policy_domain: &self.policy_domain,
+            policy_domain: &self.about.policy_domain,
             report: None,
             tls_report: Some(self.tls_report),
             day: None,
@@ -154,11 +138,7 @@ pub(super) fn raise(
         let (successful_sessions, failed_sessions) = batch.tls_sessions(id, policy_domain)?;
         let alert = TlsAlert {
             tls_report: id,
-            policy_domain: policy_domain.clone(),
-            org_name: report.org_name.clone(),
-            report_id: report.report_id.clone(),
-            date_begin: report.date_begin,
-            date_end: report.date_end,
+            about: AlertedReport::new(report, policy_domain),
             successful_sessions,
             failed_sessions,
             failures: failures.iter().take(MAX_LISTED_TYPES).cloned().collect(),

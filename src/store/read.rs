@@ -34,24 +34,27 @@ impl Scope {
 
     /// A condition on `reports rep` with its named parameters.
     fn condition(&self) -> (String, Vec<(String, Value)>) {
+        self.condition_on("rep.policy_domain", "rep.date_begin")
+    }
+
+    /// A condition on the SQL expressions `domain` (compared lower-cased)
+    /// and `time` (unix seconds), with its named parameters.
+    pub(super) fn condition_on(&self, domain: &str, time: &str) -> (String, Vec<(String, Value)>) {
         let mut terms = vec!["1".to_owned()];
         let mut params = Vec::new();
         if let Some(since) = self.since {
-            terms.push("rep.date_begin >= :since".into());
+            terms.push(format!("{time} >= :since"));
             params.push((":since".into(), Value::Integer(since)));
         }
         if let Some(until) = self.until {
-            terms.push("rep.date_begin < :until".into());
+            terms.push(format!("{time} < :until"));
             params.push((":until".into(), Value::Integer(until)));
         }
         if !self.domains.is_empty() {
             let names: Vec<String> = (0..self.domains.len()).map(|i| format!(":d{i}")).collect();
-            terms.push(format!(
-                "lower(rep.policy_domain) IN ({})",
-                names.join(", ")
-            ));
-            for (name, domain) in names.into_iter().zip(&self.domains) {
-                params.push((name, Value::Text(domain.to_ascii_lowercase())));
+            terms.push(format!("lower({domain}) IN ({})", names.join(", ")));
+            for (name, wanted) in names.into_iter().zip(&self.domains) {
+                params.push((name, Value::Text(wanted.to_ascii_lowercase())));
             }
         }
         (terms.join(" AND "), params)
@@ -394,7 +397,8 @@ impl Store {
             .collect())
     }
 
-    fn query<T>(
+    /// Runs `sql` with the named `params`, each row read by `map`.
+    pub(super) fn query<T>(
         &self,
         sql: &str,
         params: &[(String, Value)],

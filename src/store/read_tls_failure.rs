@@ -11,9 +11,9 @@
 //! lower-cased.
 
 use super::{Scope, Store, StoreError};
-use rusqlite::ToSql;
 use rusqlite::types::Value;
 use std::collections::HashMap;
+use std::hash::Hash;
 
 /// TLS sessions towards one policy domain, summed over the policies of the
 /// TLS reports in scope. A reporter that evaluated a session under two
@@ -105,33 +105,54 @@ pub struct FailureSourceTotals {
 /// message was received (`messages m`).
 const ARRIVAL: &str = "coalesce(fr.arrival_date, m.received_at)";
 
-/// `scope` as a condition on the expressions `domain` (a domain column)
-/// and `time` (unix seconds), with its named parameters.
-fn condition(scope: &Scope, domain: &str, time: &str) -> (String, Vec<(String, Value)>) {
-    let mut terms = vec!["1".to_owned()];
-    let mut params = Vec::new();
-    if let Some(since) = scope.since {
-        terms.push(format!("{time} >= :since"));
-        params.push((":since".into(), Value::Integer(since)));
-    }
-    if let Some(until) = scope.until {
-        terms.push(format!("{time} < :until"));
-        params.push((":until".into(), Value::Integer(until)));
-    }
-    if !scope.domains.is_empty() {
-        let names: Vec<String> = (0..scope.domains.len()).map(|i| format!(":d{i}")).collect();
-        terms.push(format!("lower({domain}) IN ({})", names.join(", ")));
-        for (name, wanted) in names.into_iter().zip(&scope.domains) {
-            params.push((name, Value::Text(wanted.to_ascii_lowercase())));
+/// The failure details of the TLS reports in `scope`, as `FROM` and `WHERE`
+/// clauses over `tls_reports rep`, `tls_policies pol` and `tls_failures f`,
+/// with their named parameters.
+fn tls_failures_in(scope: &Scope) -> (String, Vec<(String, Value)>) {
+    let (condition, params) = scope.condition_on("pol.policy_domain", "rep.date_begin");
+    let from = format!(
+        "FROM tls_reports rep JOIN tls_policies pol ON pol.report = rep.id
+              JOIN tls_failures f ON f.policy = pol.id
+         WHERE {condition}"
+    );
+    (from, params)
+}
+
+/// The failure reports in `scope`, as `FROM` and `WHERE` clauses over
+/// `failure_reports fr` and `messages m`, with their named parameters.
+fn failure_reports_in(scope: &Scope) -> (String, Vec<(String, Value)>) {
+    let (condition, params) = scope.condition_on("fr.reported_domain", ARRIVAL);
+    let from = format!(
+        "FROM failure_reports fr JOIN messages m ON m.id = fr.message
+         WHERE {condition}"
+    );
+    (from, params)
+}
+
+/// Adds each of `details` to the list (picked by `list`) of the row of
+/// `rows` with the detail's key; `details` keep their order within a row.
+fn attach<R, K: Eq + Hash, D>(
+    rows: &mut [R],
+    key: impl Fn(&R) -> K,
+    list: impl Fn(&mut R) -> &mut Vec<D>,
+    details: Vec<(K, D)>,
+) {
+    let index: HashMap<K, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| (key(row), i))
+        .collect();
+    for (detail_key, detail) in details {
+        if let Some(&i) = index.get(&detail_key) {
+            list(&mut rows[i]).push(detail);
         }
     }
-    (terms.join(" AND "), params)
 }
 
 impl Store {
     /// TLS sessions per policy domain, most sessions first.
     pub fn tls_domain_totals(&self, scope: &Scope) -> Result<Vec<TlsDomainTotals>, StoreError> {
-        let (condition, params) = condition(scope, "pol.policy_domain", "rep.date_begin");
+        let (condition, params) = scope.condition_on("pol.policy_domain", "rep.date_begin");
         let sql = format!(
             "SELECT lower(pol.policy_domain),
                     count(DISTINCT rep.id),
@@ -145,7 +166,7 @@ impl Store {
              GROUP BY 1
              ORDER BY sum(pol.successful_sessions) + sum(pol.failed_sessions) DESC, 1"
         );
-        self.read_rows(&sql, &params, |row| {
+        self.query(&sql, &params, |row| {
             Ok(TlsDomainTotals {
                 policy_domain: row.get(0)?,
                 reports: row.get(1)?,
@@ -161,13 +182,8 @@ impl Store {
     /// TLS failure details per policy domain and receiving MX host: by
     /// domain, then most failed sessions first, failures naming no MX last.
     pub fn tls_failures_by_mx(&self, scope: &Scope) -> Result<Vec<TlsMxFailures>, StoreError> {
-        let (condition, params) = condition(scope, "pol.policy_domain", "rep.date_begin");
-        let from = format!(
-            "FROM tls_reports rep JOIN tls_policies pol ON pol.report = rep.id
-                  JOIN tls_failures f ON f.policy = pol.id
-             WHERE {condition}"
-        );
-        let mut by_mx = self.read_rows(
+        let (from, params) = tls_failures_in(scope);
+        let mut by_mx = self.query(
             &format!(
                 "SELECT lower(pol.policy_domain),
                         lower(f.receiving_mx_hostname) AS mx,
@@ -194,7 +210,7 @@ impl Store {
                 })
             },
         )?;
-        let types = self.read_rows(
+        let types = self.query(
             &format!(
                 "SELECT lower(pol.policy_domain), lower(f.receiving_mx_hostname), f.result_type,
                         sum(f.failed_sessions)
@@ -214,16 +230,12 @@ impl Store {
                 ))
             },
         )?;
-        let index: HashMap<(String, Option<String>), usize> = by_mx
-            .iter()
-            .enumerate()
-            .map(|(i, mx)| ((mx.policy_domain.clone(), mx.receiving_mx.clone()), i))
-            .collect();
-        for (key, count) in types {
-            if let Some(&i) = index.get(&key) {
-                by_mx[i].result_types.push(count);
-            }
-        }
+        attach(
+            &mut by_mx,
+            |mx| (mx.policy_domain.clone(), mx.receiving_mx.clone()),
+            |mx| &mut mx.result_types,
+            types,
+        );
         Ok(by_mx)
     }
 
@@ -232,12 +244,8 @@ impl Store {
         &self,
         scope: &Scope,
     ) -> Result<Vec<FailureDomainTotals>, StoreError> {
-        let (condition, params) = condition(scope, "fr.reported_domain", ARRIVAL);
-        let from = format!(
-            "FROM failure_reports fr JOIN messages m ON m.id = fr.message
-             WHERE {condition}"
-        );
-        let mut domains = self.read_rows(
+        let (from, params) = failure_reports_in(scope);
+        let mut domains = self.query(
             &format!(
                 "SELECT lower(fr.reported_domain), count(*), sum(fr.incidents),
                         count(DISTINCT lower(fr.reporter)), min({ARRIVAL}), max({ARRIVAL})
@@ -258,7 +266,7 @@ impl Store {
                 })
             },
         )?;
-        let kinds = self.read_rows(
+        let kinds = self.query(
             &format!(
                 "SELECT lower(fr.reported_domain), fr.auth_failure AS kind, count(*), sum(fr.incidents)
                  {from}
@@ -277,16 +285,12 @@ impl Store {
                 ))
             },
         )?;
-        let index: HashMap<String, usize> = domains
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.reported_domain.clone(), i))
-            .collect();
-        for (domain, kind) in kinds {
-            if let Some(&i) = index.get(&domain) {
-                domains[i].auth_failures.push(kind);
-            }
-        }
+        attach(
+            &mut domains,
+            |domain| domain.reported_domain.clone(),
+            |domain| &mut domain.auth_failures,
+            kinds,
+        );
         Ok(domains)
     }
 
@@ -296,12 +300,8 @@ impl Store {
         &self,
         scope: &Scope,
     ) -> Result<Vec<FailureSourceTotals>, StoreError> {
-        let (condition, params) = condition(scope, "fr.reported_domain", ARRIVAL);
-        let from = format!(
-            "FROM failure_reports fr JOIN messages m ON m.id = fr.message
-             WHERE {condition}"
-        );
-        let mut sources = self.read_rows(
+        let (from, params) = failure_reports_in(scope);
+        let mut sources = self.query(
             &format!(
                 "SELECT lower(fr.reported_domain), fr.source_ip AS ip, count(*), sum(fr.incidents),
                         min({ARRIVAL}), max({ARRIVAL})
@@ -322,7 +322,7 @@ impl Store {
                 })
             },
         )?;
-        let kinds = self.read_rows(
+        let kinds = self.query(
             &format!(
                 "SELECT lower(fr.reported_domain), fr.source_ip, fr.auth_failure
                  {from} AND fr.auth_failure IS NOT NULL
@@ -335,31 +335,12 @@ impl Store {
                 Ok((key, row.get::<_, String>(2)?))
             },
         )?;
-        let index: HashMap<(String, Option<String>), usize> = sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ((s.reported_domain.clone(), s.source_ip.clone()), i))
-            .collect();
-        for (key, kind) in kinds {
-            if let Some(&i) = index.get(&key) {
-                sources[i].auth_failures.push(kind);
-            }
-        }
+        attach(
+            &mut sources,
+            |source| (source.reported_domain.clone(), source.source_ip.clone()),
+            |source| &mut source.auth_failures,
+            kinds,
+        );
         Ok(sources)
-    }
-
-    fn read_rows<T>(
-        &self,
-        sql: &str,
-        params: &[(String, Value)],
-        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>, StoreError> {
-        let named: Vec<(&str, &dyn ToSql)> = params
-            .iter()
-            .map(|(name, value)| (name.as_str(), value as &dyn ToSql))
-            .collect();
-        let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map(named.as_slice(), map)?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -128,6 +128,14 @@ impl Part {
         }
     }
 
+    /// A part whose body is `body` as it stands.
+    pub fn verbatim(content_type: &str, body: &str) -> Part {
+        Part {
+            headers: format!("Content-Type: {content_type}\r\n"),
+            body: body.into(),
+        }
+    }
+
     /// A whole message attached as message/rfc822 (a forwarded report).
     pub fn message(raw: &[u8]) -> Part {
         Part {
@@ -155,7 +163,9 @@ fn wrapped_base64(data: &[u8]) -> String {
     out
 }
 
-fn multipart_body(boundary: &str, parts: &[Part]) -> String {
+/// The body of a multipart entity: a preamble, then each part after a
+/// `boundary` line.
+pub fn multipart_body(boundary: &str, parts: &[Part]) -> String {
     let mut body = String::from("This is a multi-part message in MIME format.\r\n");
     for part in parts {
         body.push_str(&format!(

@@ -6,7 +6,6 @@ pub mod mail;
 pub mod report;
 pub mod server;
 pub mod tls_failure;
-pub mod tls_mail;
 pub mod webhook;
 
 use dmarc_sink::store::Store;
@@ -25,9 +24,36 @@ pub fn dmarc_sink<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
         .expect("run dmarc-sink")
 }
 
+/// Runs `dmarc-sink --db DB ARGS…`, an insight command over the store at
+/// `db`, which must succeed; returns what it printed.
+pub fn insight_command(db: &Path, args: &[&str]) -> String {
+    let mut all = vec!["--db", db.to_str().expect("a UTF-8 store path")];
+    all.extend_from_slice(args);
+    let output = dmarc_sink(&all);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{args:?}\nstdout: {stdout}\nstderr: {}",
+        text(&output.stderr)
+    );
+    stdout
+}
+
+/// [`insight_command`] with `--format json`, its output parsed.
+pub fn insight_json(db: &Path, args: &[&str]) -> serde_json::Value {
+    let mut args = args.to_vec();
+    args.extend(["--format", "json"]);
+    serde_json::from_str(&insight_command(db, &args)).expect("valid JSON")
+}
+
 /// Output bytes as text, for assertions and their messages.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Unix seconds as RFC 3339, as the reports and the commands' JSON give them.
+pub fn rfc3339(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).unwrap().to_string()
 }
 
 /// A store in a fresh temporary directory, removed when dropped.
