@@ -59,6 +59,8 @@ const BOMBS: &[Builder] = &[
     |_| bombs::entity_bomb(),
     bombs::xml_huge_text,
     bombs::xml_deep_nesting,
+    bombs::json_huge_tls_report,
+    bombs::json_deep_nesting,
 ];
 
 fn main() {

@@ -143,6 +143,16 @@ fn million_deep_elements_stop_at_the_depth_limit() {
     refused_by_default(bombs::xml_deep_nesting);
 }
 
+#[test]
+fn tls_report_of_100_mib_stops_at_the_json_limit() {
+    refused_by_default(bombs::json_huge_tls_report);
+}
+
+#[test]
+fn million_deep_json_lists_are_refused_without_recursion() {
+    refused_by_default(bombs::json_deep_nesting);
+}
+
 /// The builders make what they say: streams that inflate to what they
 /// claim, with the right CRC, and archives the zip crate reads.
 #[test]

@@ -644,6 +644,63 @@ pub fn xml_deep_nesting(limits: &Limits) -> Bomb {
     }
 }
 
+/// The start of a TLS report, up to its first failure detail.
+const TLS_REPORT_HEAD: &[u8] = br#"{"organization-name":"Bomb Inc.","report-id":"bomb",
+"date-range":{"start-datetime":"2024-01-09T00:00:00Z","end-datetime":"2024-01-09T23:59:59Z"},
+"policies":[{"policy":{"policy-type":"sts","policy-domain":"example.com"},
+"summary":{"total-successful-session-count":1,"total-failure-session-count":1},
+"failure-details":["#;
+
+/// A TLS report of 100 MiB of failure details (or a quarter more than
+/// `max_json_bytes`, whichever is more), gzipped: refused once it passes
+/// the limit, before it is parsed.
+pub fn json_huge_tls_report(limits: &Limits) -> Bomb {
+    let detail = br#"{"result-type":"certificate-expired","failed-session-count":1},"#;
+    let block = detail.repeat(MIB as usize / detail.len());
+    let deflated = deflate_runs(&[
+        (TLS_REPORT_HEAD, 1),
+        (&block, past(limits.max_json_bytes).max(100)),
+        (br#"{"result-type":"validation-failure"}]}]}"#, 1),
+    ]);
+    let gz = gzip_member(&deflated);
+    Bomb {
+        name: "JSON: 100 MiB TLS report, gzipped",
+        mail: attached("huge tls", "application/tlsrpt+gzip", "report.json.gz", &gz),
+        payload_bytes: gz.len(),
+        kind: "limit",
+        error: limit_error("max_json_bytes", limits.max_json_bytes),
+    }
+}
+
+/// A TLS report whose `report-id` is lists nested a million deep, gzipped.
+/// Read as a string, it is refused at its first bracket; skipped (an
+/// unknown member), it would be stepped over without recursion.
+pub fn json_deep_nesting(_limits: &Limits) -> Bomb {
+    let head = br#"{"organization-name":"Bomb Inc.","report-id":"#;
+    let deflated = deflate_runs(&[
+        (head, 1),
+        (&[b'['; 1000], 1000),
+        (&[b']'; 1000], 1000),
+        (b"}", 1),
+    ]);
+    let gz = gzip_member(&deflated);
+    Bomb {
+        name: "JSON: a million nested lists, gzipped",
+        mail: attached(
+            "deep json",
+            "application/tlsrpt+gzip",
+            "report.json.gz",
+            &gz,
+        ),
+        payload_bytes: gz.len(),
+        kind: "json",
+        error: format!(
+            "malformed JSON: invalid type: sequence, expected a string at line 1 column {}",
+            head.len() + 1
+        ),
+    }
+}
+
 /// The most resident memory the daemon may reach: startup, a bomb and a
 /// report after it.
 pub const PEAK_RSS_LIMIT_KIB: u64 = 128 * 1024;
