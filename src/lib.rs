@@ -1,16 +1,20 @@
-//! dmarc-sink receives DMARC aggregate reports (RFC 7489, RFC 9990) by SMTP or
-//! from files, and stores them in SQLite.
+//! dmarc-sink receives DMARC aggregate reports (RFC 7489, RFC 9990), SMTP TLS
+//! reports (RFC 8460) and DMARC failure reports (RFC 6591) by SMTP or from
+//! files, and stores them in SQLite.
 //!
 //! The modules, in the order data flows through them:
 //!
 //! - [`serve`] and [`smtp`]: the daemon; takes messages over SMTP.
 //! - [`import`]: takes messages and report files from disk.
 //! - [`ingest`]: the steps for one message, in order, in one transaction.
-//! - [`extract`]: message bytes → report payloads (MIME, gzip, zip, sniffing).
-//! - [`parse`]: payload → report, streaming ([`report`] holds the types).
+//! - [`extract`]: message bytes → report payloads (MIME, gzip, zip, sniffing),
+//!   each of a kind told from its content.
+//! - [`parse`]: payload → report: aggregate XML streaming, TLS JSON, failure
+//!   report fields ([`report`] holds the types).
 //! - [`store`]: report → SQLite; the only code that knows SQL.
 //! - [`alert`]: under `serve`, a stored report that shows a new source
-//!   failing DMARC, or failures over a threshold: a WARN line and a webhook.
+//!   failing DMARC, failures over a threshold, or a new TLS failure type:
+//!   a WARN line and a webhook.
 //! - [`insight`]: store → what it means: summaries, sources and their
 //!   diagnoses, policy readiness, the HTML page.
 //!

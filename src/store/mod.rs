@@ -6,8 +6,9 @@
 //! and every quarantined payload, or none of them. Within a message each
 //! payload has a savepoint of its own, so a report that fails half-way leaves
 //! no records behind while the message's other reports still land. Each
-//! stored report also updates what is known of the sources failing DMARC
-//! ([`MessageTx::note_failures`]). The store knows no MIME and no XML.
+//! stored aggregate report also updates what is known of the sources
+//! failing DMARC (`failing_sources`), each TLS report the failure types seen
+//! (`tls_failure_types`). The store knows no MIME, XML or JSON.
 
 mod failing;
 mod failure_report;
