@@ -420,3 +420,74 @@ fn import_reads_bare_tls_json_and_gzip_files() {
         "{stdout}"
     );
 }
+
+/// A store written by a version that kept TLS and failure reports in
+/// quarantine as `unsupported` (schema version 2) is upgraded on open, and
+/// `reparse` reads them.
+#[test]
+fn reparse_reads_what_an_earlier_version_kept_as_unsupported() {
+    let mut temp = TempStore::new();
+    let limits = Limits::default();
+    let tls = google_tls_report(
+        "old-1",
+        "example.com",
+        vec![TlsFailure::new("certificate-expired", "mx1.example.com", 5)],
+    );
+    let tls = ingest(&mut temp, &tls_mail("old-1", &tls.json()), &limits);
+    let ruf = ingest(
+        &mut temp,
+        &failure_mail("old-2@receiver.example", FIELDS),
+        &limits,
+    );
+    // What that version left: the messages and their raw bytes, each
+    // report payload in quarantine, nothing in the report tables.
+    let connection = temp.store.connection();
+    for outcome in [&tls, &ruf] {
+        connection
+            .execute(
+                "INSERT INTO quarantine (message, member, kind, error, created_at)
+                 VALUES (?1, ?2, 'unsupported', 'not read by this version, kept for reparse', 0)",
+                (outcome.message, &outcome.payloads[0].member),
+            )
+            .unwrap();
+    }
+    connection
+        .execute_batch(
+            "DELETE FROM tls_failure_types; DELETE FROM tls_failures; DELETE FROM tls_policies;
+             DELETE FROM tls_reports; DELETE FROM failure_reports;
+             UPDATE messages SET outcome = 'quarantined';",
+        )
+        .unwrap();
+
+    let summary = reparse(&mut temp.store, false, &limits).unwrap();
+    assert_eq!(
+        (
+            summary.messages,
+            summary.recovered,
+            summary.still_quarantined
+        ),
+        (2, 2, 0)
+    );
+    assert_eq!(count(&temp, "SELECT count(*) FROM quarantine"), 0);
+    assert_eq!(
+        count(
+            &temp,
+            "SELECT count(*) FROM tls_failures WHERE failed_sessions = 5"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &temp,
+            "SELECT count(*) FROM failure_reports WHERE incidents = 3"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &temp,
+            "SELECT count(*) FROM messages WHERE outcome = 'stored'"
+        ),
+        2
+    );
+}
