@@ -67,8 +67,8 @@ pub struct PolicyPublished {
 
 /// One `record`: a sending IP and what happened to the mail it sent.
 ///
-/// The parser reuses one `Record` for every row (see [`Record::clear`]), so its
-/// vectors and strings keep their capacity from one record to the next.
+/// The parser reuses its `Record`s for row after row, so their vectors and
+/// strings keep their capacity from one record to the next.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
     pub source_ip: String,

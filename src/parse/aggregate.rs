@@ -10,6 +10,7 @@
 //! `</feedback>`.
 
 use super::ParseError;
+use super::strings::StringPool;
 use super::xml_input::{TokenLimit, utf8_stream};
 use crate::limits::{LimitExceeded, Limits};
 use crate::report::{DkimResult, Feedback, PolicyOverrideReason, Record, SpfResult};
@@ -21,7 +22,8 @@ use std::io::BufRead;
 ///
 /// `begin` is called once, before the first record (or at the end for a report
 /// with no records), with the report's validated metadata and policy. A sink
-/// may take a record's contents (`std::mem::take`) rather than copy them: the
+/// may take a record's contents (`std::mem::take`) rather than copy them, or
+/// swap in a record it is done with, whose strings the parser then reuses: the
 /// parser starts the next record afresh either way.
 pub trait AggregateSink {
     type Error;
@@ -253,6 +255,8 @@ struct State<'l> {
     /// `begin` was called on the sink.
     begun: bool,
     record: Record,
+    /// Spare strings for the record's values.
+    strings: StringPool,
     /// The current record has a non-empty `<count>`.
     count_seen: bool,
     records: u64,
@@ -274,6 +278,7 @@ impl<'l> State<'l> {
             date_end: None,
             begun: false,
             record: Record::default(),
+            strings: StringPool::default(),
             count_seen: false,
             records: 0,
             messages: 0,
@@ -357,7 +362,7 @@ impl<'l> State<'l> {
                 if !self.begun {
                     self.begin(sink)?;
                 }
-                self.record.clear();
+                self.strings.reclaim(&mut self.record);
                 self.count_seen = false;
             }
             (Tag::PolicyEvaluated, Tag::Reason) => {
@@ -438,6 +443,7 @@ impl<'l> State<'l> {
         let meta = &mut self.feedback.metadata;
         let policy = &mut self.feedback.policy;
         let record = &mut self.record;
+        let strings = &mut self.strings;
         match (parent, tag) {
             (Tag::Feedback, Tag::Version) => self.feedback.version = text(value),
             (Tag::Feedback, Tag::Record) => return self.end_record(sink),
@@ -476,29 +482,37 @@ impl<'l> State<'l> {
                     })?;
                 self.count_seen = true;
             }
-            (Tag::PolicyEvaluated, Tag::Disposition) => record.disposition = keyword(value),
-            (Tag::PolicyEvaluated, Tag::Dkim) => record.dkim = keyword(value),
-            (Tag::PolicyEvaluated, Tag::Spf) => record.spf = keyword(value),
+            (Tag::PolicyEvaluated, Tag::Disposition) => {
+                strings.fill(&mut record.disposition, value, KEYWORD)
+            }
+            (Tag::PolicyEvaluated, Tag::Dkim) => strings.fill(&mut record.dkim, value, KEYWORD),
+            (Tag::PolicyEvaluated, Tag::Spf) => strings.fill(&mut record.spf, value, KEYWORD),
             (Tag::Reason, Tag::Type) => {
                 if let Some(reason) = record.reasons.last_mut() {
-                    reason.kind = keyword(value);
+                    strings.fill(&mut reason.kind, value, KEYWORD);
                 }
             }
             (Tag::Reason, Tag::Comment) => {
                 if let Some(reason) = record.reasons.last_mut() {
-                    reason.comment = text(value);
+                    strings.fill(&mut reason.comment, value, TEXT);
                 }
             }
-            (Tag::Identifiers, Tag::HeaderFrom) => record.header_from = text(&domain(value)),
-            (Tag::Identifiers, Tag::EnvelopeFrom) => record.envelope_from = text(&domain(value)),
-            (Tag::Identifiers, Tag::EnvelopeTo) => record.envelope_to = text(&domain(value)),
+            (Tag::Identifiers, Tag::HeaderFrom) => {
+                strings.fill(&mut record.header_from, value, DOMAIN)
+            }
+            (Tag::Identifiers, Tag::EnvelopeFrom) => {
+                strings.fill(&mut record.envelope_from, value, DOMAIN)
+            }
+            (Tag::Identifiers, Tag::EnvelopeTo) => {
+                strings.fill(&mut record.envelope_to, value, DOMAIN)
+            }
             (Tag::Dkim, _) if in_auth_results => {
                 if let Some(dkim) = record.dkim_results.last_mut() {
                     match tag {
-                        Tag::Domain => dkim.domain = text(&domain(value)),
-                        Tag::Selector => dkim.selector = text(value),
-                        Tag::Result => dkim.result = keyword(value),
-                        Tag::HumanResult => dkim.human_result = text(value),
+                        Tag::Domain => strings.fill(&mut dkim.domain, value, DOMAIN),
+                        Tag::Selector => strings.fill(&mut dkim.selector, value, TEXT),
+                        Tag::Result => strings.fill(&mut dkim.result, value, KEYWORD),
+                        Tag::HumanResult => strings.fill(&mut dkim.human_result, value, TEXT),
                         _ => {}
                     }
                 }
@@ -506,10 +520,10 @@ impl<'l> State<'l> {
             (Tag::Spf, _) if in_auth_results => {
                 if let Some(spf) = record.spf_results.last_mut() {
                     match tag {
-                        Tag::Domain => spf.domain = text(&domain(value)),
-                        Tag::Scope => spf.scope = keyword(value),
-                        Tag::Result => spf.result = keyword(value),
-                        Tag::HumanResult => spf.human_result = text(value),
+                        Tag::Domain => strings.fill(&mut spf.domain, value, DOMAIN),
+                        Tag::Scope => strings.fill(&mut spf.scope, value, KEYWORD),
+                        Tag::Result => strings.fill(&mut spf.result, value, KEYWORD),
+                        Tag::HumanResult => strings.fill(&mut spf.human_result, value, TEXT),
                         _ => {}
                     }
                 }
@@ -588,6 +602,13 @@ impl<'l> State<'l> {
         })
     }
 }
+
+/// How a record's value is stored (see [`StringPool::fill`]): keywords (pass,
+/// fail, none, ...) lower-cased, since reporters send `Pass` and `PASS` too;
+/// domains lower-cased, DNS is case-blind; free text as it is.
+const KEYWORD: bool = true;
+const DOMAIN: bool = true;
+const TEXT: bool = false;
 
 /// Assigns `value` to a required string, reusing its allocation.
 fn set(target: &mut String, value: &str) {

@@ -6,6 +6,7 @@
 //! the report.
 
 mod aggregate;
+mod strings;
 mod xml_input;
 
 pub use aggregate::{AggregateSink, ParseFailure, ParsedReport, parse_aggregate};
