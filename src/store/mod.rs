@@ -12,6 +12,7 @@
 mod failing;
 mod raw;
 mod read;
+mod records;
 mod write;
 
 pub use failing::{FailingSource, NewAlert, ReportFailures};
