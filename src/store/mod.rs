@@ -7,7 +7,7 @@
 //! payload has a savepoint of its own, so a report that fails half-way leaves
 //! no records behind while the message's other reports still land. Each
 //! stored report also updates what is known of the sources failing DMARC
-//! ([`MessageTx::note_failures`]). The store knows no MIME and no XML.
+//! ([`MessageTx::note_failing_sources`]). The store knows no MIME and no XML.
 
 mod failing;
 mod raw;

@@ -208,6 +208,16 @@ pub struct ReportWriter<'t> {
 }
 
 impl ReportWriter<'_> {
+    /// The sources the report was the first to show failing DMARC, noted as
+    /// its records were written (see [`MessageTx::note_failing_sources`]);
+    /// `None` if this writer wrote no records: a duplicate, or a report
+    /// whose records were stored before.
+    pub fn new_failing_sources(&self) -> Option<u64> {
+        self.inserts
+            .as_ref()
+            .map(RecordInserts::new_failing_sources)
+    }
+
     /// Keeps what was written. `None` if the report never began (which the
     /// parser prevents for a successful parse).
     pub fn keep(mut self) -> Result<Option<Written>, StoreError> {
@@ -306,7 +316,7 @@ impl AggregateSink for ReportWriter<'_> {
             ])?;
         let id = self.conn.last_insert_rowid();
         self.report = Some(id);
-        self.inserts = Some(RecordInserts::prepare(self.conn, id)?);
+        self.inserts = Some(RecordInserts::prepare(self.conn, id, feedback)?);
         Ok(())
     }
 
