@@ -7,6 +7,7 @@
 
 mod committer;
 mod pipeline;
+mod read_ahead;
 
 pub use committer::{Committed, Committer, Submitter};
 

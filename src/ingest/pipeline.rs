@@ -12,6 +12,7 @@
 //! rather than allocated by one thread and freed by the other, which in
 //! glibc's allocator also contends on a lock the two threads share.
 
+use super::read_ahead::read_ahead;
 use crate::limits::Limits;
 use crate::parse::{AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate};
 use crate::report::{Feedback, Record};
@@ -98,6 +99,7 @@ pub fn parse_and_store(
     std::thread::scope(|scope| {
         let (channel, handovers) = sync_channel(BATCHES_IN_FLIGHT);
         let (give_back, returned) = sync_channel(BATCHES_RETURNED);
+        let mut document = read_ahead(scope, document);
         let parser = scope.spawn(move || {
             let mut sender = BatchSender {
                 channel,
@@ -105,7 +107,7 @@ pub fn parse_and_store(
                 returned,
                 spare: Vec::new(),
             };
-            let parsed = parse_aggregate(document, limits, &mut sender)?;
+            let parsed = parse_aggregate(&mut document, limits, &mut sender)?;
             sender.flush().map_err(ParseFailure::Sink)?;
             Ok(parsed)
         });
