@@ -10,7 +10,7 @@
 //! `</feedback>`.
 
 use super::ParseError;
-use super::strings::StringPool;
+use super::strings::{StringPool, Value};
 use super::xml_input::{TokenLimit, utf8_stream};
 use crate::limits::{LimitExceeded, Limits};
 use crate::report::{DkimResult, Feedback, PolicyOverrideReason, Record, SpfResult};
@@ -484,36 +484,42 @@ impl<'l> State<'l> {
                 self.count_seen = true;
             }
             (Tag::PolicyEvaluated, Tag::Disposition) => {
-                strings.fill(&mut record.disposition, value, KEYWORD)
+                strings.fill(&mut record.disposition, value, Value::Keyword)
             }
-            (Tag::PolicyEvaluated, Tag::Dkim) => strings.fill(&mut record.dkim, value, KEYWORD),
-            (Tag::PolicyEvaluated, Tag::Spf) => strings.fill(&mut record.spf, value, KEYWORD),
+            (Tag::PolicyEvaluated, Tag::Dkim) => {
+                strings.fill(&mut record.dkim, value, Value::Keyword)
+            }
+            (Tag::PolicyEvaluated, Tag::Spf) => {
+                strings.fill(&mut record.spf, value, Value::Keyword)
+            }
             (Tag::Reason, Tag::Type) => {
                 if let Some(reason) = record.reasons.last_mut() {
-                    strings.fill(&mut reason.kind, value, KEYWORD);
+                    strings.fill(&mut reason.kind, value, Value::Keyword);
                 }
             }
             (Tag::Reason, Tag::Comment) => {
                 if let Some(reason) = record.reasons.last_mut() {
-                    strings.fill(&mut reason.comment, value, TEXT);
+                    strings.fill(&mut reason.comment, value, Value::Text);
                 }
             }
             (Tag::Identifiers, Tag::HeaderFrom) => {
-                strings.fill(&mut record.header_from, value, DOMAIN)
+                strings.fill(&mut record.header_from, value, Value::Domain)
             }
             (Tag::Identifiers, Tag::EnvelopeFrom) => {
-                strings.fill(&mut record.envelope_from, value, DOMAIN)
+                strings.fill(&mut record.envelope_from, value, Value::Domain)
             }
             (Tag::Identifiers, Tag::EnvelopeTo) => {
-                strings.fill(&mut record.envelope_to, value, DOMAIN)
+                strings.fill(&mut record.envelope_to, value, Value::Domain)
             }
             (Tag::Dkim, _) if in_auth_results => {
                 if let Some(dkim) = record.dkim_results.last_mut() {
                     match tag {
-                        Tag::Domain => strings.fill(&mut dkim.domain, value, DOMAIN),
-                        Tag::Selector => strings.fill(&mut dkim.selector, value, TEXT),
-                        Tag::Result => strings.fill(&mut dkim.result, value, KEYWORD),
-                        Tag::HumanResult => strings.fill(&mut dkim.human_result, value, TEXT),
+                        Tag::Domain => strings.fill(&mut dkim.domain, value, Value::Domain),
+                        Tag::Selector => strings.fill(&mut dkim.selector, value, Value::Text),
+                        Tag::Result => strings.fill(&mut dkim.result, value, Value::Keyword),
+                        Tag::HumanResult => {
+                            strings.fill(&mut dkim.human_result, value, Value::Text)
+                        }
                         _ => {}
                     }
                 }
@@ -521,10 +527,10 @@ impl<'l> State<'l> {
             (Tag::Spf, _) if in_auth_results => {
                 if let Some(spf) = record.spf_results.last_mut() {
                     match tag {
-                        Tag::Domain => strings.fill(&mut spf.domain, value, DOMAIN),
-                        Tag::Scope => strings.fill(&mut spf.scope, value, KEYWORD),
-                        Tag::Result => strings.fill(&mut spf.result, value, KEYWORD),
-                        Tag::HumanResult => strings.fill(&mut spf.human_result, value, TEXT),
+                        Tag::Domain => strings.fill(&mut spf.domain, value, Value::Domain),
+                        Tag::Scope => strings.fill(&mut spf.scope, value, Value::Keyword),
+                        Tag::Result => strings.fill(&mut spf.result, value, Value::Keyword),
+                        Tag::HumanResult => strings.fill(&mut spf.human_result, value, Value::Text),
                         _ => {}
                     }
                 }
@@ -603,13 +609,6 @@ impl<'l> State<'l> {
         })
     }
 }
-
-/// How a record's value is stored (see [`StringPool::fill`]): keywords (pass,
-/// fail, none, ...) lower-cased, since reporters send `Pass` and `PASS` too;
-/// domains lower-cased, DNS is case-blind; free text as it is.
-const KEYWORD: bool = true;
-const DOMAIN: bool = true;
-const TEXT: bool = false;
 
 /// Assigns `value` to a required string, reusing its allocation.
 fn set(target: &mut String, value: &str) {

@@ -12,16 +12,28 @@
 
 use crate::report::Record;
 
+/// What kind of value is stored, which says how it is normalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Value {
+    /// pass, fail, none, ...: lower-cased, since reporters send `Pass` and
+    /// `PASS` too.
+    Keyword,
+    /// Lower-cased: DNS is case-blind.
+    Domain,
+    /// Free text, as it is.
+    Text,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct StringPool {
     spare: Vec<String>,
 }
 
 impl StringPool {
-    /// Sets an optional value: empty means absent. With `lowercase`, ASCII
-    /// letters are lowered (keywords and domains, whose case carries no
-    /// meaning). Reuses the slot's own string, else a spare one.
-    pub(super) fn fill(&mut self, slot: &mut Option<String>, value: &str, lowercase: bool) {
+    /// Sets an optional value: empty means absent. Keywords and domains
+    /// have their ASCII letters lowered. Reuses the slot's own string, else
+    /// a spare one.
+    pub(super) fn fill(&mut self, slot: &mut Option<String>, value: &str, kind: Value) {
         if value.is_empty() {
             if let Some(old) = slot.take() {
                 self.spare.push(old);
@@ -31,7 +43,7 @@ impl StringPool {
         let target = slot.get_or_insert_with(|| self.spare.pop().unwrap_or_default());
         target.clear();
         target.push_str(value);
-        if lowercase {
+        if kind != Value::Text {
             target.make_ascii_lowercase();
         }
     }
@@ -84,11 +96,11 @@ mod tests {
     fn fill_lowercases_and_treats_empty_as_absent() {
         let mut pool = StringPool::default();
         let mut slot = None;
-        pool.fill(&mut slot, "PaSS", true);
+        pool.fill(&mut slot, "PaSS", Value::Keyword);
         assert_eq!(slot.as_deref(), Some("pass"));
-        pool.fill(&mut slot, "Mixed Case", false);
+        pool.fill(&mut slot, "Mixed Case", Value::Text);
         assert_eq!(slot.as_deref(), Some("Mixed Case"));
-        pool.fill(&mut slot, "", true);
+        pool.fill(&mut slot, "", Value::Domain);
         assert_eq!(slot, None);
         assert_eq!(pool.spare.len(), 1);
     }
@@ -112,7 +124,7 @@ mod tests {
         assert!(record.dkim_results.capacity() > 0);
         assert_eq!(pool.spare.len(), 3);
         let mut slot = None;
-        pool.fill(&mut slot, "fail", true);
+        pool.fill(&mut slot, "fail", Value::Keyword);
         assert_eq!(slot.as_deref(), Some("fail"));
         assert_eq!(pool.spare.len(), 2);
     }
