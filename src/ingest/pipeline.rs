@@ -6,6 +6,8 @@
 //! transaction, stores them. On two cores a large report imports in about
 //! the time of the slower half instead of the sum of both. The bounded
 //! channel keeps memory flat: the parser waits when the store falls behind.
+//! The parser's input is read (decompressed) ahead of it on a third thread
+//! (see `read_ahead`).
 //!
 //! Stored batches go back to the parser over a second channel, and the
 //! parser fills their records again: their strings and vectors are reused
