@@ -105,6 +105,8 @@ impl<R: BufRead> Read for TokenLimit<R> {
 }
 
 impl<R: BufRead> BufRead for TokenLimit<R> {
+    // Called several times per token by the XML reader.
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.since_mark > self.limit {
             return Err(LimitExceeded {
@@ -116,6 +118,7 @@ impl<R: BufRead> BufRead for TokenLimit<R> {
         self.inner.fill_buf()
     }
 
+    #[inline]
     fn consume(&mut self, amount: usize) {
         self.since_mark += amount;
         self.inner.consume(amount);
