@@ -237,6 +237,22 @@ fn latin1_declared_encoding() {
 }
 
 #[test]
+fn line_ends_in_text_are_normalised() {
+    let text = String::from_utf8(fixture("rfc7489-every-field.xml")).unwrap();
+    let crlf = text.replace('\n', "\r\n").replace(
+        "<org_name>mail.example.net</org_name>",
+        "<org_name>mail.example.net\r\nline two\rline three</org_name>",
+    );
+    let (parsed, sink) = parse_bytes(crlf.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(
+        parsed.feedback.metadata.org_name,
+        "mail.example.net\nline two\nline three"
+    );
+    let (_, lf) = parse("rfc7489-every-field.xml");
+    assert_eq!(sink.records, lf.records);
+}
+
+#[test]
 fn utf16_with_byte_order_mark() {
     let text = String::from_utf8(fixture("rfc7489-every-field.xml"))
         .unwrap()

@@ -7,6 +7,7 @@
 
 mod committer;
 mod pipeline;
+mod read_ahead;
 
 pub use committer::{Committed, Committer, Submitter};
 
@@ -590,6 +591,7 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                 return self.quarantine(payload, error.kind(), error.to_string());
             }
         };
+        let noted_failing_sources = writer.new_failing_sources();
         let written = writer.keep()?;
         let (org_name, report_id, policy_domain) = parsed.feedback.key();
         let report = ReportSummary {
@@ -609,7 +611,12 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
             Some(Written::Stored(id)) => {
                 // Every way in keeps `failing_sources` up to date; only
                 // `serve` turns what is new into alerts (see the committer).
-                let new_failing_sources = self.tx.note_failing_sources(id)?;
+                // The writer notes them as it writes the records; a report
+                // whose records were stored before is looked at here.
+                let new_failing_sources = match noted_failing_sources {
+                    Some(noted) => noted,
+                    None => self.tx.note_failing_sources(id)?,
+                };
                 tracing::debug!(
                     message = self.tx.message_id(),
                     member = payload.member,

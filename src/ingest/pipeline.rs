@@ -6,13 +6,21 @@
 //! transaction, stores them. On two cores a large report imports in about
 //! the time of the slower half instead of the sum of both. The bounded
 //! channel keeps memory flat: the parser waits when the store falls behind.
+//! The parser's input is read (decompressed) ahead of it on a third thread
+//! (see `read_ahead`).
+//!
+//! Stored batches go back to the parser over a second channel, and the
+//! parser fills their records again: their strings and vectors are reused
+//! rather than allocated by one thread and freed by the other, which in
+//! glibc's allocator also contends on a lock the two threads share.
 
+use super::read_ahead::read_ahead;
 use crate::limits::Limits;
 use crate::parse::{AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate};
 use crate::report::{Feedback, Record};
 use crate::store::{ReportWriter, StoreError};
 use std::io::BufRead;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// Records per hand-over: large enough to make the channel cheap, small
 /// enough that memory in flight stays a few hundred KiB.
@@ -29,10 +37,18 @@ enum Handover {
 #[derive(Debug)]
 struct StoreGone;
 
+/// Stored batches on their way back to the parser: room for every batch
+/// that can be in flight, so the store never waits to hand one back.
+const BATCHES_RETURNED: usize = BATCHES_IN_FLIGHT + 2;
+
 /// The parser's sink: collects records into batches and sends them over.
 struct BatchSender {
     channel: SyncSender<Handover>,
     batch: Vec<Record>,
+    /// Batches the store is done with.
+    returned: Receiver<Vec<Record>>,
+    /// Stored records, to swap for the parser's next one to fill.
+    spare: Vec<Record>,
 }
 
 impl BatchSender {
@@ -57,7 +73,14 @@ impl AggregateSink for BatchSender {
     }
 
     fn record(&mut self, record: &mut Record) -> Result<(), StoreGone> {
-        self.batch.push(std::mem::take(record));
+        if self.spare.is_empty()
+            && let Ok(stored) = self.returned.try_recv()
+        {
+            self.spare = stored;
+        }
+        let mut next = self.spare.pop().unwrap_or_default();
+        std::mem::swap(record, &mut next);
+        self.batch.push(next);
         if self.batch.len() == BATCH_RECORDS {
             self.flush()?;
         }
@@ -77,12 +100,16 @@ pub fn parse_and_store(
 ) -> Result<Result<ParsedReport, ParseError>, StoreError> {
     std::thread::scope(|scope| {
         let (channel, handovers) = sync_channel(BATCHES_IN_FLIGHT);
+        let (give_back, returned) = sync_channel(BATCHES_RETURNED);
+        let mut document = read_ahead(scope, document);
         let parser = scope.spawn(move || {
             let mut sender = BatchSender {
                 channel,
                 batch: Vec::with_capacity(BATCH_RECORDS),
+                returned,
+                spare: Vec::new(),
             };
-            let parsed = parse_aggregate(document, limits, &mut sender)?;
+            let parsed = parse_aggregate(&mut document, limits, &mut sender)?;
             sender.flush().map_err(ParseFailure::Sink)?;
             Ok(parsed)
         });
@@ -91,7 +118,10 @@ pub fn parse_and_store(
             stored = match handover {
                 Handover::Begin(feedback) => writer.begin(&feedback),
                 Handover::Records(mut records) => {
-                    records.iter_mut().try_for_each(|r| writer.record(r))
+                    let stored = records.iter_mut().try_for_each(|r| writer.record(r));
+                    // Dropped if the parser has finished: nothing to reuse.
+                    let _ = give_back.try_send(records);
+                    stored
                 }
             };
             if stored.is_err() {

@@ -10,18 +10,21 @@
 //! `</feedback>`.
 
 use super::ParseError;
+use super::strings::{StringPool, Value};
 use super::xml_input::{TokenLimit, utf8_stream};
 use crate::limits::{LimitExceeded, Limits};
 use crate::report::{DkimResult, Feedback, PolicyOverrideReason, Record, SpfResult};
 use quick_xml::Reader;
-use quick_xml::events::{BytesRef, Event};
+use quick_xml::events::{BytesRef, BytesText, Event};
+use std::borrow::Cow;
 use std::io::BufRead;
 
 /// Where the records of a report go, one at a time.
 ///
 /// `begin` is called once, before the first record (or at the end for a report
 /// with no records), with the report's validated metadata and policy. A sink
-/// may take a record's contents (`std::mem::take`) rather than copy them: the
+/// may take a record's contents (`std::mem::take`) rather than copy them, or
+/// swap in a record it is done with, whose strings the parser then reuses: the
 /// parser starts the next record afresh either way.
 pub trait AggregateSink {
     type Error;
@@ -253,6 +256,8 @@ struct State<'l> {
     /// `begin` was called on the sink.
     begun: bool,
     record: Record,
+    /// Spare strings for the record's values.
+    strings: StringPool,
     /// The current record has a non-empty `<count>`.
     count_seen: bool,
     records: u64,
@@ -274,6 +279,7 @@ impl<'l> State<'l> {
             date_end: None,
             begun: false,
             record: Record::default(),
+            strings: StringPool::default(),
             count_seen: false,
             records: 0,
             messages: 0,
@@ -309,7 +315,7 @@ impl<'l> State<'l> {
                     self.close(sink)?;
                 }
             }
-            Event::Text(text) => self.push_text(&text.xml10_content())?,
+            Event::Text(text) => self.push_text(&xml10_text(&text))?,
             Event::CData(data) => self.push_text(&data.xml10_content())?,
             Event::GeneralRef(reference) => {
                 let resolved = resolve_reference(&reference, position)?;
@@ -357,7 +363,7 @@ impl<'l> State<'l> {
                 if !self.begun {
                     self.begin(sink)?;
                 }
-                self.record.clear();
+                self.strings.reclaim(&mut self.record);
                 self.count_seen = false;
             }
             (Tag::PolicyEvaluated, Tag::Reason) => {
@@ -438,6 +444,7 @@ impl<'l> State<'l> {
         let meta = &mut self.feedback.metadata;
         let policy = &mut self.feedback.policy;
         let record = &mut self.record;
+        let strings = &mut self.strings;
         match (parent, tag) {
             (Tag::Feedback, Tag::Version) => self.feedback.version = text(value),
             (Tag::Feedback, Tag::Record) => return self.end_record(sink),
@@ -476,29 +483,43 @@ impl<'l> State<'l> {
                     })?;
                 self.count_seen = true;
             }
-            (Tag::PolicyEvaluated, Tag::Disposition) => record.disposition = keyword(value),
-            (Tag::PolicyEvaluated, Tag::Dkim) => record.dkim = keyword(value),
-            (Tag::PolicyEvaluated, Tag::Spf) => record.spf = keyword(value),
+            (Tag::PolicyEvaluated, Tag::Disposition) => {
+                strings.fill(&mut record.disposition, value, Value::Keyword)
+            }
+            (Tag::PolicyEvaluated, Tag::Dkim) => {
+                strings.fill(&mut record.dkim, value, Value::Keyword)
+            }
+            (Tag::PolicyEvaluated, Tag::Spf) => {
+                strings.fill(&mut record.spf, value, Value::Keyword)
+            }
             (Tag::Reason, Tag::Type) => {
                 if let Some(reason) = record.reasons.last_mut() {
-                    reason.kind = keyword(value);
+                    strings.fill(&mut reason.kind, value, Value::Keyword);
                 }
             }
             (Tag::Reason, Tag::Comment) => {
                 if let Some(reason) = record.reasons.last_mut() {
-                    reason.comment = text(value);
+                    strings.fill(&mut reason.comment, value, Value::Text);
                 }
             }
-            (Tag::Identifiers, Tag::HeaderFrom) => record.header_from = text(&domain(value)),
-            (Tag::Identifiers, Tag::EnvelopeFrom) => record.envelope_from = text(&domain(value)),
-            (Tag::Identifiers, Tag::EnvelopeTo) => record.envelope_to = text(&domain(value)),
+            (Tag::Identifiers, Tag::HeaderFrom) => {
+                strings.fill(&mut record.header_from, value, Value::Domain)
+            }
+            (Tag::Identifiers, Tag::EnvelopeFrom) => {
+                strings.fill(&mut record.envelope_from, value, Value::Domain)
+            }
+            (Tag::Identifiers, Tag::EnvelopeTo) => {
+                strings.fill(&mut record.envelope_to, value, Value::Domain)
+            }
             (Tag::Dkim, _) if in_auth_results => {
                 if let Some(dkim) = record.dkim_results.last_mut() {
                     match tag {
-                        Tag::Domain => dkim.domain = text(&domain(value)),
-                        Tag::Selector => dkim.selector = text(value),
-                        Tag::Result => dkim.result = keyword(value),
-                        Tag::HumanResult => dkim.human_result = text(value),
+                        Tag::Domain => strings.fill(&mut dkim.domain, value, Value::Domain),
+                        Tag::Selector => strings.fill(&mut dkim.selector, value, Value::Text),
+                        Tag::Result => strings.fill(&mut dkim.result, value, Value::Keyword),
+                        Tag::HumanResult => {
+                            strings.fill(&mut dkim.human_result, value, Value::Text)
+                        }
                         _ => {}
                     }
                 }
@@ -506,10 +527,10 @@ impl<'l> State<'l> {
             (Tag::Spf, _) if in_auth_results => {
                 if let Some(spf) = record.spf_results.last_mut() {
                     match tag {
-                        Tag::Domain => spf.domain = text(&domain(value)),
-                        Tag::Scope => spf.scope = keyword(value),
-                        Tag::Result => spf.result = keyword(value),
-                        Tag::HumanResult => spf.human_result = text(value),
+                        Tag::Domain => strings.fill(&mut spf.domain, value, Value::Domain),
+                        Tag::Scope => strings.fill(&mut spf.scope, value, Value::Keyword),
+                        Tag::Result => strings.fill(&mut spf.result, value, Value::Keyword),
+                        Tag::HumanResult => strings.fill(&mut spf.human_result, value, Value::Text),
                         _ => {}
                     }
                 }
@@ -628,6 +649,19 @@ fn timestamp(element: &'static str, value: &str) -> Result<Option<i64>, ParseErr
             value: value.to_owned(),
             expected: "unix seconds",
         })
+}
+
+/// Text content as XML 1.0 reads it: line ends normalised to `\n`.
+/// Nearly all text (values, and the indentation between elements) has no
+/// `\r` and is used as it is: the check is a loop over a few bytes, where
+/// quick-xml's `xml10_content` searches with `memchr`, whose set-up alone
+/// costs more than the rest of handling a short text.
+fn xml10_text<'t>(text: &'t BytesText<'_>) -> Cow<'t, str> {
+    if text.bytes().any(|b| b == b'\r') {
+        text.xml10_content()
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Resolves `&name;`: the five predefined entities and character references.

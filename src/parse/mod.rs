@@ -11,6 +11,7 @@
 
 mod aggregate;
 mod failure;
+mod strings;
 mod tlsrpt;
 mod tlsrpt_json;
 mod xml_input;

@@ -15,23 +15,27 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 const PROLOG_PEEK: usize = 1024;
 
 /// Returns the payload as a UTF-8 byte stream.
-pub fn utf8_stream<'a>(mut input: impl BufRead + 'a) -> io::Result<Box<dyn BufRead + 'a>> {
+///
+/// The buffer is outside the box: the XML reader asks for the buffered
+/// bytes several times per token, and each of those is then a plain call
+/// rather than one through the box's vtable, which is taken only to refill.
+pub fn utf8_stream<'a>(mut input: impl BufRead + 'a) -> io::Result<BufReader<Box<dyn Read + 'a>>> {
     let mut prolog = Vec::with_capacity(PROLOG_PEEK);
     (&mut input)
         .take(PROLOG_PEEK as u64)
         .read_to_end(&mut prolog)?;
     let encoding = detect_encoding(&prolog);
     let whole = Cursor::new(prolog).chain(input);
-    Ok(match encoding {
-        None => Box::new(BufReader::with_capacity(64 * 1024, whole)),
-        Some(encoding) => {
-            let decoder = DecodeReaderBytesBuilder::new()
+    let utf8: Box<dyn Read + 'a> = match encoding {
+        None => Box::new(whole),
+        Some(encoding) => Box::new(
+            DecodeReaderBytesBuilder::new()
                 .encoding(Some(encoding))
                 .bom_override(true)
-                .build(whole);
-            Box::new(BufReader::with_capacity(64 * 1024, decoder))
-        }
-    })
+                .build(whole),
+        ),
+    };
+    Ok(BufReader::with_capacity(64 * 1024, utf8))
 }
 
 /// The encoding to transcode from, or `None` when the bytes are UTF-8 already
@@ -101,6 +105,8 @@ impl<R: BufRead> Read for TokenLimit<R> {
 }
 
 impl<R: BufRead> BufRead for TokenLimit<R> {
+    // Called several times per token by the XML reader.
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.since_mark > self.limit {
             return Err(LimitExceeded {
@@ -112,6 +118,7 @@ impl<R: BufRead> BufRead for TokenLimit<R> {
         self.inner.fill_buf()
     }
 
+    #[inline]
     fn consume(&mut self, amount: usize) {
         self.since_mark += amount;
         self.inner.consume(amount);

@@ -67,8 +67,8 @@ pub struct PolicyPublished {
 
 /// One `record`: a sending IP and what happened to the mail it sent.
 ///
-/// The parser reuses one `Record` for every row (see [`Record::clear`]), so its
-/// vectors and strings keep their capacity from one record to the next.
+/// The parser reuses its `Record`s for row after row, so their vectors and
+/// strings keep their capacity from one record to the next.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
     pub source_ip: String,
@@ -85,23 +85,6 @@ pub struct Record {
     pub envelope_to: Option<String>,
     pub dkim_results: Vec<DkimResult>,
     pub spf_results: Vec<SpfResult>,
-}
-
-impl Record {
-    /// Empties the record for reuse, keeping allocated capacity.
-    pub fn clear(&mut self) {
-        self.source_ip.clear();
-        self.count = 0;
-        self.disposition = None;
-        self.dkim = None;
-        self.spf = None;
-        self.reasons.clear();
-        self.header_from = None;
-        self.envelope_from = None;
-        self.envelope_to = None;
-        self.dkim_results.clear();
-        self.spf_results.clear();
-    }
 }
 
 /// `policy_evaluated/reason`: why the receiver did not apply the policy as published.

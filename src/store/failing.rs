@@ -2,10 +2,12 @@
 //! each domain (`failing_sources`); and the alerts raised (`alerts`), about
 //! those and about TLS reports (see `tls.rs`).
 //!
-//! Everything here is set-based, a few statements per report and none per
-//! record, so the per-record insert path stays as it is. Every way in
-//! notes the failing sources of each report it stores; only `serve` asks
-//! for the rest, to decide on alerts (see `crate::alert`).
+//! Everything here is set-based, a few statements per report. Every way in
+//! notes the failing sources of each report it stores, as its records are
+//! written (`store/records.rs`), or with
+//! [`MessageTx::note_failing_sources`] for a report whose records were
+//! stored before; only `serve` asks for the rest, to decide on alerts (see
+//! `crate::alert`).
 
 use super::{Batch, MessageTx, StoreError};
 
@@ -53,7 +55,9 @@ impl MessageTx<'_> {
     /// Adds the sources that stored report `report` shows failing DMARC to
     /// `failing_sources`, the report as the first to show those not there
     /// yet; returns how many it added. Storing the same report again adds
-    /// none. One statement, whatever the number of records.
+    /// none. One statement, whatever the number of records. A report written
+    /// through a [`super::ReportWriter`] has its sources noted already
+    /// ([`super::ReportWriter::new_failing_sources`]).
     pub fn note_failing_sources(&self, report: i64) -> Result<u64, StoreError> {
         // Grouping feeds the sources to the primary key in order, which
         // costs less than one by one as they come.

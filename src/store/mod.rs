@@ -15,6 +15,7 @@ mod failure_report;
 mod raw;
 mod read;
 mod read_tls_failure;
+mod records;
 mod tls;
 mod write;
 

@@ -1,6 +1,7 @@
 //! Writing one message and what was found in it, in one transaction.
 
 use super::raw::{already_compressed, store_raw};
+use super::records::RecordInserts;
 use super::{MessageMeta, StoreError};
 use crate::parse::AggregateSink;
 use crate::report::{Feedback, Record};
@@ -136,7 +137,7 @@ impl MessageTx<'_> {
             member: member.to_owned(),
             report: None,
             duplicate_of: None,
-            records_stored: false,
+            inserts: None,
             open: true,
         })
     }
@@ -224,14 +225,25 @@ pub struct ReportWriter<'t> {
     member: String,
     report: Option<i64>,
     duplicate_of: Option<i64>,
-    /// The report's records are in the store already (a reparse of the
-    /// message that brought it): records are not written again.
-    records_stored: bool,
+    /// How the records are written; `None` when they are not: the report is
+    /// a duplicate, or its records are in the store already (a reparse of
+    /// the message that brought it).
+    inserts: Option<RecordInserts<'t>>,
     /// The savepoint is still open: dropping rolls it back.
     open: bool,
 }
 
 impl ReportWriter<'_> {
+    /// The sources the report was the first to show failing DMARC, noted as
+    /// its records were written (see [`MessageTx::note_failing_sources`]);
+    /// `None` if this writer wrote no records: a duplicate, or a report
+    /// whose records were stored before.
+    pub fn new_failing_sources(&self) -> Option<u64> {
+        self.inserts
+            .as_ref()
+            .map(RecordInserts::new_failing_sources)
+    }
+
     /// Keeps what was written. `None` if the report never began (which the
     /// parser prevents for a successful parse).
     pub fn keep(mut self) -> Result<Option<Written>, StoreError> {
@@ -240,6 +252,7 @@ impl ReportWriter<'_> {
             (Some(id), None) => Some(Written::Stored(id)),
             (None, None) => None,
         };
+        self.inserts = None;
         self.open = false;
         self.conn.execute_batch("RELEASE payload")?;
         Ok(written)
@@ -247,6 +260,7 @@ impl ReportWriter<'_> {
 
     /// Undoes everything written for this report.
     pub fn discard(mut self) -> Result<(), StoreError> {
+        self.inserts = None;
         self.open = false;
         self.conn
             .execute_batch("ROLLBACK TO payload; RELEASE payload")?;
@@ -256,6 +270,7 @@ impl ReportWriter<'_> {
 
 impl Drop for ReportWriter<'_> {
     fn drop(&mut self) {
+        self.inserts = None;
         if self.open {
             let _ = self
                 .conn
@@ -283,7 +298,6 @@ impl AggregateSink for ReportWriter<'_> {
             // Stored from this very message before (a reparse): nothing to add.
             Some((id, message)) if message == self.message => {
                 self.report = Some(id);
-                self.records_stored = true;
                 return Ok(());
             }
             Some((id, _)) => {
@@ -326,65 +340,18 @@ impl AggregateSink for ReportWriter<'_> {
                 policy.testing,
                 policy.discovery_method,
             ])?;
-        self.report = Some(self.conn.last_insert_rowid());
+        let id = self.conn.last_insert_rowid();
+        self.report = Some(id);
+        self.inserts = Some(RecordInserts::prepare(self.conn, id, feedback)?);
         Ok(())
     }
 
     fn record(&mut self, record: &mut Record) -> Result<(), StoreError> {
-        let Some(report) = self.report.filter(|_| !self.records_stored) else {
-            // A duplicate: its records are stored already.
-            return Ok(());
-        };
-        self.conn
-            .prepare_cached(
-                "INSERT INTO records (report, source_ip, count, disposition, dkim, spf,
-                     header_from, envelope_from, envelope_to)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(rusqlite::params![
-                report,
-                record.source_ip,
-                record.count,
-                record.disposition,
-                record.dkim,
-                record.spf,
-                record.header_from,
-                record.envelope_from,
-                record.envelope_to,
-            ])?;
-        let id = self.conn.last_insert_rowid();
-        if !record.reasons.is_empty() {
-            let mut stmt = self.conn.prepare_cached(
-                "INSERT INTO record_reasons (record, type, comment) VALUES (?1, ?2, ?3)",
-            )?;
-            for reason in &record.reasons {
-                stmt.execute((id, &reason.kind, &reason.comment))?;
-            }
+        match &mut self.inserts {
+            Some(inserts) => inserts.insert(record),
+            // A duplicate, or a reparse of its message: the records are
+            // stored already.
+            None => Ok(()),
         }
-        if !record.dkim_results.is_empty() {
-            let mut stmt = self.conn.prepare_cached(
-                "INSERT INTO dkim_results (record, domain, selector, result, human_result)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for dkim in &record.dkim_results {
-                stmt.execute((
-                    id,
-                    &dkim.domain,
-                    &dkim.selector,
-                    &dkim.result,
-                    &dkim.human_result,
-                ))?;
-            }
-        }
-        if !record.spf_results.is_empty() {
-            let mut stmt = self.conn.prepare_cached(
-                "INSERT INTO spf_results (record, domain, scope, result, human_result)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for spf in &record.spf_results {
-                stmt.execute((id, &spf.domain, &spf.scope, &spf.result, &spf.human_result))?;
-            }
-        }
-        Ok(())
     }
 }

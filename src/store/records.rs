@@ -1,0 +1,118 @@
+//! The inserts of one report's records, prepared once for the report.
+//!
+//! A large report has hundreds of thousands of records, each written with
+//! up to four statements. Taking each statement from the connection's cache
+//! for every record (a lookup by SQL text, and clearing its bindings when
+//! handed back) cost about a tenth of the store thread's time; holding them
+//! for the life of the report costs nothing per record.
+//!
+//! The sources a report shows failing DMARC are added to `failing_sources`
+//! here too, record by record, rather than by a query over the report's
+//! records once they are all written: that query ran after the parse, alone
+//! on the import's critical path, while this runs beside the parser.
+
+use super::StoreError;
+use crate::report::{Feedback, Record};
+use rusqlite::{CachedStatement, Connection};
+
+pub(super) struct RecordInserts<'c> {
+    /// The report the records belong to (`reports.id`).
+    report: i64,
+    policy_domain: String,
+    /// The report's `date_begin`: when its failing sources were first seen.
+    date_begin: i64,
+    /// Sources this report was the first to show failing for the domain.
+    new_failing_sources: u64,
+    record: CachedStatement<'c>,
+    reason: CachedStatement<'c>,
+    dkim: CachedStatement<'c>,
+    spf: CachedStatement<'c>,
+    failing: CachedStatement<'c>,
+}
+
+impl<'c> RecordInserts<'c> {
+    pub(super) fn prepare(
+        conn: &'c Connection,
+        report: i64,
+        feedback: &Feedback,
+    ) -> Result<Self, StoreError> {
+        Ok(RecordInserts {
+            report,
+            policy_domain: feedback.policy.domain.clone(),
+            date_begin: feedback.metadata.date_begin,
+            new_failing_sources: 0,
+            record: conn.prepare_cached(
+                "INSERT INTO records (report, source_ip, count, disposition, dkim, spf,
+                     header_from, envelope_from, envelope_to)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            reason: conn.prepare_cached(
+                "INSERT INTO record_reasons (record, type, comment) VALUES (?1, ?2, ?3)",
+            )?,
+            dkim: conn.prepare_cached(
+                "INSERT INTO dkim_results (record, domain, selector, result, human_result)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+            spf: conn.prepare_cached(
+                "INSERT INTO spf_results (record, domain, scope, result, human_result)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+            failing: conn.prepare_cached(
+                "INSERT OR IGNORE INTO failing_sources
+                     (policy_domain, source_ip, first_report, first_seen)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?,
+        })
+    }
+
+    /// Sources the records written so far were the first to show failing
+    /// DMARC for the domain, as [`super::MessageTx::note_failing_sources`]
+    /// counts them.
+    pub(super) fn new_failing_sources(&self) -> u64 {
+        self.new_failing_sources
+    }
+
+    /// Writes one record with its reasons and DKIM and SPF results, and
+    /// notes its source if it failed DMARC (neither aligned DKIM nor aligned
+    /// SPF passed, as in `failing_sources`).
+    pub(super) fn insert(&mut self, record: &Record) -> Result<(), StoreError> {
+        let id = self.record.insert(rusqlite::params![
+            self.report,
+            record.source_ip,
+            record.count,
+            record.disposition,
+            record.dkim,
+            record.spf,
+            record.header_from,
+            record.envelope_from,
+            record.envelope_to,
+        ])?;
+        for reason in &record.reasons {
+            self.reason.execute((id, &reason.kind, &reason.comment))?;
+        }
+        for dkim in &record.dkim_results {
+            self.dkim.execute((
+                id,
+                &dkim.domain,
+                &dkim.selector,
+                &dkim.result,
+                &dkim.human_result,
+            ))?;
+        }
+        for spf in &record.spf_results {
+            self.spf
+                .execute((id, &spf.domain, &spf.scope, &spf.result, &spf.human_result))?;
+        }
+        let pass = Some("pass");
+        if record.dkim.as_deref() != pass && record.spf.as_deref() != pass {
+            let added = self.failing.execute((
+                &self.policy_domain,
+                &record.source_ip,
+                self.report,
+                self.date_begin,
+            ))?;
+            self.new_failing_sources += added as u64;
+        }
+        Ok(())
+    }
+}
