@@ -30,10 +30,13 @@ pub fn parse_failure_report(text: &[u8]) -> Result<FailureReport, ParseError> {
         element: "Feedback-Type",
         within: within.into(),
     })?;
-    let reported_domain = first("Reported-Domain").ok_or(ParseError::Missing {
-        element: "Reported-Domain",
-        within: within.into(),
-    })?;
+    let reported_domain = first("Reported-Domain")
+        .map(|value| domain(&value))
+        .filter(|name| !name.is_empty())
+        .ok_or(ParseError::Missing {
+            element: "Reported-Domain",
+            within: within.into(),
+        })?;
     let incidents = match first("Incidents") {
         None => 1,
         Some(value) => value
@@ -51,7 +54,7 @@ pub fn parse_failure_report(text: &[u8]) -> Result<FailureReport, ParseError> {
         feedback_type: feedback_type.to_ascii_lowercase(),
         auth_failure: keyword("Auth-Failure"),
         source_ip: first("Source-IP").map(|v| ip_address(&v)),
-        reported_domain: domain(&reported_domain),
+        reported_domain,
         original_mail_from: first("Original-Mail-From").map(|v| unbracket(&v)),
         original_rcpt_to: fields
             .iter()
@@ -64,7 +67,9 @@ pub fn parse_failure_report(text: &[u8]) -> Result<FailureReport, ParseError> {
             .filter(|date| date.is_valid())
             .map(|date| date.to_timestamp()),
         delivery_result: keyword("Delivery-Result"),
-        dkim_domain: first("DKIM-Domain").map(|v| domain(&v)),
+        dkim_domain: first("DKIM-Domain")
+            .map(|v| domain(&v))
+            .filter(|name| !name.is_empty()),
         dkim_selector: first("DKIM-Selector"),
         spf_dns: first("SPF-DNS"),
         incidents,
@@ -175,6 +180,9 @@ Delivery-Result: Reject\r\nDKIM-Domain: Example.com\r\nDKIM-Selector: s1\r\n \r\
         let error = parse_failure_report(b"Reported-Domain: example.com\n").unwrap_err();
         assert!(error.to_string().contains("Feedback-Type"), "{error}");
         let error = parse_failure_report(b"Feedback-Type: auth-failure\n").unwrap_err();
+        assert!(error.to_string().contains("Reported-Domain"), "{error}");
+        let dots = b"Feedback-Type: auth-failure\nReported-Domain: ..\n";
+        let error = parse_failure_report(dots).unwrap_err();
         assert!(error.to_string().contains("Reported-Domain"), "{error}");
     }
 

@@ -98,7 +98,7 @@ fn policy(index: usize, entry: json::PolicyEntry) -> Result<TlsPolicy, ParseErro
     };
     Ok(TlsPolicy {
         policy_type: required(policy.policy_type, "policy-type", &within)?.to_ascii_lowercase(),
-        policy_domain: domain(&required(policy.policy_domain, "policy-domain", &within)?),
+        policy_domain: domain_name(required(policy.policy_domain, "policy-domain", &within)?)?,
         policy_string: policy.policy_string.map(|s| s.0).unwrap_or_default(),
         mx_hosts: policy.mx_host.map(|s| s.0).unwrap_or_default(),
         successful_sessions: count(successful, "total-successful-session-count")?,
@@ -118,7 +118,9 @@ fn failure(detail: json::FailureDetail) -> Result<TlsFailure, ParseError> {
         result_type: required(detail.result_type, "result-type", "failure-details")?
             .to_ascii_lowercase(),
         sending_mta_ip: text(detail.sending_mta_ip),
-        receiving_mx_hostname: text(detail.receiving_mx_hostname).map(|mx| domain(&mx)),
+        receiving_mx_hostname: text(detail.receiving_mx_hostname)
+            .map(|mx| domain(&mx))
+            .filter(|mx| !mx.is_empty()),
         receiving_mx_helo: text(detail.receiving_mx_helo),
         receiving_ip: text(detail.receiving_ip),
         failed_sessions: count(detail.failed_sessions, "failed-session-count")?,
@@ -162,6 +164,16 @@ fn datetime(field: Option<Text>, key: &'static str) -> Result<i64, ParseError> {
 /// A domain name: lower-cased (DNS is case-blind), without the root's dot.
 fn domain(value: &str) -> String {
     value.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// A `policy-domain` as [`domain`] makes it, which must leave a name (a
+/// value of dots alone does not: the fuzzer found it).
+fn domain_name(value: String) -> Result<String, ParseError> {
+    let name = domain(&value);
+    if name.is_empty() {
+        return Err(invalid("policy-domain", value, "a domain name"));
+    }
+    Ok(name)
 }
 
 fn missing(element: &'static str, within: &str) -> ParseError {
@@ -233,6 +245,17 @@ mod tests {
         assert_eq!(parse("{\"a\": [1,").unwrap_err().kind(), "json");
         assert_eq!(parse("[1, 2]").unwrap_err().kind(), "not_tlsrpt");
         assert_eq!(parse("{\"x\": 1}").unwrap_err().kind(), "not_tlsrpt");
+    }
+
+    #[test]
+    fn a_domain_of_dots_is_no_domain() {
+        let dots = MINIMAL.replace("Example.COM.", "...");
+        let error = parse(&dots).unwrap_err();
+        assert_eq!(error.kind(), "invalid_value");
+        assert!(error.to_string().contains("policy-domain"), "{error}");
+        let mx_dots = MINIMAL.replace("MX1.Example.com.", "..");
+        let report = parse(&mx_dots).unwrap();
+        assert_eq!(report.policies[0].failures[0].receiving_mx_hostname, None);
     }
 
     #[test]
