@@ -60,6 +60,7 @@ const BOMBS: &[Builder] = &[
     bombs::xml_huge_text,
     bombs::xml_deep_nesting,
     bombs::json_huge_tls_report,
+    bombs::json_empty_failure_details,
     bombs::json_deep_nesting,
 ];
 

@@ -149,6 +149,11 @@ fn tls_report_of_100_mib_stops_at_the_json_limit() {
 }
 
 #[test]
+fn empty_failure_details_are_refused_at_the_first() {
+    refused_by_default(bombs::json_empty_failure_details);
+}
+
+#[test]
 fn million_deep_json_lists_are_refused_without_recursion() {
     refused_by_default(bombs::json_deep_nesting);
 }

@@ -9,7 +9,7 @@
 //! rather than a list, keywords in any case, domains with a trailing dot.
 
 use super::ParseError;
-use super::tlsrpt_json::{self as json, Count, Text};
+use super::tlsrpt_json::{self as json, Check, Count, Text};
 use crate::limits::{LimitExceeded, Limits};
 use crate::report::tls::{TlsFailure, TlsPolicy, TlsReport};
 use std::io::{BufRead, Read};
@@ -74,19 +74,32 @@ fn check(report: json::Report) -> Result<TlsReport, ParseError> {
     let range = report
         .date_range
         .ok_or_else(|| missing("date-range", within))?;
-    let policies = report.policies.ok_or_else(|| missing("policies", within))?;
+    let policies = report
+        .policies
+        .ok_or_else(|| missing("policies", within))?
+        .0?;
     Ok(TlsReport {
         org_name: required(report.organization_name, "organization-name", within)?,
         report_id: required(report.report_id, "report-id", within)?,
         date_begin: datetime(range.start, "start-datetime")?,
         date_end: datetime(range.end, "end-datetime")?,
         contact_info: report.contact_info.and_then(Text::value),
-        policies: policies
-            .into_iter()
-            .enumerate()
-            .map(|(index, entry)| policy(index, entry))
-            .collect::<Result<_, _>>()?,
+        policies,
     })
+}
+
+impl Check for json::PolicyEntry {
+    type Checked = TlsPolicy;
+    fn check(self, index: usize) -> Result<TlsPolicy, ParseError> {
+        policy(index, self)
+    }
+}
+
+impl Check for json::FailureDetail {
+    type Checked = TlsFailure;
+    fn check(self, _index: usize) -> Result<TlsFailure, ParseError> {
+        failure(self)
+    }
 }
 
 fn policy(index: usize, entry: json::PolicyEntry) -> Result<TlsPolicy, ParseError> {
@@ -103,12 +116,10 @@ fn policy(index: usize, entry: json::PolicyEntry) -> Result<TlsPolicy, ParseErro
         mx_hosts: policy.mx_host.map(|s| s.0).unwrap_or_default(),
         successful_sessions: count(successful, "total-successful-session-count")?,
         failed_sessions: count(failed, "total-failure-session-count")?,
-        failures: entry
-            .failure_details
-            .unwrap_or_default()
-            .into_iter()
-            .map(failure)
-            .collect::<Result<_, _>>()?,
+        failures: match entry.failure_details {
+            Some(details) => details.0?,
+            None => Vec::new(),
+        },
     })
 }
 

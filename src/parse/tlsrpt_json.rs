@@ -7,10 +7,17 @@
 //! everything else (unknown members, at any depth) is skipped without being
 //! kept. Every field is optional here, so that a missing one is named by
 //! the checks rather than reported as a serde error.
+//!
+//! The lists (`policies`, `failure-details`) are [`Checked`]: each item is
+//! checked as soon as it is read and only what passes is kept, so that a
+//! list of empty objects (3 bytes of text each, a couple of hundred bytes
+//! each once read) stops at its first item instead of filling memory.
 
+use super::ParseError;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use std::fmt;
+use std::marker::PhantomData;
 
 #[derive(Deserialize)]
 pub struct Report {
@@ -22,7 +29,7 @@ pub struct Report {
     pub date_range: Option<DateRange>,
     #[serde(rename = "contact-info")]
     pub contact_info: Option<Text>,
-    pub policies: Option<Vec<PolicyEntry>>,
+    pub policies: Option<Checked<PolicyEntry>>,
 }
 
 #[derive(Deserialize)]
@@ -39,7 +46,7 @@ pub struct PolicyEntry {
     pub policy: Option<Policy>,
     pub summary: Option<Summary>,
     #[serde(rename = "failure-details")]
-    pub failure_details: Option<Vec<FailureDetail>>,
+    pub failure_details: Option<Checked<FailureDetail>>,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +87,44 @@ pub struct FailureDetail {
     pub additional_information: Option<Text>,
     #[serde(rename = "failure-reason-code")]
     pub failure_reason_code: Option<Text>,
+}
+
+/// How a list item as read becomes what is kept, or why it cannot.
+pub trait Check: DeserializeOwned {
+    /// What is kept of a good item.
+    type Checked;
+    /// `index`: the item's place in its list, for the error.
+    fn check(self, index: usize) -> Result<Self::Checked, ParseError>;
+}
+
+/// A list whose items are checked as they are read: the good ones, or the
+/// first error (the rest of the list is then skipped without being kept).
+pub struct Checked<T: Check>(pub Result<Vec<T::Checked>, ParseError>);
+
+impl<'de, T: Check> Deserialize<'de> for Checked<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CheckedVisitor<T>(PhantomData<T>);
+        impl<'de, T: Check> Visitor<'de> for CheckedVisitor<T> {
+            type Value = Checked<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Checked<T>, A::Error> {
+                let mut kept = Vec::new();
+                while let Some(item) = items.next_element::<T>()? {
+                    match item.check(kept.len()) {
+                        Ok(checked) => kept.push(checked),
+                        Err(error) => {
+                            while items.next_element::<IgnoredAny>()?.is_some() {}
+                            return Ok(Checked(Err(error)));
+                        }
+                    }
+                }
+                Ok(Checked(Ok(kept)))
+            }
+        }
+        deserializer.deserialize_seq(CheckedVisitor(PhantomData))
+    }
 }
 
 /// A string, trimmed; a number is taken as its digits (some reporters write

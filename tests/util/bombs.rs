@@ -672,6 +672,29 @@ pub fn json_huge_tls_report(limits: &Limits) -> Bomb {
     }
 }
 
+/// A TLS report of `max_json_bytes` of empty failure details (`{},`),
+/// gzipped: 3 bytes each as text, a couple of hundred once read, so read
+/// whole before they are checked they would take 66 times the limit. They
+/// are checked as they are read, and the first one is refused.
+pub fn json_empty_failure_details(limits: &Limits) -> Bomb {
+    let block = b"{},".repeat(MIB as usize / 3);
+    let mib = (limits.max_json_bytes / MIB).saturating_sub(1).max(1);
+    let deflated = deflate_runs(&[(TLS_REPORT_HEAD, 1), (&block, mib), (b"{}]}]}", 1)]);
+    let gz = gzip_member(&deflated);
+    Bomb {
+        name: "JSON: a TLS report of empty failure details, gzipped",
+        mail: attached(
+            "empty tls",
+            "application/tlsrpt+gzip",
+            "report.json.gz",
+            &gz,
+        ),
+        payload_bytes: gz.len(),
+        kind: "missing_element",
+        error: "required element <result-type> missing or empty in failure-details".into(),
+    }
+}
+
 /// A TLS report whose `report-id` is lists nested a million deep, gzipped.
 /// Read as a string, it is refused at its first bracket; skipped (an
 /// unknown member), it would be stepped over without recursion.
