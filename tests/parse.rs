@@ -321,6 +321,30 @@ fn non_numeric_count() {
     assert!(error.to_string().contains("\"many\""), "{error}");
 }
 
+/// A count past `MAX_COUNT` would let a few reports overflow the sums
+/// over the store; the largest allowed is read.
+#[test]
+fn count_above_the_largest_is_invalid() {
+    let report = String::from_utf8(fixture("non-numeric-count.xml")).unwrap();
+    let largest = report.replace("many", "4294967295");
+    let (parsed, _) = parse_bytes(largest.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(parsed.messages, 4_294_967_295);
+    let above = report.replace("many", "4294967296");
+    let Err(error) = parse_bytes(above.as_bytes(), &Limits::default()) else {
+        panic!("a count of 4294967296 was read");
+    };
+    assert!(
+        matches!(
+            error,
+            ParseError::Invalid {
+                element: "count",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn entity_bomb_is_refused_at_the_doctype() {
     let error = parse_error("entity-bomb.xml");

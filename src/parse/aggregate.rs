@@ -9,9 +9,9 @@
 //! keywords in any case, the report wrapped in another element, text after
 //! `</feedback>`.
 
-use super::ParseError;
 use super::strings::{StringPool, Value};
 use super::xml_input::{TokenLimit, utf8_stream};
+use super::{MAX_COUNT, ParseError};
 use crate::limits::{LimitExceeded, Limits};
 use crate::report::{DkimResult, Feedback, PolicyOverrideReason, Record, SpfResult};
 use quick_xml::Reader;
@@ -475,11 +475,11 @@ impl<'l> State<'l> {
                 record.count = value
                     .parse::<i64>()
                     .ok()
-                    .filter(|count| *count >= 0)
+                    .filter(|count| (0..=MAX_COUNT).contains(count))
                     .ok_or_else(|| ParseError::Invalid {
                         element: "count",
                         value: value.to_owned(),
-                        expected: "a whole number of messages",
+                        expected: "a whole number of messages, at most 4294967295",
                     })?;
                 self.count_seen = true;
             }

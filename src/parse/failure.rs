@@ -8,7 +8,7 @@
 //! part's header section and its body, and both are read; `Content-*`
 //! fields are the part's own and skipped), values wrapped in `<>`.
 
-use super::ParseError;
+use super::{MAX_COUNT, ParseError};
 use crate::report::failure::FailureReport;
 
 /// Reads the feedback fields in `text`. `Feedback-Type` and
@@ -42,11 +42,11 @@ pub fn parse_failure_report(text: &[u8]) -> Result<FailureReport, ParseError> {
         Some(value) => value
             .parse::<i64>()
             .ok()
-            .filter(|n| *n > 0)
+            .filter(|n| (1..=MAX_COUNT).contains(n))
             .ok_or(ParseError::Invalid {
                 element: "Incidents",
                 value,
-                expected: "a positive integer",
+                expected: "a positive whole number, at most 4294967295",
             })?,
     };
     let keyword = |name: &str| first(name).map(|v| v.to_ascii_lowercase());
@@ -190,6 +190,11 @@ Delivery-Result: Reject\r\nDKIM-Domain: Example.com\r\nDKIM-Selector: s1\r\n \r\
     fn counts_incidents() {
         let text = "Feedback-Type: auth-failure\nReported-Domain: example.com\nIncidents: 12\n";
         assert_eq!(parse_failure_report(text.as_bytes()).unwrap().incidents, 12);
+        let huge = text.replace("12", "4294967296");
+        assert_eq!(
+            parse_failure_report(huge.as_bytes()).unwrap_err().kind(),
+            "invalid_value"
+        );
         let bad = text.replace("12", "many");
         assert_eq!(
             parse_failure_report(bad.as_bytes()).unwrap_err().kind(),

@@ -24,6 +24,15 @@ use crate::limits::LimitExceeded;
 use std::fmt;
 use std::io;
 
+/// The largest count a report may give (of messages in an aggregate
+/// record, of TLS sessions, of failure-report incidents): 4,294,967,295,
+/// far above what any reporter counts for one source in a day. A count
+/// above it is an invalid value: the store sums counts over every report it
+/// holds, and SQLite's `sum()` fails rather than wraps past 2^63, so a few
+/// hostile reports of huge counts could otherwise break every query that
+/// sums them.
+pub const MAX_COUNT: i64 = u32::MAX as i64;
+
 /// Why a payload could not be read as a report.
 #[derive(Debug)]
 pub enum ParseError {

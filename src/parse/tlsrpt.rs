@@ -153,7 +153,7 @@ fn count(field: Option<Count>, key: &'static str) -> Result<i64, ParseError> {
         None => Ok(0),
         Some(count) => count
             .value()
-            .map_err(|shown| invalid(key, shown, "a non-negative integer")),
+            .map_err(|shown| invalid(key, shown, "a whole number, at most 4294967295")),
     }
 }
 
@@ -244,6 +244,8 @@ mod tests {
 
         let negative = MINIMAL.replace(r#""7""#, "-3");
         assert_eq!(parse(&negative).unwrap_err().kind(), "invalid_value");
+        let huge = MINIMAL.replace(r#""7""#, "4294967296");
+        assert_eq!(parse(&huge).unwrap_err().kind(), "invalid_value");
 
         let bad_date = MINIMAL.replace("2024-01-09T00:00:00Z", "yesterday");
         assert!(

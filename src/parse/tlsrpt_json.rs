@@ -13,7 +13,7 @@
 //! list of empty objects (3 bytes of text each, a couple of hundred bytes
 //! each once read) stops at its first item instead of filling memory.
 
-use super::ParseError;
+use super::{MAX_COUNT, ParseError};
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use std::fmt;
@@ -277,9 +277,11 @@ impl Count {
             Count::Number(number) => number.as_i64(),
             Count::Quoted(text) => text.parse::<i64>().ok(),
         };
-        parsed.filter(|n| *n >= 0).ok_or_else(|| match self {
-            Count::Number(number) => number.to_string(),
-            Count::Quoted(text) => text.clone(),
-        })
+        parsed
+            .filter(|n| (0..=MAX_COUNT).contains(n))
+            .ok_or_else(|| match self {
+                Count::Number(number) => number.to_string(),
+                Count::Quoted(text) => text.clone(),
+            })
     }
 }
