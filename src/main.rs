@@ -27,7 +27,7 @@ const PROGRESS_MIN_INPUTS: usize = 20;
 #[command(
     name = "dmarc-sink",
     version,
-    about = "Receives DMARC aggregate reports and stores them in SQLite"
+    about = "Receives DMARC aggregate, SMTP TLS and DMARC failure reports and stores them in SQLite"
 )]
 struct Cli {
     /// Configuration file (TOML). Without one, every key has its default.

@@ -256,6 +256,28 @@ fn retries_are_recognised_and_stored_once() {
     );
     assert_eq!(other.verdict(), "stored");
     assert_eq!(count(&temp, "SELECT count(*) FROM failure_reports"), 2);
+    // A stranger's message that takes a report's Message-ID in advance
+    // does not make the real report a duplicate: its fields differ.
+    let spoof = FIELDS.replace("198.51.100.9", "203.0.113.66");
+    let first = ingest(
+        &mut temp,
+        &failure_mail("f5@receiver.example", &spoof),
+        &limits,
+    );
+    let real = ingest(
+        &mut temp,
+        &failure_mail("f5@receiver.example", FIELDS),
+        &limits,
+    );
+    assert_eq!((first.verdict(), real.verdict()), ("stored", "stored"));
+    assert_eq!(
+        count(
+            &temp,
+            "SELECT count(*) FROM failure_reports
+             WHERE report_message_id = 'f5@receiver.example' AND source_ip = '198.51.100.9'"
+        ),
+        1
+    );
 }
 
 #[test]

@@ -10,10 +10,14 @@ impl MessageTx<'_> {
     /// is written only when the store keeps failure bodies
     /// (`store.keep_failure_bodies`).
     ///
-    /// A reporter's retry is the same report message again: a report at the
-    /// same member of a message with the same `Message-ID` is returned as
-    /// [`Written::Duplicate`]; one from this very message (`reparse`) as
-    /// [`Written::Stored`], not written twice.
+    /// A reporter's retry is the same report message again: a stored
+    /// report with the same report `Message-ID`, reported domain, source IP
+    /// and arrival date is returned as [`Written::Duplicate`] (the
+    /// Message-ID alone is the sender's to choose: a stranger could send
+    /// one first to have the real report dropped); one from this very
+    /// message and member (`reparse`) as [`Written::Stored`], not written
+    /// twice. A report without a Message-ID is never taken for a retry.
+    /// Both lookups use an index, whatever the store holds.
     pub fn failure_report(
         &self,
         member: &str,
@@ -22,18 +26,24 @@ impl MessageTx<'_> {
         let existing: Option<(i64, i64)> = self
             .conn
             .prepare_cached(
-                "SELECT fr.id, fr.message FROM failure_reports fr
-                 WHERE fr.member = ?2
-                   AND (fr.message = ?1
-                        OR fr.message IN (SELECT other.id FROM messages other
-                                          JOIN messages this ON this.id = ?1
-                                          WHERE other.message_id = this.message_id))
-                 ORDER BY fr.message = ?1 DESC
+                "SELECT id, message FROM failure_reports
+                 WHERE (message = ?1 AND member = ?2)
+                    OR (report_message_id = ?3 AND reported_domain = ?4
+                        AND source_ip IS ?5 AND arrival_date IS ?6)
+                 ORDER BY message = ?1 DESC
                  LIMIT 1",
             )?
-            .query_row((self.message_id(), member), |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                rusqlite::params![
+                    self.message_id(),
+                    member,
+                    report.report_message_id,
+                    report.reported_domain,
+                    report.source_ip,
+                    report.arrival_date,
+                ],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()?;
         match existing {
             Some((id, message)) if message == self.message_id() => return Ok(Written::Stored(id)),
@@ -52,17 +62,18 @@ impl MessageTx<'_> {
             .filter(|_| self.keeps_failure_bodies());
         self.conn
             .prepare_cached(
-                "INSERT INTO failure_reports (message, member, reporter, feedback_type,
-                     auth_failure, source_ip, reported_domain, original_mail_from,
+                "INSERT INTO failure_reports (message, member, reporter, report_message_id,
+                     feedback_type, auth_failure, source_ip, reported_domain, original_mail_from,
                      original_rcpt_to, arrival_date, delivery_result, dkim_domain,
                      dkim_selector, spf_dns, incidents, fields, original_headers, original_body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18)",
+                     ?17, ?18, ?19)",
             )?
             .execute(rusqlite::params![
                 self.message_id(),
                 member,
                 report.reporter,
+                report.report_message_id,
                 report.feedback_type,
                 report.auth_failure,
                 report.source_ip,

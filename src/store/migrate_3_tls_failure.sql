@@ -68,6 +68,7 @@ CREATE TABLE failure_reports (
     message            INTEGER NOT NULL REFERENCES messages(id),  -- the message it came in
     member             TEXT    NOT NULL,  -- its message/feedback-report part (see quarantine.member)
     reporter           TEXT,              -- the domain of the report message's From address
+    report_message_id  TEXT,              -- the report message's Message-ID, without <>
     feedback_type      TEXT    NOT NULL,  -- Feedback-Type: auth-failure (or abuse, fraud, ...)
     auth_failure       TEXT,              -- Auth-Failure: dmarc, dkim, spf, adsp, bodyhash, ...
     source_ip          TEXT,              -- Source-IP
@@ -86,6 +87,8 @@ CREATE TABLE failure_reports (
 );
 CREATE UNIQUE INDEX failure_reports_member ON failure_reports (message, member);
 CREATE INDEX failure_reports_domain ON failure_reports (reported_domain, arrival_date);
+-- A reporter's retry is the same report message again (see the store).
+CREATE INDEX failure_reports_report_message ON failure_reports (report_message_id);
 
 -- Alerts about TLS reports name the TLS report that raised them.
 ALTER TABLE alerts ADD COLUMN tls_report INTEGER REFERENCES tls_reports(id);
