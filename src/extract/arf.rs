@@ -67,7 +67,7 @@ pub fn failure_report(
     Some((index, report))
 }
 
-/// `text/rfc822-headers` (RFC 6452), or `message/rfc822-headers` as some
+/// `text/rfc822-headers` (RFC 6522), or `message/rfc822-headers` as some
 /// send it: the failed message's headers alone. Its `rfc822` is defused
 /// (see `mime`), hence the spelling.
 fn is_headers_only(part: &MessagePart<'_>) -> bool {
