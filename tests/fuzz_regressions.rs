@@ -35,6 +35,6 @@ fn multipart_with_nested_empty_rfc822_is_kept_as_not_a_report() {
         &Limits::default(),
     )
     .expect("ingest");
-    assert_eq!(outcome.verdict(), "not_a_report");
+    assert_eq!(outcome.verdict().as_str(), "not_a_report");
     assert!(outcome.payloads.is_empty());
 }

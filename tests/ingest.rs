@@ -58,7 +58,7 @@ fn gzip_attachment_is_stored_field_by_field() {
     );
     let outcome = ingest(&mut temp, &raw);
     assert_eq!(stored_members(&outcome), vec!["2"]);
-    assert_eq!(outcome.verdict(), "stored");
+    assert_eq!(outcome.verdict().as_str(), "stored");
 
     let conn = temp.store.connection();
     let text = |sql: &str| -> Option<String> { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
@@ -325,7 +325,7 @@ fn html_body_and_spam_are_not_reports() {
     );
     let outcome = ingest(&mut temp, &raw);
     assert!(outcome.is_not_a_report());
-    assert_eq!(outcome.verdict(), "not_a_report");
+    assert_eq!(outcome.verdict().as_str(), "not_a_report");
     assert_eq!(
         count(
             &temp,
@@ -361,7 +361,7 @@ fn duplicate_delivery_is_stored_once() {
         }
         other => panic!("second delivery: {other:?}"),
     }
-    assert_eq!(second.verdict(), "duplicate");
+    assert_eq!(second.verdict().as_str(), "duplicate");
     assert_eq!(count(&temp, "SELECT count(*) FROM messages"), 2);
     assert_eq!(count(&temp, "SELECT count(*) FROM reports"), 1);
     assert_eq!(count(&temp, "SELECT sum(count) FROM records"), 5);
@@ -388,11 +388,11 @@ fn unreadable_payload_is_quarantined_beside_a_good_one() {
         ],
     );
     let outcome = ingest(&mut temp, &raw);
-    assert_eq!(outcome.verdict(), "partial");
+    assert_eq!(outcome.verdict().as_str(), "partial");
     assert_eq!(stored_members(&outcome), vec!["2"]);
     match &outcome.payloads[1].outcome {
         PayloadOutcome::Quarantined { kind, error } => {
-            assert_eq!(*kind, "xml");
+            assert_eq!(kind.as_str(), "xml");
             assert!(error.starts_with("malformed XML at byte"), "{error}");
         }
         other => panic!("{other:?}"),
@@ -483,7 +483,7 @@ fn gzip_bomb_is_quarantined_with_the_limit_named() {
     let outcome = ingest_with(&mut temp, &raw, &limits);
     match &outcome.payloads[0].outcome {
         PayloadOutcome::Quarantined { kind, error } => {
-            assert_eq!(*kind, "limit");
+            assert_eq!(kind.as_str(), "limit");
             assert!(
                 error.contains("limits.max_decompressed_bytes") && error.contains("1048576"),
                 "{error}"
@@ -571,7 +571,7 @@ fn reparse_recovers_what_a_tighter_reader_quarantined() {
         ..Limits::default()
     };
     let outcome = ingest_with(&mut temp, &raw, &old_reader);
-    assert_eq!(outcome.verdict(), "quarantined");
+    assert_eq!(outcome.verdict().as_str(), "quarantined");
     assert_eq!(count(&temp, "SELECT count(*) FROM quarantine"), 1);
 
     let summary = reparse(&mut temp.store, false, &Limits::default()).unwrap();

@@ -234,7 +234,10 @@ fn retries_are_recognised_and_stored_once() {
     .json();
     let first = ingest(&mut temp, &tls_mail("r-1", &json), &limits);
     let again = ingest(&mut temp, &tls_mail("r-1", &json), &limits);
-    assert_eq!((first.verdict(), again.verdict()), ("stored", "duplicate"));
+    assert_eq!(
+        (first.verdict().as_str(), again.verdict().as_str()),
+        ("stored", "duplicate")
+    );
     let PayloadOutcome::Duplicate { report, .. } = &again.payloads[0].outcome else {
         panic!("{again:?}");
     };
@@ -245,7 +248,10 @@ fn retries_are_recognised_and_stored_once() {
     let ruf = failure_mail("f3@receiver.example", FIELDS);
     let first = ingest(&mut temp, &ruf, &limits);
     let again = ingest(&mut temp, &ruf, &limits);
-    assert_eq!((first.verdict(), again.verdict()), ("stored", "duplicate"));
+    assert_eq!(
+        (first.verdict().as_str(), again.verdict().as_str()),
+        ("stored", "duplicate")
+    );
     assert_eq!(first.payloads[0].member, "2");
     assert_eq!(count(&temp, "SELECT count(*) FROM failure_reports"), 1);
     // Another report from the same reporter is another report.
@@ -254,7 +260,7 @@ fn retries_are_recognised_and_stored_once() {
         &failure_mail("f4@receiver.example", FIELDS),
         &limits,
     );
-    assert_eq!(other.verdict(), "stored");
+    assert_eq!(other.verdict().as_str(), "stored");
     assert_eq!(count(&temp, "SELECT count(*) FROM failure_reports"), 2);
     // A stranger's message that takes a report's Message-ID in advance
     // does not make the real report a duplicate: its fields differ.
@@ -269,7 +275,10 @@ fn retries_are_recognised_and_stored_once() {
         &failure_mail("f5@receiver.example", FIELDS),
         &limits,
     );
-    assert_eq!((first.verdict(), real.verdict()), ("stored", "stored"));
+    assert_eq!(
+        (first.verdict().as_str(), real.verdict().as_str()),
+        ("stored", "stored")
+    );
     assert_eq!(
         count(
             &temp,
@@ -328,7 +337,11 @@ fn unreadable_reports_are_quarantined_with_the_reason() {
     ];
     for (what, raw, kind, error) in cases {
         let outcome = ingest(&mut temp, &raw, &limits);
-        assert_eq!(outcome.verdict(), "quarantined", "{what}: {outcome:?}");
+        assert_eq!(
+            outcome.verdict().as_str(),
+            "quarantined",
+            "{what}: {outcome:?}"
+        );
         let stored: (String, String) = temp
             .store
             .connection()
@@ -362,7 +375,7 @@ fn a_report_over_the_json_limit_is_quarantined_and_recovered_by_reparse() {
     let PayloadOutcome::Quarantined { kind, error } = &outcome.payloads[0].outcome else {
         panic!("{outcome:?}");
     };
-    assert_eq!(*kind, "limit");
+    assert_eq!(kind.as_str(), "limit");
     assert!(error.contains("limits.max_json_bytes"), "{error}");
 
     let summary = reparse(&mut temp.store, false, &Limits::default()).unwrap();
@@ -384,7 +397,7 @@ fn a_forwarded_failure_report_is_read_inside_the_forward() {
         vec![Part::message(&failure_mail("f5@receiver.example", FIELDS))],
     );
     let outcome = ingest(&mut temp, &forward, &Limits::default());
-    assert_eq!(outcome.verdict(), "stored", "{outcome:?}");
+    assert_eq!(outcome.verdict().as_str(), "stored", "{outcome:?}");
     // Parts: 0 the forward, 1 its text, 2 the attached report message,
     // 3 that message itself, 4 its text, 5 its feedback part.
     assert_eq!(outcome.payloads[0].member, "5");

@@ -1,144 +1,288 @@
-//! What the MIME parser is shown of a message, and how many parts it may
-//! make of it.
+//! MIME entities (RFC 2045, RFC 2046), read over the bytes as received.
 //!
-//! mail-parser reads a `message/rfc822` or `message/global` part, and each
-//! untyped part of a `multipart/digest`, as a message nested in the one it
-//! parses, however deep they go; when such a part is base64 or
-//! quoted-printable it decodes it and parses that again, copying every
-//! message it finds inside. Its memory grows with every part and level, its
-//! copies with the square of the depth, and copying or dropping the result
-//! recurses once a level: a few megabytes of nesting exhaust the memory or
-//! the stack (the bombs in tests/bombs.rs). So it never sees those types.
-//! Before it parses, the last letter of `rfc822`, `global` and `digest` is
-//! replaced wherever they occur (in a copy, at the same offsets): attached
-//! messages come out as plain parts, and the walk parses each itself, one
-//! level at a time under `max_nesting_depth`, as a message of its own.
+//! An entity is a header section and a body. The header section is handed to
+//! mail-parser's `parse_headers` for its fields; the body is left as it came
+//! but to find the boundaries of a multipart and to undo a transfer encoding
+//! (base64, quoted-printable; 7bit, 8bit and binary are taken as they are).
+//! No charset is ever decoded here: a payload's text encoding is its own to
+//! declare (an XML declaration or BOM), and the MIME `charset` parameter is
+//! only passed on, as a fallback for a payload that says nothing.
 //!
-//! With no nesting left, every part but the message itself begins at a
-//! boundary delimiter, which begins with `--`: counting those before the
-//! parser runs bounds its parts and its memory (`max_mime_parts`).
+//! One message is read as a flat list of its entities in pre-order
+//! ([`MessageTree`]): multiparts are opened, attached messages are not (the
+//! walk opens each as a message of its own, one level deeper, so that no
+//! depth of nesting costs more than `max_nesting_depth` levels of work).
 
 use mail_parser::parsers::MessageStream;
-use mail_parser::{Encoding, MessagePart, MimeHeaders};
+use mail_parser::{Message, MessageParser, MimeHeaders};
 use std::borrow::Cow;
-use std::ops::Range;
 
-/// The words mail-parser nests messages on, each 6 bytes, in any case.
-const NESTING_WORDS: [&[u8]; 3] = [b"rfc822", b"global", b"digest"];
-/// What their last letter becomes: a letter still, so that base64 and
-/// quoted-printable bodies that spell one by chance still decode (their
-/// contents are taken from the original, see [`Defused::contents`]).
-const DEFUSED: u8 = b'x';
-
-/// A message's bytes as received and as the parser is shown them: the same
-/// length, so the parser's offsets hold in both.
-pub struct Defused<'a> {
-    original: &'a [u8],
-    shown: Cow<'a, [u8]>,
+/// One MIME entity: a message or a body part.
+pub struct Entity<'a> {
+    /// The header section as received, up to the line that ends it.
+    pub header_section: &'a [u8],
+    /// The body as received, still transfer-encoded.
+    pub body: &'a [u8],
+    /// The header fields, parsed from `header_section` alone.
+    headers: Option<Message<'a>>,
 }
 
-impl<'a> Defused<'a> {
-    pub fn new(original: &'a [u8]) -> Defused<'a> {
-        let mut shown = Cow::Borrowed(original);
-        let mut from = 0;
-        while let Some(at) = find_nesting_word(&original[from..]) {
-            let last = from + at + 5;
-            shown.to_mut()[last] = DEFUSED;
-            from = last + 1;
+/// How an entity's body is transfer-encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEncoding {
+    /// 7bit, 8bit, binary, or a value no one knows: the bytes as they are.
+    Identity,
+    Base64,
+    QuotedPrintable,
+}
+
+impl<'a> Entity<'a> {
+    /// Reads a message. Blank and whitespace-only lines before its first
+    /// header field are skipped (some mailers and some saved files begin so).
+    pub fn message(bytes: &'a [u8]) -> Entity<'a> {
+        Entity::part(skip_blank_lines(bytes))
+    }
+
+    /// Reads a body part of a multipart: one that begins with a blank line
+    /// has no header fields (RFC 2046 §5.1).
+    pub fn part(bytes: &'a [u8]) -> Entity<'a> {
+        let (header_section, body) = split_header_section(bytes);
+        let headers = MessageParser::new().parse_headers(header_section);
+        Entity {
+            header_section,
+            body,
+            headers,
         }
-        blank_whitespace_lines(original, &mut shown);
-        Defused { original, shown }
     }
 
-    /// The bytes for the parser.
-    pub fn shown(&self) -> &[u8] {
-        &self.shown
+    /// The parsed header fields (From, Message-ID, Subject...), if any.
+    pub fn headers(&self) -> Option<&Message<'a>> {
+        self.headers.as_ref()
     }
 
-    /// The body of `part` (parsed from [`Self::shown`]) as a message of its
-    /// own: an attached message that is not encoded.
-    pub fn body(&self, part: &MessagePart<'_>) -> Defused<'_> {
-        let range = self.body_range(part);
-        Defused {
-            original: &self.original[range.clone()],
-            shown: Cow::Borrowed(&self.shown[range]),
+    /// Whether the entity's media type is `main/sub` (in any case).
+    pub fn has_type(&self, main: &str, sub: &str) -> bool {
+        self.content_type().is_some_and(|(m, s)| {
+            m.eq_ignore_ascii_case(main) && s.is_some_and(|s| s.eq_ignore_ascii_case(sub))
+        })
+    }
+
+    /// Whether a Content-Type field is present at all: an untyped part of
+    /// a `multipart/digest` is a message (RFC 2046 §5.1.5).
+    pub fn is_typed(&self) -> bool {
+        self.content_type().is_some()
+    }
+
+    /// The media type, lower-cased, as `main/sub` (empty when untyped).
+    pub fn media_type(&self) -> String {
+        match self.content_type() {
+            Some((main, Some(sub))) => format!("{main}/{sub}").to_ascii_lowercase(),
+            Some((main, None)) => main.to_ascii_lowercase(),
+            None => String::new(),
         }
     }
 
-    /// The decoded body of `part`, as the parser would have decoded the
-    /// bytes as received. What it decoded itself when no defused word lies
-    /// in the body (nearly always); else decoded again from the original,
-    /// without the parser's charset conversion of text parts.
-    ///
-    /// A base64 part that runs to the end of a message which lacks its
-    /// closing boundary (a truncated mail) is one the parser gives up on and
-    /// leaves encoded; it is decoded here to the end of the bytes.
-    pub fn contents<'p>(&self, part: &'p MessagePart<'_>) -> Cow<'p, [u8]> {
-        let range = self.body_range(part);
-        let unterminated_base64 = part.is_encoding_problem
-            && part
-                .content_transfer_encoding()
-                .is_some_and(|cte| cte.trim().eq_ignore_ascii_case("base64"));
-        if self.original[range.clone()] == self.shown[range.clone()] && !unterminated_base64 {
-            return Cow::Borrowed(part.contents());
+    /// The boundary of a multipart, if the entity is one and names it.
+    pub fn boundary(&self) -> Option<&str> {
+        let (main, _) = self.content_type()?;
+        if !main.eq_ignore_ascii_case("multipart") {
+            return None;
         }
-        let original = &self.original[range];
-        let mut stream = MessageStream::new(original);
-        let encoding = if unterminated_base64 {
-            Encoding::Base64
-        } else {
-            part.encoding
-        };
-        let decoded = match encoding {
-            Encoding::Base64 => stream.decode_base64_mime(b"").1,
-            Encoding::QuotedPrintable => stream.decode_quoted_printable_mime(b"").1,
-            Encoding::None => Cow::Borrowed(original),
-        };
-        Cow::Owned(decoded.into_owned())
+        self.parameter("boundary").filter(|b| !b.is_empty())
     }
 
-    /// The header section of `part` as received: where a failure report's
-    /// feedback fields land when a whitespace-only line stood for the blank
-    /// one (see `crate::parse::parse_failure_report`).
-    pub fn header_section(&self, part: &MessagePart<'_>) -> &[u8] {
-        let end = (part.offset_body as usize).min(self.original.len());
-        let start = (part.offset_header as usize).min(end);
-        &self.original[start..end]
+    /// The `charset` parameter of the Content-Type field.
+    pub fn charset(&self) -> Option<&str> {
+        self.parameter("charset")
     }
 
-    fn body_range(&self, part: &MessagePart<'_>) -> Range<usize> {
-        let end = (part.offset_end as usize).min(self.original.len());
-        let start = (part.offset_body as usize).min(end);
-        start..end
+    /// The file name, from Content-Disposition or the Content-Type `name`.
+    pub fn attachment_name(&self) -> Option<&str> {
+        self.headers.as_ref()?.attachment_name()
+    }
+
+    pub fn transfer_encoding(&self) -> TransferEncoding {
+        let declared = self
+            .headers
+            .as_ref()
+            .and_then(|h| h.content_transfer_encoding())
+            .map(str::trim);
+        match declared {
+            Some(cte) if cte.eq_ignore_ascii_case("base64") => TransferEncoding::Base64,
+            Some(cte) if cte.eq_ignore_ascii_case("quoted-printable") => {
+                TransferEncoding::QuotedPrintable
+            }
+            _ => TransferEncoding::Identity,
+        }
+    }
+
+    /// The body with its transfer encoding undone, and nothing else. Base64
+    /// that a truncated mail cut off is decoded to where it ends.
+    pub fn decoded_body(&self) -> Cow<'a, [u8]> {
+        let mut stream = MessageStream::new(self.body);
+        match self.transfer_encoding() {
+            TransferEncoding::Identity => Cow::Borrowed(self.body),
+            TransferEncoding::Base64 => stream.decode_base64_mime(b"").1,
+            TransferEncoding::QuotedPrintable => stream.decode_quoted_printable_mime(b"").1,
+        }
+    }
+
+    fn content_type(&self) -> Option<(&str, Option<&str>)> {
+        let ct = self.headers.as_ref()?.content_type()?;
+        Some((ct.c_type.as_ref(), ct.c_subtype.as_deref()))
+    }
+
+    fn parameter(&self, name: &str) -> Option<&str> {
+        self.headers.as_ref()?.content_type()?.attribute(name)
     }
 }
 
-/// Shows each line of only spaces and tabs as empty lines (each blank
-/// becoming a line feed): some reporters (the corpus has failure reports so
-/// made) end a header section with such a line, which the parser would take
-/// for a folded header, reading the body, boundaries and all, as headers.
-/// A body that holds such a line is decoded from the original (see
-/// [`Defused::contents`]), so its text is unchanged.
-fn blank_whitespace_lines(original: &[u8], shown: &mut Cow<'_, [u8]>) {
-    let mut at = 0;
-    while let Some(found) = original[at..].iter().position(|&b| b == b'\n') {
-        let start = at + found + 1;
-        let blanks = original[start..]
+/// What the walk does with an entity of a message's tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A multipart: its parts follow it in the tree.
+    Multipart,
+    /// `message/rfc822`, `message/global`, or an untyped part of a
+    /// `multipart/digest`: a message of its own, opened one level deeper.
+    AttachedMessage,
+    /// Anything else: a payload candidate.
+    Leaf,
+    /// Nested deeper than `max_nesting_depth`: not opened.
+    TooDeep,
+}
+
+/// One entity of a message's tree, with where it sits.
+pub struct Node<'a> {
+    pub entity: Entity<'a>,
+    pub shape: Shape,
+    /// Nesting depth: the message's own, plus one per multipart around it.
+    pub depth: usize,
+}
+
+/// One message's entities in pre-order (the message itself first), its
+/// multiparts opened and its attached messages left closed.
+pub struct MessageTree<'a> {
+    pub nodes: Vec<Node<'a>>,
+}
+
+impl<'a> MessageTree<'a> {
+    /// Reads the tree of the message in `bytes`, which sits at `depth`.
+    /// The caller bounds its size first with [`part_bound`]; the work here
+    /// is an explicit stack, never recursion.
+    pub fn parse(bytes: &'a [u8], depth: usize, max_depth: usize) -> MessageTree<'a> {
+        let mut nodes = Vec::new();
+        // (bytes, depth, whether the parent is a multipart/digest)
+        let mut pending = vec![(bytes, depth, false)];
+        while let Some((bytes, depth, in_digest)) = pending.pop() {
+            let entity = if nodes.is_empty() {
+                Entity::message(bytes)
+            } else {
+                Entity::part(bytes)
+            };
+            let boundary = entity.boundary();
+            let shape = if depth > max_depth {
+                Shape::TooDeep
+            } else if boundary.is_some() {
+                Shape::Multipart
+            } else if entity.has_type("message", "rfc822")
+                || entity.has_type("message", "global")
+                || (in_digest && !entity.is_typed())
+            {
+                Shape::AttachedMessage
+            } else {
+                Shape::Leaf
+            };
+            if let (Shape::Multipart, Some(boundary)) = (shape, boundary) {
+                let digest = entity.has_type("multipart", "digest");
+                let parts = split_multipart(entity.body, boundary.as_bytes());
+                // Reversed onto the stack, so that they come off in order.
+                pending.extend(parts.into_iter().rev().map(|p| (p, depth + 1, digest)));
+            }
+            nodes.push(Node {
+                entity,
+                shape,
+                depth,
+            });
+        }
+        MessageTree { nodes }
+    }
+}
+
+/// The body parts of a multipart body: what lies between its boundary
+/// delimiter lines, each without the line break that belongs to the next
+/// delimiter. The preamble and epilogue are not parts. A body cut off
+/// before its close delimiter ends its last part where it ends.
+pub fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut line_start = 0;
+    while line_start < body.len() {
+        let line_end = body[line_start..]
             .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
-        let end = start + blanks;
-        let line_ends = original[end..].starts_with(b"\n") || original[end..].starts_with(b"\r\n");
-        if blanks > 0 && line_ends {
-            shown.to_mut()[start..end].fill(b'\n');
+            .position(|&b| b == b'\n')
+            .map_or(body.len(), |at| line_start + at + 1);
+        if let Some(close) = delimiter(&body[line_start..line_end], boundary) {
+            if let Some(start) = open {
+                parts.push(&body[start..content_end(body, start, line_start)]);
+            }
+            if close {
+                return parts;
+            }
+            open = Some(line_end);
         }
-        at = start;
+        line_start = line_end;
     }
+    if let Some(start) = open {
+        parts.push(&body[start.min(body.len())..]);
+    }
+    parts
 }
 
-/// A message's header section and body: split at the first line that is
-/// empty or holds only whitespace (which some reporters write for it, see
-/// [`blank_whitespace_lines`]).
+/// Whether `line` is a delimiter of `boundary`: `Some(true)` for the close
+/// delimiter. Only white space may follow it on the line (RFC 2046 §5.1.1).
+fn delimiter(line: &[u8], boundary: &[u8]) -> Option<bool> {
+    let rest = line.strip_prefix(b"--")?.strip_prefix(boundary)?;
+    let (close, rest) = match rest.strip_prefix(b"--") {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    rest.iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .then_some(close)
+}
+
+/// Where a part that began at `start` ends, given that the next delimiter
+/// line begins at `delimiter`: before the CRLF (or bare LF) that precedes it.
+fn content_end(body: &[u8], start: usize, delimiter: usize) -> usize {
+    let mut end = delimiter;
+    if end > start && body[end - 1] == b'\n' {
+        end -= 1;
+        if end > start && body[end - 1] == b'\r' {
+            end -= 1;
+        }
+    }
+    end
+}
+
+/// The bytes from the first line that is not blank or whitespace-only.
+pub fn skip_blank_lines(bytes: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while start < bytes.len() {
+        let Some(at) = bytes[start..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let line = &bytes[start..start + at];
+        if !line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            break;
+        }
+        start += at + 1;
+    }
+    &bytes[start..]
+}
+
+/// A header section and body: split at the first line that is empty or holds
+/// only whitespace (which some reporters write for the empty line; read as a
+/// folded header, it would pull the body, boundaries and all, into it).
 pub fn split_header_section(message: &[u8]) -> (&[u8], &[u8]) {
     let mut start = 0;
     while start < message.len() {
@@ -155,140 +299,18 @@ pub fn split_header_section(message: &[u8]) -> (&[u8], &[u8]) {
     (message, &[])
 }
 
-fn find_nesting_word(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(6).position(|window| {
-        matches!(window[0] | 0x20, b'r' | b'g' | b'd')
-            && NESTING_WORDS
-                .iter()
-                .any(|word| window.eq_ignore_ascii_case(word))
-    })
-}
-
-/// Whether `part` (parsed from defused bytes) is an attached message: typed
-/// `message/rfc822` or `message/global`, or untyped in a `multipart/digest`.
-pub fn is_attached_message(part: &MessagePart<'_>, in_digest: bool) -> bool {
-    match part.content_type() {
-        Some(ct) => {
-            ct.c_type.eq_ignore_ascii_case("message")
-                && ct.c_subtype.as_deref().is_some_and(|sub| {
-                    sub.eq_ignore_ascii_case("rfc82x") || sub.eq_ignore_ascii_case("globax")
-                })
-        }
-        None => in_digest,
-    }
-}
-
-/// Whether `part` (parsed from defused bytes) is a `multipart/digest`.
-pub fn is_digest(part: &MessagePart<'_>) -> bool {
-    part.content_type().is_some_and(|ct| {
-        ct.c_type.eq_ignore_ascii_case("multipart")
-            && ct
-                .c_subtype
-                .as_deref()
-                .is_some_and(|sub| sub.eq_ignore_ascii_case("digesx"))
-    })
-}
-
-/// An upper bound on the parts the parser makes of defused bytes: the
-/// message itself and one per `--` (not overlapping), counted up to `enough`.
-pub fn part_bound(shown: &[u8], enough: usize) -> usize {
+/// An upper bound on the entities of a message: the message itself and one
+/// per `--` (not overlapping), which every boundary delimiter begins with,
+/// counted up to `enough` before anything is parsed.
+pub fn part_bound(bytes: &[u8], enough: usize) -> usize {
     let mut parts = 1;
     let mut at = 0;
     while parts < enough {
-        let Some(found) = shown[at..].windows(2).position(|pair| pair == b"--") else {
+        let Some(found) = bytes[at..].windows(2).position(|pair| pair == b"--") else {
             break;
         };
         parts += 1;
         at += found + 2;
     }
     parts
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use mail_parser::{MessageParser, PartType};
-
-    #[test]
-    fn nesting_types_are_defused_at_the_same_offsets() {
-        let raw = b"Content-Type: Message/RFC822\r\n\r\nSubject: global digest\r\n\r\nx";
-        let defused = Defused::new(raw);
-        assert_eq!(
-            defused.shown(),
-            &b"Content-Type: Message/RFC82x\r\n\r\nSubject: globax digesx\r\n\r\nx"[..]
-        );
-        let message = MessageParser::default().parse(defused.shown()).unwrap();
-        assert_eq!(message.parts.len(), 1, "nothing nested");
-        assert!(is_attached_message(&message.parts[0], false));
-        let inner = defused.body(&message.parts[0]);
-        assert_eq!(inner.original, b"Subject: global digest\r\n\r\nx");
-    }
-
-    #[test]
-    fn contents_come_from_the_bytes_as_received() {
-        // "global" spelled in base64 letters inside an attachment, and in words.
-        let raw = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
-Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n\
-xGLOBALx\r\n--b\r\nContent-Type: text/plain\r\n\r\nglobal warming\r\n--b--\r\n";
-        let defused = Defused::new(raw);
-        let message = MessageParser::default().parse(defused.shown()).unwrap();
-        let contents: Vec<Vec<u8>> = message
-            .parts
-            .iter()
-            .filter(|p| !matches!(p.body, PartType::Multipart(_)))
-            .map(|p| defused.contents(p).into_owned())
-            .collect();
-        assert_eq!(
-            contents,
-            [vec![196, 98, 206, 4, 2, 241], b"global warming".to_vec()]
-        );
-    }
-
-    #[test]
-    fn whitespace_only_lines_end_a_header_section() {
-        let raw = b"Subject: x\r\nContent-Type: multipart/report; boundary=b\r\n \r\n\
---b\r\nContent-Type: message/feedback-report\r\n\t\r\nFeedback-Type: auth-failure\r\n--b--\r\n";
-        let defused = Defused::new(raw);
-        assert_eq!(defused.shown().len(), raw.len());
-        let message = MessageParser::default().parse(defused.shown()).unwrap();
-        assert_eq!(message.subject(), Some("x"));
-        let feedback = &message.parts[1];
-        assert_eq!(
-            feedback
-                .content_type()
-                .and_then(|ct| ct.c_subtype.as_deref()),
-            Some("feedback-report")
-        );
-        // The blank line's extra line feed begins the body.
-        assert!(
-            defused
-                .contents(feedback)
-                .trim_ascii_start()
-                .starts_with(b"Feedback-Type: auth-failure")
-        );
-    }
-
-    #[test]
-    fn splits_at_a_blank_or_whitespace_only_line() {
-        assert_eq!(
-            split_header_section(b"A: 1\r\nB: 2\r\n\r\nbody\r\n"),
-            (&b"A: 1\r\nB: 2\r\n"[..], &b"body\r\n"[..])
-        );
-        assert_eq!(
-            split_header_section(b"A: 1\n \nbody"),
-            (&b"A: 1\n"[..], &b"body"[..])
-        );
-        assert_eq!(
-            split_header_section(b"A: 1\r\n"),
-            (&b"A: 1\r\n"[..], &b""[..])
-        );
-    }
-
-    #[test]
-    fn parts_are_bounded_by_dashes() {
-        assert_eq!(part_bound(b"no parts", 100), 1);
-        assert_eq!(part_bound(b"--b\r\n--b\r\n--b--", 100), 5);
-        assert_eq!(part_bound(b"-----", 100), 3);
-        assert_eq!(part_bound(&b"--".repeat(1000), 10), 10);
-    }
 }

@@ -325,7 +325,7 @@ fn notify(alerter: &Alerter, alerts: &[Alert]) {
 mod tests {
     use super::*;
     use crate::config::AlertsConfig;
-    use crate::ingest::INTERNAL_ERROR;
+    use crate::report::QuarantineKind;
 
     /// Panics on messages that say so, as a bug in a parser would.
     fn panicking_reader<'b>(
@@ -361,12 +361,12 @@ mod tests {
         let Committed::Stored(outcome) = submitter.submit(poisoned, Envelope::default()) else {
             panic!("the message was not kept");
         };
-        assert_eq!(outcome.verdict(), "quarantined");
+        assert_eq!(outcome.verdict().as_str(), "quarantined");
         let Committed::Stored(outcome) = submitter.submit(REPORT.to_vec(), Envelope::default())
         else {
             panic!("the writer stopped after a panic");
         };
-        assert_eq!(outcome.verdict(), "stored");
+        assert_eq!(outcome.verdict().as_str(), "stored");
         drop(submitter);
         committer.finish();
 
@@ -379,7 +379,13 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(rows, [("0".to_owned(), INTERNAL_ERROR.to_owned())]);
+        assert_eq!(
+            rows,
+            [(
+                "0".to_owned(),
+                QuarantineKind::InternalError.as_str().to_owned()
+            )]
+        );
         // Nothing the panicking read wrote is left: one report, the second's.
         let reports: i64 = store
             .connection()

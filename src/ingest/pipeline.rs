@@ -16,7 +16,9 @@
 
 use super::read_ahead::read_ahead;
 use crate::limits::Limits;
-use crate::parse::{AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate};
+use crate::parse::{
+    AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate_labelled,
+};
 use crate::report::{Feedback, Record};
 use crate::store::{ReportWriter, StoreError};
 use std::io::BufRead;
@@ -95,6 +97,7 @@ impl AggregateSink for BatchSender {
 /// why it could not be read (the caller quarantines it).
 pub fn parse_and_store(
     document: &mut (dyn BufRead + Send),
+    charset: Option<&str>,
     limits: &Limits,
     writer: &mut ReportWriter<'_>,
 ) -> Result<Result<ParsedReport, ParseError>, StoreError> {
@@ -109,7 +112,7 @@ pub fn parse_and_store(
                 returned,
                 spare: Vec::new(),
             };
-            let parsed = parse_aggregate(&mut document, limits, &mut sender)?;
+            let parsed = parse_aggregate_labelled(&mut document, charset, limits, &mut sender)?;
             sender.flush().map_err(ParseFailure::Sink)?;
             Ok(parsed)
         });

@@ -98,7 +98,20 @@ pub fn parse_aggregate<S: AggregateSink>(
     limits: &Limits,
     sink: &mut S,
 ) -> Result<ParsedReport, ParseFailure<S::Error>> {
-    let utf8 = utf8_stream(input).map_err(ParseError::from_read)?;
+    parse_aggregate_labelled(input, None, limits, sink)
+}
+
+/// [`parse_aggregate`] for a document whose carrier named a charset (a MIME
+/// `charset` parameter): the text encoding to assume when the document has
+/// no BOM and its XML declaration names none. A document that names its
+/// own encoding is decoded by that alone, never twice.
+pub fn parse_aggregate_labelled<S: AggregateSink>(
+    input: impl BufRead,
+    charset: Option<&str>,
+    limits: &Limits,
+    sink: &mut S,
+) -> Result<ParsedReport, ParseFailure<S::Error>> {
+    let utf8 = utf8_stream(input, charset).map_err(ParseError::from_read)?;
     let mut reader = Reader::from_reader(TokenLimit::new(utf8, limits.max_xml_token_bytes));
     reader.config_mut().check_end_names = true;
     let mut state = State::new(limits);

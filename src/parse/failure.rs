@@ -192,12 +192,18 @@ Delivery-Result: Reject\r\nDKIM-Domain: Example.com\r\nDKIM-Selector: s1\r\n \r\
         assert_eq!(parse_failure_report(text.as_bytes()).unwrap().incidents, 12);
         let huge = text.replace("12", "4294967296");
         assert_eq!(
-            parse_failure_report(huge.as_bytes()).unwrap_err().kind(),
+            parse_failure_report(huge.as_bytes())
+                .unwrap_err()
+                .kind()
+                .as_str(),
             "invalid_value"
         );
         let bad = text.replace("12", "many");
         assert_eq!(
-            parse_failure_report(bad.as_bytes()).unwrap_err().kind(),
+            parse_failure_report(bad.as_bytes())
+                .unwrap_err()
+                .kind()
+                .as_str(),
             "invalid_value"
         );
     }

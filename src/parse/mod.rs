@@ -16,11 +16,14 @@ mod tlsrpt;
 mod tlsrpt_json;
 mod xml_input;
 
-pub use aggregate::{AggregateSink, ParseFailure, ParsedReport, parse_aggregate};
+pub use aggregate::{
+    AggregateSink, ParseFailure, ParsedReport, parse_aggregate, parse_aggregate_labelled,
+};
 pub use failure::parse_failure_report;
 pub use tlsrpt::parse_tls_report;
 
 use crate::limits::LimitExceeded;
+use crate::report::QuarantineKind;
 use std::fmt;
 use std::io;
 
@@ -69,18 +72,18 @@ pub enum ParseError {
 }
 
 impl ParseError {
-    /// A short, stable name for the class of error, stored beside the message.
-    pub fn kind(&self) -> &'static str {
+    /// The class of error, stored beside the payload it kept from the store.
+    pub fn kind(&self) -> QuarantineKind {
         match self {
-            ParseError::NotAggregate { .. } => "not_aggregate",
-            ParseError::NotTlsReport { .. } => "not_tlsrpt",
-            ParseError::Json { .. } => "json",
-            ParseError::Xml { .. } | ParseError::UndefinedEntity { .. } => "xml",
-            ParseError::DocType => "doctype",
-            ParseError::Missing { .. } => "missing_element",
-            ParseError::Invalid { .. } => "invalid_value",
-            ParseError::Limit(_) => "limit",
-            ParseError::Read(_) => "corrupt_payload",
+            ParseError::NotAggregate { .. } => QuarantineKind::NotAggregate,
+            ParseError::NotTlsReport { .. } => QuarantineKind::NotTlsReport,
+            ParseError::Json { .. } => QuarantineKind::Json,
+            ParseError::Xml { .. } | ParseError::UndefinedEntity { .. } => QuarantineKind::Xml,
+            ParseError::DocType => QuarantineKind::DocType,
+            ParseError::Missing { .. } => QuarantineKind::MissingElement,
+            ParseError::Invalid { .. } => QuarantineKind::InvalidValue,
+            ParseError::Limit(_) => QuarantineKind::Limit,
+            ParseError::Read(_) => QuarantineKind::CorruptPayload,
         }
     }
 

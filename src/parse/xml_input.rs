@@ -4,7 +4,10 @@
 //! quick-xml reads UTF-8 only. Reporters also send a UTF-8 byte order mark,
 //! UTF-16 with a BOM, and ISO-8859-1 or windows-1252 declared in the XML
 //! declaration; those are transcoded here, streaming, before the reader sees
-//! them. UTF-8 input passes through untouched.
+//! them. UTF-8 input passes through untouched. This is the one place a
+//! report's text is decoded: the document's own BOM or declaration decides,
+//! and the charset its carrier named (a MIME `charset` parameter) only when
+//! the document names none.
 
 use crate::limits::LimitExceeded;
 use encoding_rs::Encoding;
@@ -14,17 +17,22 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 /// How many bytes are examined for a BOM and an XML declaration.
 const PROLOG_PEEK: usize = 1024;
 
-/// Returns the payload as a UTF-8 byte stream.
+/// Returns the payload as a UTF-8 byte stream. `fallback` is the label of
+/// the encoding to assume when the document has no BOM and its XML
+/// declaration names no encoding.
 ///
 /// The buffer is outside the box: the XML reader asks for the buffered
 /// bytes several times per token, and each of those is then a plain call
 /// rather than one through the box's vtable, which is taken only to refill.
-pub fn utf8_stream<'a>(mut input: impl BufRead + 'a) -> io::Result<BufReader<Box<dyn Read + 'a>>> {
+pub fn utf8_stream<'a>(
+    mut input: impl BufRead + 'a,
+    fallback: Option<&str>,
+) -> io::Result<BufReader<Box<dyn Read + 'a>>> {
     let mut prolog = Vec::with_capacity(PROLOG_PEEK);
     (&mut input)
         .take(PROLOG_PEEK as u64)
         .read_to_end(&mut prolog)?;
-    let encoding = detect_encoding(&prolog);
+    let encoding = detect_encoding(&prolog, fallback);
     let whole = Cursor::new(prolog).chain(input);
     let utf8: Box<dyn Read + 'a> = match encoding {
         None => Box::new(whole),
@@ -40,12 +48,12 @@ pub fn utf8_stream<'a>(mut input: impl BufRead + 'a) -> io::Result<BufReader<Box
 
 /// The encoding to transcode from, or `None` when the bytes are UTF-8 already
 /// (a UTF-8 BOM is dropped by the transcoder in that case too).
-fn detect_encoding(prolog: &[u8]) -> Option<&'static Encoding> {
+fn detect_encoding(prolog: &[u8], fallback: Option<&str>) -> Option<&'static Encoding> {
     if let Some((encoding, _)) = Encoding::for_bom(prolog) {
         return Some(encoding);
     }
-    let label = declared_encoding(prolog)?;
-    let encoding = Encoding::for_label(label)?;
+    let declared = declared_encoding(prolog).and_then(Encoding::for_label);
+    let encoding = declared.or_else(|| Encoding::for_label(fallback?.trim().as_bytes()))?;
     (encoding != encoding_rs::UTF_8).then_some(encoding)
 }
 
@@ -130,8 +138,12 @@ mod tests {
     use super::*;
 
     fn transcoded(bytes: &[u8]) -> String {
+        transcoded_with(bytes, None)
+    }
+
+    fn transcoded_with(bytes: &[u8], fallback: Option<&str>) -> String {
         let mut out = String::new();
-        utf8_stream(bytes)
+        utf8_stream(bytes, fallback)
             .unwrap()
             .read_to_string(&mut out)
             .unwrap();
@@ -153,6 +165,30 @@ mod tests {
     fn windows_1252_declared_is_transcoded() {
         let doc = b"<?xml version=\"1.0\" encoding = \"windows-1252\" ?><a>\x80</a>";
         assert!(transcoded(doc).ends_with("<a>€</a>"));
+    }
+
+    #[test]
+    fn the_carriers_charset_is_only_a_fallback() {
+        // The document says nothing: the MIME charset parameter decides.
+        assert_eq!(
+            transcoded_with(b"<a>\xe9</a>", Some("iso-8859-1")),
+            "<a>é</a>"
+        );
+        // The document declares its encoding: the parameter is not applied again.
+        let doc = b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xe9</a>";
+        assert!(transcoded_with(doc, Some("windows-1252")).ends_with("<a>é</a>"));
+        let doc = "<?xml version='1.0' encoding='UTF-8'?><a>é</a>";
+        assert!(transcoded_with(doc.as_bytes(), Some("iso-8859-1")).ends_with("<a>é</a>"));
+        // A BOM wins over both.
+        assert_eq!(
+            transcoded_with(b"\xef\xbb\xbf<a>\xc3\xa9</a>", Some("latin1")),
+            "<a>é</a>"
+        );
+        // A label no one knows is no label.
+        assert_eq!(
+            transcoded_with(b"<a>\xc3\xa9</a>", Some("x-unknown")),
+            "<a>é</a>"
+        );
     }
 
     #[test]

@@ -11,9 +11,11 @@
 
 pub mod aggregate;
 pub mod failure;
+mod quarantine;
 pub mod tls;
 
 pub use aggregate::*;
+pub use quarantine::QuarantineKind;
 
 /// The kind of a report, as told from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! to hold, and the answer at the end of DATA, which comes from the store.
 
 use super::Shared;
-use crate::ingest::{Committed, Envelope, PayloadOutcome};
+use crate::ingest::{Committed, Envelope, PayloadOutcome, Verdict};
 use mailin::{Handler, Response, response};
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
@@ -146,13 +146,16 @@ impl SessionState {
                         PayloadOutcome::Quarantined { .. } => None,
                     })
                     .collect();
-                let text = match outcome.verdict() {
-                    "not_a_report" => "2.6.0 Message kept; it holds no report".to_owned(),
-                    "duplicate" => "2.6.0 Report received before; thank you".to_owned(),
-                    "quarantined" => "2.6.0 Message kept for review".to_owned(),
-                    _ => format!("2.6.0 {} report(s) stored", outcome.stored().count()),
+                let verdict = outcome.verdict();
+                let text = match verdict {
+                    Verdict::NotAReport => "2.6.0 Message kept; it holds no report".to_owned(),
+                    Verdict::Duplicate => "2.6.0 Report received before; thank you".to_owned(),
+                    Verdict::Quarantined => "2.6.0 Message kept for review".to_owned(),
+                    Verdict::Stored | Verdict::Partial => {
+                        format!("2.6.0 {} report(s) stored", outcome.stored().count())
+                    }
                 };
-                (Response::custom(250, text), outcome.verdict(), reports)
+                (Response::custom(250, text), verdict.as_str(), reports)
             }
             Committed::NotAReport => (
                 Response::custom(550, "5.6.0 No DMARC report found in this message".into()),

@@ -4,7 +4,7 @@ use super::raw::{already_compressed, store_raw};
 use super::records::RecordInserts;
 use super::{MessageMeta, StoreError};
 use crate::parse::AggregateSink;
-use crate::report::{Feedback, Record};
+use crate::report::{Feedback, QuarantineKind, Record};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -148,7 +148,7 @@ impl MessageTx<'_> {
     pub fn quarantine(
         &self,
         member: &str,
-        kind: &str,
+        kind: QuarantineKind,
         error: &str,
         payload: Option<&[u8]>,
     ) -> Result<(), StoreError> {
@@ -160,7 +160,7 @@ impl MessageTx<'_> {
                  ON CONFLICT (message, member) DO UPDATE SET kind = excluded.kind,
                      error = excluded.error, payload = coalesce(excluded.payload, payload)",
             )?
-            .execute((self.message, member, kind, error, payload))?;
+            .execute((self.message, member, kind.as_str(), error, payload))?;
         Ok(())
     }
 
@@ -176,11 +176,11 @@ impl MessageTx<'_> {
 
     /// Removes the message's quarantine rows of `kind`; returns whether
     /// there were any.
-    pub fn release_quarantine_of_kind(&self, kind: &str) -> Result<bool, StoreError> {
+    pub fn release_quarantine_of_kind(&self, kind: QuarantineKind) -> Result<bool, StoreError> {
         let removed = self
             .conn
             .prepare_cached("DELETE FROM quarantine WHERE message = ?1 AND kind = ?2")?
-            .execute((self.message, kind))?;
+            .execute((self.message, kind.as_str()))?;
         Ok(removed > 0)
     }
 
