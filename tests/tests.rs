@@ -12,6 +12,7 @@ mod html;
 mod ingest;
 mod insight;
 mod insight_tls_failure;
+mod mime_walk;
 mod parse;
 mod smtp;
 mod storage_failures;

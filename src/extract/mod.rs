@@ -186,3 +186,6 @@ pub fn extract_stream<V: PayloadVisitor>(
     walk.stream(input, &Payload::bare(""), declared, 0)?;
     Ok(walk.found)
 }
+
+#[cfg(test)]
+mod tests;

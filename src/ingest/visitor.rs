@@ -15,8 +15,8 @@ pub(super) struct StoreVisitor<'t, 'c> {
     tx: &'t MessageTx<'c>,
     limits: &'t Limits,
     pub(super) results: Vec<PayloadResult>,
-    /// Reports stored from payloads that had been quarantined (reparse).
-    pub(super) recovered: usize,
+    /// Payloads read now that had been quarantined (`reparse`).
+    pub(super) released: usize,
 }
 
 impl<'t, 'c> StoreVisitor<'t, 'c> {
@@ -25,7 +25,7 @@ impl<'t, 'c> StoreVisitor<'t, 'c> {
             tx,
             limits,
             results: Vec::new(),
-            recovered: 0,
+            released: 0,
         }
     }
 
@@ -48,7 +48,7 @@ impl<'t, 'c> StoreVisitor<'t, 'c> {
         new_tls_failure_types: u64,
     ) -> Result<(), StoreError> {
         if self.tx.release_quarantine(payload.member)? {
-            self.recovered += 1;
+            self.released += 1;
         }
         let outcome = match written {
             Written::Stored(id) => {
@@ -143,7 +143,7 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
             messages: parsed.messages,
         };
         if self.tx.release_quarantine(payload.member)? {
-            self.recovered += 1;
+            self.released += 1;
         }
         let outcome = match written {
             Some(Written::Stored(id)) => {

@@ -38,7 +38,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("migrate_2_alerts.sql"),
     include_str!("migrate_3_tls_failure.sql"),
+    include_str!("migrate_4_reader.sql"),
 ];
+
+/// The version of the reader (extraction and parsing) that stores what it
+/// reads now, kept in `messages.reader`. Raised when a change means that
+/// messages read before may have been stored differently; `reparse` reads
+/// every message of an older reader again.
+pub const READER_VERSION: i64 = 2;
 
 /// How long a writer waits for another process holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -201,7 +208,8 @@ impl Store {
     }
 
     /// Messages that `reparse` should look at again: those with open
-    /// quarantine rows or no report found, or every message with `all`.
+    /// quarantine rows or no report found, those an older reader read (see
+    /// [`READER_VERSION`]), or every message with `all`.
     pub fn messages_to_reparse(&self, all: bool) -> Result<Vec<StoredMessage>, StoreError> {
         let sql = if all {
             "SELECT id, source, origin FROM messages ORDER BY id"
@@ -209,10 +217,12 @@ impl Store {
             "SELECT id, source, origin FROM messages
              WHERE outcome IN ('not_a_report', 'quarantined', 'partial')
                 OR id IN (SELECT message FROM quarantine)
+                OR reader < ?1
              ORDER BY id"
         };
+        let params: &[&dyn rusqlite::ToSql] = if all { &[] } else { &[&READER_VERSION] };
         let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map([], |row| {
+        let rows = stmt.query_map(params, |row| {
             let source: String = row.get(1)?;
             Ok(StoredMessage {
                 id: row.get(0)?,

@@ -22,31 +22,53 @@ pub struct NewTlsFailure {
 
 impl MessageTx<'_> {
     /// Stores a TLS report found at `member`, unless a report with the same
-    /// identity (org_name, report_id) is stored: then returns that one as
-    /// [`Written::Duplicate`] (or as [`Written::Stored`] when it came in
-    /// this very message, read again by `reparse`).
+    /// identity (org_name, report_id) came in another message: then returns
+    /// that one as [`Written::Duplicate`]. One stored from this very message
+    /// before (read again by `reparse`) is rewritten in place, keeping its id.
     pub fn tls_report(&self, member: &str, report: &TlsReport) -> Result<Written, StoreError> {
-        let existing: Option<(i64, i64)> = self
+        let stored_elsewhere: Option<i64> = self
             .conn
             .prepare_cached(
-                "SELECT id, message FROM tls_reports WHERE org_name = ?1 AND report_id = ?2",
+                "SELECT id FROM tls_reports WHERE org_name = ?1 AND report_id = ?2
+                     AND message != ?3",
             )?
-            .query_row((&report.org_name, &report.report_id), |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                (&report.org_name, &report.report_id, self.message_id()),
+                |row| row.get(0),
+            )
             .optional()?;
-        match existing {
-            Some((id, message)) if message == self.message_id() => return Ok(Written::Stored(id)),
-            Some((id, _)) => return Ok(Written::Duplicate(id)),
-            None => {}
+        if let Some(id) = stored_elsewhere {
+            return Ok(Written::Duplicate(id));
         }
+        let own: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM tls_reports WHERE message = ?1
+                     AND (member = ?2 OR (org_name = ?3 AND report_id = ?4))
+                 ORDER BY member = ?2 DESC LIMIT 1",
+            )?
+            .query_row(
+                (
+                    self.message_id(),
+                    member,
+                    &report.org_name,
+                    &report.report_id,
+                ),
+                |row| row.get(0),
+            )
+            .optional()?;
         self.conn
             .prepare_cached(
-                "INSERT INTO tls_reports (message, member, org_name, report_id, date_begin,
+                "INSERT INTO tls_reports (id, message, member, org_name, report_id, date_begin,
                      date_end, contact_info)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET member = excluded.member,
+                     org_name = excluded.org_name, report_id = excluded.report_id,
+                     date_begin = excluded.date_begin, date_end = excluded.date_end,
+                     contact_info = excluded.contact_info",
             )?
             .execute(rusqlite::params![
+                own,
                 self.message_id(),
                 member,
                 report.org_name,
@@ -55,7 +77,16 @@ impl MessageTx<'_> {
                 report.date_end,
                 report.contact_info,
             ])?;
-        let id = self.conn.last_insert_rowid();
+        let id = match own {
+            Some(id) => {
+                // Its policies and failures are written again, as read now.
+                self.conn
+                    .prepare_cached("DELETE FROM tls_policies WHERE report = ?1")?
+                    .execute([id])?;
+                id
+            }
+            None => self.conn.last_insert_rowid(),
+        };
         let mut insert_policy = self.conn.prepare_cached(
             "INSERT INTO tls_policies (report, policy_type, policy_domain, policy_string, mx_host,
                  successful_sessions, failed_sessions)

@@ -2,7 +2,7 @@
 
 use super::raw::{already_compressed, store_raw};
 use super::records::RecordInserts;
-use super::{MessageMeta, StoreError};
+use super::{MessageMeta, READER_VERSION, StoreError};
 use crate::parse::AggregateSink;
 use crate::report::{Feedback, QuarantineKind, Record};
 use flate2::Compression;
@@ -73,6 +73,11 @@ impl<'c> Batch<'c> {
             open: true,
             keep_failure_bodies: self.keep_failure_bodies,
         })
+    }
+
+    /// How many reports of any kind are stored from `message`.
+    pub fn stored_reports(&self, message: i64) -> Result<usize, StoreError> {
+        reports_from(&self.tx, message)
     }
 
     /// Makes every message kept in the batch durable (`synchronous=FULL`).
@@ -184,12 +189,36 @@ impl MessageTx<'_> {
         Ok(removed > 0)
     }
 
+    /// How many reports of any kind are stored from this message.
+    pub fn stored_reports(&self) -> Result<usize, StoreError> {
+        reports_from(self.conn, self.message)
+    }
+
+    /// Replaces the header fields kept for the message (`message_id`,
+    /// `subject`, `from_header`) with those of `meta`: `reparse` reads them
+    /// again.
+    pub fn rewrite_header(&self, meta: &MessageMeta) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE messages SET message_id = ?1, subject = ?2, from_header = ?3
+                 WHERE id = ?4",
+            )?
+            .execute((
+                &meta.message_id,
+                &meta.subject,
+                &meta.from_header,
+                self.message,
+            ))?;
+        Ok(())
+    }
+
     /// Keeps the message, with its outcome (see `messages.outcome`), in the
-    /// batch; it is durable once the batch commits.
+    /// batch, as read by this version's reader; it is durable once the
+    /// batch commits.
     pub fn commit(mut self, outcome: &str) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("UPDATE messages SET outcome = ?1 WHERE id = ?2")?
-            .execute((outcome, self.message))?;
+            .prepare_cached("UPDATE messages SET outcome = ?1, reader = ?2 WHERE id = ?3")?
+            .execute((outcome, READER_VERSION, self.message))?;
         self.open = false;
         self.conn.execute_batch("RELEASE message")?;
         Ok(())
@@ -204,6 +233,17 @@ impl Drop for MessageTx<'_> {
                 .execute_batch("ROLLBACK TO message; RELEASE message");
         }
     }
+}
+
+fn reports_from(conn: &Connection, message: i64) -> Result<usize, StoreError> {
+    let count: i64 = conn
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM reports WHERE message = ?1)
+                  + (SELECT count(*) FROM tls_reports WHERE message = ?1)
+                  + (SELECT count(*) FROM failure_reports WHERE message = ?1)",
+        )?
+        .query_row([message], |row| row.get(0))?;
+    Ok(count as usize)
 }
 
 /// Quarantined payloads are kept gzip-compressed unless they are compressed.
@@ -226,8 +266,7 @@ pub struct ReportWriter<'t> {
     report: Option<i64>,
     duplicate_of: Option<i64>,
     /// How the records are written; `None` when they are not: the report is
-    /// a duplicate, or its records are in the store already (a reparse of
-    /// the message that brought it).
+    /// a duplicate.
     inserts: Option<RecordInserts<'t>>,
     /// The savepoint is still open: dropping rolls it back.
     open: bool,
@@ -236,8 +275,7 @@ pub struct ReportWriter<'t> {
 impl ReportWriter<'_> {
     /// The sources the report was the first to show failing DMARC, noted as
     /// its records were written (see [`MessageTx::note_failing_sources`]);
-    /// `None` if this writer wrote no records: a duplicate, or a report
-    /// whose records were stored before.
+    /// `None` if this writer wrote no records: a duplicate.
     pub fn new_failing_sources(&self) -> Option<u64> {
         self.inserts
             .as_ref()
@@ -284,40 +322,56 @@ impl AggregateSink for ReportWriter<'_> {
 
     fn begin(&mut self, feedback: &Feedback) -> Result<(), StoreError> {
         let (org_name, report_id, domain) = feedback.key();
-        let existing: Option<(i64, i64)> = self
+        let same_key = "org_name = ?1 AND report_id = ?2 AND policy_domain = ?3";
+        let stored_elsewhere: Option<i64> = self
             .conn
-            .prepare_cached(
-                "SELECT id, message FROM reports
-                 WHERE org_name = ?1 AND report_id = ?2 AND policy_domain = ?3",
-            )?
-            .query_row((org_name, report_id, domain), |row| {
-                Ok((row.get(0)?, row.get(1)?))
+            .prepare_cached(&format!(
+                "SELECT id FROM reports WHERE {same_key} AND message != ?4"
+            ))?
+            .query_row((org_name, report_id, domain, self.message), |row| {
+                row.get(0)
             })
             .optional()?;
-        match existing {
-            // Stored from this very message before (a reparse): nothing to add.
-            Some((id, message)) if message == self.message => {
-                self.report = Some(id);
-                return Ok(());
-            }
-            Some((id, _)) => {
-                self.duplicate_of = Some(id);
-                return Ok(());
-            }
-            None => {}
+        if let Some(id) = stored_elsewhere {
+            self.duplicate_of = Some(id);
+            return Ok(());
         }
+        // Stored from this very message before: `reparse` rewrites it in
+        // place, keeping its id (alerts and failing sources refer to it).
+        let own: Option<i64> = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id FROM reports WHERE message = ?4 AND (member = ?5 OR ({same_key}))
+                 ORDER BY member = ?5 DESC LIMIT 1"
+            ))?
+            .query_row(
+                (org_name, report_id, domain, self.message, &self.member),
+                |row| row.get(0),
+            )
+            .optional()?;
         let meta = &feedback.metadata;
         let policy = &feedback.policy;
         let errors = (!meta.errors.is_empty()).then(|| meta.errors.join("\n"));
+        // One statement for both: a new row when `id` is NULL.
         self.conn
             .prepare_cached(
-                "INSERT INTO reports (message, member, version, org_name, email, extra_contact_info,
-                     report_id, date_begin, date_end, errors, generator, policy_domain, adkim, aspf,
-                     p, sp, pct, fo, np, testing, discovery_method)
+                "INSERT INTO reports (id, message, member, version, org_name, email,
+                     extra_contact_info, report_id, date_begin, date_end, errors, generator,
+                     policy_domain, adkim, aspf, p, sp, pct, fo, np, testing, discovery_method)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20, ?21)",
+                     ?17, ?18, ?19, ?20, ?21, ?22)
+                 ON CONFLICT (id) DO UPDATE SET member = excluded.member,
+                     version = excluded.version, org_name = excluded.org_name,
+                     email = excluded.email, extra_contact_info = excluded.extra_contact_info,
+                     report_id = excluded.report_id, date_begin = excluded.date_begin,
+                     date_end = excluded.date_end, errors = excluded.errors,
+                     generator = excluded.generator, policy_domain = excluded.policy_domain,
+                     adkim = excluded.adkim, aspf = excluded.aspf, p = excluded.p,
+                     sp = excluded.sp, pct = excluded.pct, fo = excluded.fo, np = excluded.np,
+                     testing = excluded.testing, discovery_method = excluded.discovery_method",
             )?
             .execute(rusqlite::params![
+                own,
                 self.message,
                 self.member,
                 feedback.version,
@@ -340,7 +394,16 @@ impl AggregateSink for ReportWriter<'_> {
                 policy.testing,
                 policy.discovery_method,
             ])?;
-        let id = self.conn.last_insert_rowid();
+        let id = match own {
+            Some(id) => {
+                // Its records are written again, as read now.
+                self.conn
+                    .prepare_cached("DELETE FROM records WHERE report = ?1")?
+                    .execute([id])?;
+                id
+            }
+            None => self.conn.last_insert_rowid(),
+        };
         self.report = Some(id);
         self.inserts = Some(RecordInserts::prepare(self.conn, id, feedback)?);
         Ok(())
@@ -349,8 +412,7 @@ impl AggregateSink for ReportWriter<'_> {
     fn record(&mut self, record: &mut Record) -> Result<(), StoreError> {
         match &mut self.inserts {
             Some(inserts) => inserts.insert(record),
-            // A duplicate, or a reparse of its message: the records are
-            // stored already.
+            // A duplicate: the records are stored already.
             None => Ok(()),
         }
     }
