@@ -9,7 +9,7 @@ use dmarc_sink::extract::{
 };
 use dmarc_sink::limits::Limits;
 use proptest::prelude::*;
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 
 #[derive(Debug, Clone, Copy)]
 enum Encoding {

@@ -2,7 +2,6 @@
 //! payload is handed over as, under which member, with which bytes.
 
 use super::*;
-use std::io::Read;
 
 /// What the walker handed over, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
