@@ -7,6 +7,7 @@ mod alerts;
 mod bombs;
 mod cli;
 mod conformance;
+mod exact_values;
 mod fuzz_regressions;
 mod html;
 mod ingest;
