@@ -112,11 +112,13 @@ impl Default for SmtpConfig {
     }
 }
 
-/// The machine's host name, as the kernel knows it.
+/// The machine's host name, as the kernel knows it: gethostname(2), which
+/// works where `/proc/sys/kernel/hostname` is hidden (the shipped unit's
+/// `ProcSubset=pid`).
 pub fn default_hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_owned())
+    dns_lookup::get_hostname()
         .ok()
+        .map(|name| name.trim().to_owned())
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "dmarc-sink".to_owned())
 }
@@ -308,10 +310,11 @@ pub fn default_min_failing_messages() -> u64 {
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    // The cause is in the message, so not also a `source` (printed once).
+    #[error("cannot read config file {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -326,9 +329,9 @@ pub enum ConfigError {
 impl Config {
     /// Reads, parses and checks a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         Config::parse(&text, path)
     }
@@ -537,6 +540,16 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn the_default_host_name_is_the_kernels() {
+        let uname = std::process::Command::new("uname")
+            .arg("-n")
+            .output()
+            .expect("uname");
+        let expected = String::from_utf8(uname.stdout).unwrap();
+        assert_eq!(default_hostname(), expected.trim());
     }
 
     #[test]

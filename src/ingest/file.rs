@@ -32,9 +32,9 @@ pub fn ingest_file_in(
     limits: &Limits,
 ) -> Result<MessageOutcome, IngestError> {
     let shown = path.display().to_string();
-    let read_error = |source| IngestError::Read {
+    let read_error = |cause| IngestError::Read {
         path: shown.clone(),
-        source,
+        cause,
     };
     let mut file = File::open(path).map_err(read_error)?;
     let size = file.metadata().map_err(read_error)?.len();

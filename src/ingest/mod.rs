@@ -39,8 +39,9 @@ pub struct Envelope {
 /// A file given to `import` could not be taken in.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: io::Error },
+    // The cause is in the message, so not also a `source` (printed once).
+    #[error("cannot read {path}: {cause}")]
+    Read { path: String, cause: io::Error },
     #[error("{path}: {limit}")]
     TooLarge { path: String, limit: LimitExceeded },
     #[error(transparent)]

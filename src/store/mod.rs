@@ -51,16 +51,31 @@ pub const READER_VERSION: i64 = 2;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A failure of the store itself: the message could not be kept.
+///
+/// The cause is part of the message and not also given as its `source`:
+/// an error chain printed whole (`dmarc-sink: {error:#}`) names it once.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("cannot read or write raw message bytes: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error(
         "the store's schema version {found} is newer than this dmarc-sink understands ({supported})"
     )]
     SchemaTooNew { found: i64, supported: i64 },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Sqlite(error)
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(error: std::io::Error) -> Self {
+        StoreError::Io(error)
+    }
 }
 
 /// How a message reached the store.
@@ -257,5 +272,26 @@ impl Store {
     /// Direct access for read-only queries (tests, insight commands).
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_chain_names_its_cause_once() {
+        let sqlite = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+            None,
+        );
+        let chain = format!("{:#}", anyhow::Error::from(StoreError::from(sqlite)));
+        assert_eq!(chain, "database error: Error code 10: disk I/O error");
+        let io = std::io::Error::other("No space left on device");
+        let chain = format!("{:#}", anyhow::Error::from(StoreError::from(io)));
+        assert_eq!(
+            chain,
+            "cannot read or write raw message bytes: No space left on device"
+        );
     }
 }
