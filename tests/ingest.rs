@@ -596,7 +596,7 @@ fn reparse_recovers_what_a_tighter_reader_quarantined() {
 #[test]
 fn schema_is_versioned_and_in_wal_mode() {
     let temp = TempStore::new();
-    assert_eq!(temp.store.schema_version().unwrap(), 3);
+    assert_eq!(temp.store.schema_version().unwrap(), 4);
     let mode: String = temp
         .store
         .connection()
@@ -605,5 +605,5 @@ fn schema_is_versioned_and_in_wal_mode() {
     assert_eq!(mode, "wal");
     drop(temp.store);
     let reopened = dmarc_sink::store::Store::open(&temp.dir.path().join("store.sqlite")).unwrap();
-    assert_eq!(reopened.schema_version().unwrap(), 3);
+    assert_eq!(reopened.schema_version().unwrap(), 4);
 }
