@@ -27,7 +27,7 @@ pub struct Limits {
     pub max_nesting_depth: usize,
     /// MIME parts in one message (an attached message is a message of its
     /// own), counted before it is parsed by the `--` that open boundary
-    /// delimiters: an upper bound on the parts the parser would make.
+    /// delimiters: an upper bound on the parts the walker would make.
     pub max_mime_parts: usize,
     /// Bytes in any single XML token: a text node, comment, tag or CDATA section.
     pub max_xml_token_bytes: usize,
