@@ -21,7 +21,7 @@ use dmarc_sink::config::SmtpConfig;
 use dmarc_sink::ingest::{
     Committed, MessageOutcome, PayloadOutcome, PayloadResult, ReportSummary, Submitter,
 };
-use dmarc_sink::report::ReportKind;
+use dmarc_sink::report::{QuarantineKind, ReportKind};
 use dmarc_sink::smtp::{Connection, Shared, Shutdown, serve_connection};
 use libfuzzer_sys::fuzz_target;
 use std::io::{self, Read, Write};
@@ -91,7 +91,7 @@ fn store_stand_in(raw: Vec<u8>) -> Committed {
                 PayloadResult {
                     member: "2".into(),
                     outcome: PayloadOutcome::Quarantined {
-                        kind: "xml",
+                        kind: QuarantineKind::Xml,
                         error: "malformed XML".into(),
                     },
                 },
