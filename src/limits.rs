@@ -36,6 +36,10 @@ pub struct Limits {
     /// Bytes of one JSON report (an SMTP TLS report), which is read into
     /// memory whole to be parsed.
     pub max_json_bytes: u64,
+    /// Message bytes stored from one sender (an IPv4 address, an IPv6 /64)
+    /// in a day, over SMTP; past it, 451 4.7.0 until the day is over, so
+    /// that a flood cannot fill the disk.
+    pub max_stored_bytes_per_ip_per_day: u64,
 }
 
 impl Default for Limits {
@@ -49,6 +53,7 @@ impl Default for Limits {
             max_xml_token_bytes: default_max_xml_token_bytes(),
             max_xml_depth: default_max_xml_depth(),
             max_json_bytes: default_max_json_bytes(),
+            max_stored_bytes_per_ip_per_day: default_max_stored_bytes_per_ip_per_day(),
         }
     }
 }
@@ -144,4 +149,9 @@ impl LimitExceeded {
             .and_then(|inner| inner.downcast_ref::<LimitExceeded>())
             .copied()
     }
+}
+
+/// 1 GiB: hundreds of days of the largest reporter's reports, a day's.
+pub fn default_max_stored_bytes_per_ip_per_day() -> u64 {
+    1024 * 1024 * 1024
 }

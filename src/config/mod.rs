@@ -4,6 +4,12 @@
 //! keys are errors (a typo must not silently mean "default"). Errors name the
 //! file and the key, and `main` exits with status 78 (EX_CONFIG) on them.
 
+mod dns;
+mod trust;
+
+pub use dns::{DnsConfig, default_dns_timeout_ms};
+pub use trust::{TrustConfig, UnauthenticatedPolicy};
+
 use crate::limits::Limits;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -19,6 +25,8 @@ pub struct Config {
     pub limits: Limits,
     pub alerts: AlertsConfig,
     pub insight: InsightConfig,
+    pub dns: DnsConfig,
+    pub trust: TrustConfig,
 }
 
 /// `[store]`.
@@ -71,6 +79,9 @@ pub struct SmtpConfig {
     pub max_connections: usize,
     /// Connections open at once from one IP address.
     pub max_connections_per_ip: usize,
+    /// Messages taken from one sender (an IPv4 address, an IPv6 /64) in an
+    /// hour; past it, 451 4.7.0 until the hour is over.
+    pub max_messages_per_ip_per_hour: u64,
     /// Longest command line, CRLF included.
     pub max_command_line_bytes: usize,
     /// Longest line inside DATA, CRLF included.
@@ -100,6 +111,7 @@ impl Default for SmtpConfig {
             not_a_report: NotAReportPolicy::default(),
             max_connections: default_max_connections(),
             max_connections_per_ip: default_max_connections_per_ip(),
+            max_messages_per_ip_per_hour: default_max_messages_per_ip_per_hour(),
             max_command_line_bytes: default_max_command_line_bytes(),
             max_data_line_bytes: default_max_data_line_bytes(),
             max_buffered_bytes: default_max_buffered_bytes(),
@@ -131,6 +143,12 @@ pub fn default_max_connections() -> usize {
 /// 20: big reporters open a few connections in parallel, a scanner many.
 pub fn default_max_connections_per_ip() -> usize {
     20
+}
+
+/// 600: ten a minute for an hour, far more than any reporter sends one
+/// sink, far fewer than a flood.
+pub fn default_max_messages_per_ip_per_hour() -> u64 {
+    600
 }
 
 /// 2048: RFC 5321 allows 512; extensions make real ones longer.
@@ -400,7 +418,10 @@ impl Config {
             }
             _ => {}
         }
-        let smtp_positive: [(&'static str, u64); 8] = [
+        if let Err(reason) = self.dns.nameserver_addrs() {
+            return Err(invalid("dns.nameservers", reason));
+        }
+        let smtp_positive: [(&'static str, u64); 10] = [
             ("smtp.max_connections", smtp.max_connections as u64),
             (
                 "smtp.max_connections_per_ip",
@@ -415,6 +436,11 @@ impl Config {
             ("smtp.line_timeout_secs", smtp.line_timeout_secs),
             ("smtp.session_timeout_secs", smtp.session_timeout_secs),
             ("store.busy_timeout_secs", self.store.busy_timeout_secs),
+            (
+                "smtp.max_messages_per_ip_per_hour",
+                smtp.max_messages_per_ip_per_hour,
+            ),
+            ("dns.timeout_ms", self.dns.timeout_ms),
         ];
         for (key, value) in smtp_positive {
             if value == 0 {
