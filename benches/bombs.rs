@@ -26,6 +26,9 @@ mod dot_stuff;
 #[path = "../tests/util/bombs.rs"]
 mod bombs;
 #[allow(dead_code)]
+#[path = "../tests/util/dns.rs"]
+mod dns;
+#[allow(dead_code)]
 #[path = "../tests/util/mail.rs"]
 mod mail;
 #[allow(dead_code)]

@@ -343,6 +343,8 @@ fn time_inserts(db: &Path, records: u64) -> Duration {
         subject: None,
         from_header: None,
         size: 0,
+        trust: dmarc_sink::auth::Trust::Unchecked,
+        auth_results: None,
     };
     // Build every record before the clock starts: this stage is the inserts alone.
     let mut values = Values::new(records);

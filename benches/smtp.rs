@@ -36,6 +36,9 @@ mod dot_stuff;
 // The tests' server harness: a real `dmarc-sink serve` child on port 0,
 // ready once it logs `listening`. The bench uses only part of it.
 #[allow(dead_code)]
+#[path = "../tests/util/dns.rs"]
+mod dns;
+#[allow(dead_code)]
 #[path = "../tests/util/server.rs"]
 mod server;
 use dot_stuff::dot_stuff;

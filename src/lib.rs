@@ -22,6 +22,7 @@
 //! may cost), [`logging`] (tracing, text or JSON).
 
 pub mod alert;
+pub mod auth;
 pub mod config;
 pub mod extract;
 pub mod import;

@@ -9,6 +9,7 @@
 //! store cleanly.
 
 use crate::alert::Alerter;
+use crate::auth::Authenticator;
 use crate::config::{Config, NotAReportPolicy};
 use crate::ingest::Committer;
 use crate::smtp::{Shared, Shutdown, accept_all, tls};
@@ -39,14 +40,20 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let keep_non_reports = config.smtp.not_a_report == NotAReportPolicy::Keep;
     let alerter = Alerter::start(&config.alerts)?;
     let committer = Committer::start(store, config.limits.clone(), keep_non_reports, alerter)?;
+    let authenticator = Authenticator::new(&config.dns, &config.smtp.hostname)
+        .context("cannot authenticate report mail")?;
     let shutdown = Shutdown::new();
-    let shared = Arc::new(Shared::new(
-        config.smtp.clone(),
-        config.limits.max_message_bytes,
-        tls.clone(),
-        committer.submitter(),
-        shutdown.clone(),
-    ));
+    let shared = Arc::new(
+        Shared::new(
+            config.smtp.clone(),
+            config.limits.max_message_bytes,
+            tls.clone(),
+            committer.submitter(),
+            shutdown.clone(),
+        )
+        .with_authentication(Arc::new(authenticator), config.trust.unauthenticated)
+        .with_stored_bytes_per_day(config.limits.max_stored_bytes_per_ip_per_day),
+    );
 
     let mut signals = Signals::new([SIGTERM, SIGINT]).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
@@ -65,6 +72,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         listen = %addresses.join(","),
         store = %config.store.path.display(),
         starttls = tls.is_some(),
+        unauthenticated = config.trust.unauthenticated.as_str(),
         "listening"
     );
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);

@@ -18,6 +18,7 @@ fn ingest_with(temp: &mut TempStore, raw: &[u8], limits: &Limits) -> MessageOutc
         helo: Some("mail-sor-f41.google.com".into()),
         mail_from: Some("noreply-dmarc-support@google.com".into()),
         rcpt_to: vec!["dmarc@reports.example.com".into()],
+        ..Envelope::default()
     };
     ingest_message(&mut temp.store, raw, Source::Smtp, None, &envelope, limits).expect("ingest")
 }
@@ -596,7 +597,7 @@ fn reparse_recovers_what_a_tighter_reader_quarantined() {
 #[test]
 fn schema_is_versioned_and_in_wal_mode() {
     let temp = TempStore::new();
-    assert_eq!(temp.store.schema_version().unwrap(), 4);
+    assert_eq!(temp.store.schema_version().unwrap(), 5);
     let mode: String = temp
         .store
         .connection()
@@ -605,5 +606,5 @@ fn schema_is_versioned_and_in_wal_mode() {
     assert_eq!(mode, "wal");
     drop(temp.store);
     let reopened = dmarc_sink::store::Store::open(&temp.dir.path().join("store.sqlite")).unwrap();
-    assert_eq!(reopened.schema_version().unwrap(), 4);
+    assert_eq!(reopened.schema_version().unwrap(), 5);
 }

@@ -13,11 +13,13 @@
 //! neither take the writer down with it, which would refuse every later
 //! delivery, nor be refused forever as the reporter retries: the panic is
 //! caught, what was written for the message is rolled back, and the
-//! message is kept unread in quarantine (see [`super::keep_unread`]).
+//! message is kept unread in quarantine (see [`super::keep_whole`]).
 
-use super::{Envelope, MessageOutcome, PendingMessage, keep_unread, now, read_message_in};
+use super::{Envelope, MessageOutcome, PendingMessage, keep_whole, now, read_message_in};
 use crate::alert::{Alert, Alerter};
+use crate::auth::Trust;
 use crate::limits::Limits;
+use crate::report::QuarantineKind;
 use crate::store::{Batch, Source, Store, StoreError};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -56,6 +58,8 @@ pub enum Committed {
 struct Job {
     raw: Vec<u8>,
     envelope: Envelope,
+    /// Kept whole in quarantine, unread, of this kind and for this reason.
+    hold: Option<(QuarantineKind, String)>,
     answer: SyncSender<Committed>,
 }
 
@@ -129,10 +133,32 @@ impl Committer {
 impl Submitter {
     /// Stores a message and waits until it is durable (or failed).
     pub fn submit(&self, raw: Vec<u8>, envelope: Envelope) -> Committed {
+        self.send(raw, envelope, None)
+    }
+
+    /// Stores a message whole in quarantine, unread (see [`keep_whole`]),
+    /// and waits until it is durable (or failed).
+    pub fn submit_held(
+        &self,
+        raw: Vec<u8>,
+        envelope: Envelope,
+        kind: QuarantineKind,
+        reason: String,
+    ) -> Committed {
+        self.send(raw, envelope, Some((kind, reason)))
+    }
+
+    fn send(
+        &self,
+        raw: Vec<u8>,
+        envelope: Envelope,
+        hold: Option<(QuarantineKind, String)>,
+    ) -> Committed {
         let (answer, receive) = sync_channel(1);
         let job = Job {
             raw,
             envelope,
+            hold,
             answer,
         };
         if self.queue.send(job).is_err() {
@@ -270,6 +296,11 @@ fn commit(
     let mut answers = Vec::with_capacity(jobs.len());
     let mut recorded = Vec::new();
     for job in jobs {
+        if let Some((kind, reason)) = &job.hold {
+            let outcome = keep_whole(&batch, &job.raw, Source::Smtp, &job.envelope, *kind, reason)?;
+            answers.push(Committed::Stored(outcome));
+            continue;
+        }
         // Unwinding drops the message's savepoint, which rolls back what
         // was written for it; the batch and its other messages stay.
         let read = catch_unwind(AssertUnwindSafe(|| {
@@ -287,7 +318,14 @@ fn commit(
                     %reason,
                     "message kept in quarantine"
                 );
-                let outcome = keep_unread(&batch, &job.raw, Source::Smtp, &job.envelope, &reason)?;
+                let outcome = keep_whole(
+                    &batch,
+                    &job.raw,
+                    Source::Smtp,
+                    &job.envelope,
+                    QuarantineKind::InternalError,
+                    &reason,
+                )?;
                 answers.push(Committed::Stored(outcome));
                 continue;
             }
@@ -298,7 +336,11 @@ fn commit(
             continue;
         }
         let outcome = pending.keep()?;
-        recorded.extend(writer.alerter.raise(&batch, &outcome, created_at)?);
+        // A stranger's reports raise no alerts.
+        let trust = job.envelope.auth.as_ref().map(|auth| auth.trust);
+        if trust != Some(Trust::Unauthenticated) {
+            recorded.extend(writer.alerter.raise(&batch, &outcome, created_at)?);
+        }
         answers.push(Committed::Stored(outcome));
     }
     batch.commit()?;

@@ -4,6 +4,7 @@
 use super::outcome::{MessageOutcome, PayloadOutcome, PayloadResult};
 use super::visitor::StoreVisitor;
 use super::{Envelope, finish, now};
+use crate::auth::Trust;
 use crate::extract::{MessageHeader, extract_message};
 use crate::limits::Limits;
 use crate::report::QuarantineKind;
@@ -79,34 +80,35 @@ pub fn read_message_in<'b>(
     Ok(PendingMessage { tx, payloads })
 }
 
-/// Keeps a message that could not be read because reading it panicked: its
-/// row, its raw bytes and a quarantine row for the whole message (member
-/// `0`, kind [`QuarantineKind::InternalError`]) with `reason`, so that it is acknowledged
-/// rather than refused forever, and `reparse` reads it once fixed. Nothing
-/// of it is parsed here, not even its header fields: the parsers are what
-/// failed.
-pub fn keep_unread(
+/// Keeps a message whole and unread: its row, its raw bytes and one
+/// quarantine row for the whole message (member `0`) of `kind`, with
+/// `reason`, acknowledged rather than refused. Two kinds come here: a
+/// message whose reading panicked ([`QuarantineKind::InternalError`], read
+/// by `reparse` once a version is fixed; nothing of it is parsed here, not
+/// even its header fields, as the parsers are what failed), and one whose
+/// sender did not authenticate ([`QuarantineKind::Unauthenticated`]).
+pub fn keep_whole(
     batch: &Batch<'_>,
     raw: &[u8],
     source: Source,
     envelope: &Envelope,
+    kind: QuarantineKind,
     reason: &str,
 ) -> Result<MessageOutcome, StoreError> {
-    let meta = message_meta(
-        source,
-        None,
-        envelope,
-        MessageHeader::default(),
-        raw.len() as u64,
-    );
+    // After a panic, nothing is parsed: the parsers are what failed.
+    let header = match kind {
+        QuarantineKind::InternalError => MessageHeader::default(),
+        _ => MessageHeader::read(raw),
+    };
+    let meta = message_meta(source, None, envelope, header, raw.len() as u64);
     let tx = batch.begin_message(&meta)?;
     tx.write_raw(raw, &mut &raw[..])?;
     let member = "0";
-    tx.quarantine(member, QuarantineKind::InternalError, reason, None)?;
+    tx.quarantine(member, kind, reason, None)?;
     let payload = PayloadResult {
         member: member.to_owned(),
         outcome: PayloadOutcome::Quarantined {
-            kind: QuarantineKind::InternalError,
+            kind,
             error: reason.to_owned(),
         },
     };
@@ -134,5 +136,10 @@ pub(super) fn message_meta(
         subject: header.subject,
         from_header: header.from,
         size,
+        trust: envelope
+            .auth
+            .as_ref()
+            .map_or(Trust::Unchecked, |auth| auth.trust),
+        auth_results: envelope.auth.as_ref().map(|auth| auth.results.clone()),
     }
 }

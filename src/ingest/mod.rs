@@ -16,12 +16,11 @@ mod visitor;
 
 pub use committer::{Committed, Committer, Submitter};
 pub use file::{ingest_file, ingest_file_in};
-pub use message::{
-    PendingMessage, ingest_message, ingest_message_in, keep_unread, read_message_in,
-};
+pub use message::{PendingMessage, ingest_message, ingest_message_in, keep_whole, read_message_in};
 pub use outcome::{MessageOutcome, PayloadOutcome, PayloadResult, ReportSummary, Verdict};
 pub use reparse::{ReparseSummary, reparse};
 
+use crate::auth::Authentication;
 use crate::limits::LimitExceeded;
 use crate::store::{MessageTx, StoreError};
 use std::io;
@@ -34,6 +33,8 @@ pub struct Envelope {
     pub helo: Option<String>,
     pub mail_from: Option<String>,
     pub rcpt_to: Vec<String>,
+    /// What authenticating its sender found; `None`: not checked.
+    pub auth: Option<Authentication>,
 }
 
 /// A file given to `import` could not be taken in.

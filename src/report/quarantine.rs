@@ -30,6 +30,9 @@ pub enum QuarantineKind {
     InvalidValue,
     /// Reading the message panicked: kept whole for a later version.
     InternalError,
+    /// The sender did not authenticate (`trust.unauthenticated =
+    /// "quarantine"`): kept whole, unread.
+    Unauthenticated,
 }
 
 impl QuarantineKind {
@@ -48,6 +51,7 @@ impl QuarantineKind {
             QuarantineKind::MissingElement => "missing_element",
             QuarantineKind::InvalidValue => "invalid_value",
             QuarantineKind::InternalError => "internal_error",
+            QuarantineKind::Unauthenticated => "unauthenticated",
         }
     }
 }

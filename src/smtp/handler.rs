@@ -2,7 +2,10 @@
 //! to hold, and the answer at the end of DATA, which comes from the store.
 
 use super::Shared;
+use super::admission::Admission;
+use crate::auth::{Authentication, Client};
 use crate::ingest::{Committed, Envelope, PayloadOutcome, Verdict};
+use crate::report::QuarantineKind;
 use mailin::{Handler, Response, response};
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
@@ -118,15 +121,66 @@ impl SessionState {
         }
         let raw = std::mem::take(&mut self.data);
         let size = raw.len();
+        let ip = self.remote.ip();
+        if self.shared.rates.admit(ip, size as u64).is_err() {
+            self.shared.release_buffered(self.reserved);
+            self.reserved = 0;
+            self.shared.rates.count(ip, 0);
+            return Response::custom(
+                451,
+                "4.7.0 Too much mail from your address, try again later".into(),
+            );
+        }
+        let auth = self.shared.authenticator.as_ref().map(|authenticator| {
+            let client = Client {
+                ip,
+                helo: self.helo.as_deref().unwrap_or(""),
+                mail_from: self.mail_from.as_deref().unwrap_or(""),
+            };
+            authenticator.authenticate(&raw, Some(client))
+        });
+        let auth_label = auth
+            .as_ref()
+            .map_or_else(|| "unchecked".to_owned(), auth_label);
+        let admission = Admission::of(auth.as_ref().map(|a| a.trust), self.shared.unauthenticated);
         let envelope = Envelope {
-            remote_addr: Some(self.remote.ip().to_string()),
+            remote_addr: Some(ip.to_string()),
             helo: self.helo.clone(),
             mail_from: self.mail_from.clone(),
             rcpt_to: self.rcpt_to.clone(),
+            auth,
         };
-        let committed = self.shared.submitter.submit(raw, envelope);
+        if let Some(refusal) = admission.response() {
+            drop(raw);
+            self.shared.release_buffered(self.reserved);
+            self.reserved = 0;
+            self.shared.rates.count(ip, 0);
+            tracing::info!(
+                remote = %self.remote,
+                mail_from = self.mail_from.as_deref().unwrap_or(""),
+                size,
+                outcome = "refused_unauthenticated",
+                auth = %auth_label,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "message"
+            );
+            return refusal;
+        }
+        let committed = match admission {
+            Admission::Hold => self.shared.submitter.submit_held(
+                raw,
+                envelope,
+                QuarantineKind::Unauthenticated,
+                "the sender did not authenticate (trust.unauthenticated = \"quarantine\")".into(),
+            ),
+            _ => self.shared.submitter.submit(raw, envelope),
+        };
         self.shared.release_buffered(self.reserved);
         self.reserved = 0;
+        let stored = matches!(committed, Committed::Stored(_));
+        self.shared
+            .rates
+            .count(ip, if stored { size as u64 } else { 0 });
         let (response, outcome, reports) = match &committed {
             Committed::Stored(outcome) => {
                 let reports: Vec<String> = outcome
@@ -180,11 +234,25 @@ impl SessionState {
             rcpt_to = %self.rcpt_to.join(","),
             size,
             outcome,
+            auth = %auth_label,
             reports = %reports.join("; "),
             duration_ms = started.elapsed().as_millis() as u64,
             "message"
         );
         response
+    }
+}
+
+/// The log's `auth=`: the verdict and the DKIM domains that verified.
+fn auth_label(auth: &Authentication) -> String {
+    if auth.dkim_domains.is_empty() {
+        auth.trust.as_str().to_owned()
+    } else {
+        format!(
+            "{} dkim={}",
+            auth.trust.as_str(),
+            auth.dkim_domains.join(",")
+        )
     }
 }
 
@@ -205,6 +273,12 @@ impl Handler for SessionHandler {
 
     fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
         let mut state = self.0.borrow_mut();
+        if state.shared.rates.admit(state.remote.ip(), 0).is_err() {
+            return Response::custom(
+                451,
+                "4.7.0 Too much mail from your address, try again later".into(),
+            );
+        }
         let reverse_path = state
             .next_reverse_path
             .take()

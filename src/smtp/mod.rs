@@ -8,9 +8,11 @@
 //! says: 250 only once the message is durable. This module parses no report
 //! and writes no SQL.
 
+mod admission;
 mod command;
 mod handler;
 mod line;
+mod rate;
 mod server;
 mod session;
 mod stream;
@@ -20,8 +22,10 @@ pub use server::{Shutdown, accept_all};
 pub use session::serve_connection;
 pub use stream::Connection;
 
-use crate::config::SmtpConfig;
+use crate::auth::Authenticator;
+use crate::config::{SmtpConfig, UnauthenticatedPolicy};
 use crate::ingest::Submitter;
+use rate::RateLimits;
 use rustls::ServerConfig;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +39,12 @@ pub struct Shared {
     pub tls: Option<Arc<ServerConfig>>,
     pub submitter: Submitter,
     pub shutdown: Arc<Shutdown>,
+    /// Authenticates each message's sender; none: every message unchecked.
+    authenticator: Option<Arc<Authenticator>>,
+    /// `trust.unauthenticated`.
+    unauthenticated: UnauthenticatedPolicy,
+    /// Per-sender messages an hour and stored bytes a day.
+    rates: RateLimits,
     /// Message bytes held by all sessions (`smtp.max_buffered_bytes`).
     buffered: AtomicU64,
 }
@@ -47,14 +57,37 @@ impl Shared {
         submitter: Submitter,
         shutdown: Arc<Shutdown>,
     ) -> Shared {
+        let rates = RateLimits::new(config.max_messages_per_ip_per_hour, u64::MAX);
         Shared {
             config,
             max_message_bytes,
             tls,
             submitter,
             shutdown,
+            authenticator: None,
+            unauthenticated: UnauthenticatedPolicy::default(),
+            rates,
             buffered: AtomicU64::new(0),
         }
+    }
+
+    /// Authenticates every message with `authenticator`, and treats those
+    /// that do not authenticate by `policy` (`trust.unauthenticated`).
+    pub fn with_authentication(
+        mut self,
+        authenticator: Arc<Authenticator>,
+        policy: UnauthenticatedPolicy,
+    ) -> Shared {
+        self.authenticator = Some(authenticator);
+        self.unauthenticated = policy;
+        self
+    }
+
+    /// Stores at most `bytes` a day from one sender
+    /// (`limits.max_stored_bytes_per_ip_per_day`).
+    pub fn with_stored_bytes_per_day(mut self, bytes: u64) -> Shared {
+        self.rates = RateLimits::new(self.config.max_messages_per_ip_per_hour, bytes);
+        self
     }
 
     /// Counts `bytes` more against the budget; false when it would overflow.

@@ -29,6 +29,7 @@ pub use read_tls_failure::{
 pub use tls::NewTlsFailure;
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 
+use crate::auth::Trust;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 use std::path::Path;
 use std::time::Duration;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_2_alerts.sql"),
     include_str!("migrate_3_tls_failure.sql"),
     include_str!("migrate_4_reader.sql"),
+    include_str!("migrate_5_trust.sql"),
 ];
 
 /// The version of the reader (extraction and parsing) that stores what it
@@ -108,6 +110,10 @@ pub struct MessageMeta {
     pub subject: Option<String>,
     pub from_header: Option<String>,
     pub size: u64,
+    /// The verdict on its sender (`messages.auth`).
+    pub trust: Trust,
+    /// The checks behind it, RFC 8601 syntax (`messages.auth_results`).
+    pub auth_results: Option<String>,
 }
 
 /// A stored message, as `reparse` needs it.
@@ -226,13 +232,18 @@ impl Store {
     /// quarantine rows or no report found, those an older reader read (see
     /// [`READER_VERSION`]), or every message with `all`.
     pub fn messages_to_reparse(&self, all: bool) -> Result<Vec<StoredMessage>, StoreError> {
+        // A message kept whole for its unauthenticated sender stays unread:
+        // that is the operator's policy, not a reading that failed.
         let sql = if all {
-            "SELECT id, source, origin FROM messages ORDER BY id"
+            "SELECT id, source, origin FROM messages
+             WHERE id NOT IN (SELECT message FROM quarantine WHERE kind = 'unauthenticated')
+             ORDER BY id"
         } else {
             "SELECT id, source, origin FROM messages
-             WHERE outcome IN ('not_a_report', 'quarantined', 'partial')
-                OR id IN (SELECT message FROM quarantine)
-                OR reader < ?1
+             WHERE (outcome IN ('not_a_report', 'quarantined', 'partial')
+                    OR id IN (SELECT message FROM quarantine)
+                    OR reader < ?1)
+               AND id NOT IN (SELECT message FROM quarantine WHERE kind = 'unauthenticated')
              ORDER BY id"
         };
         let params: &[&dyn rusqlite::ToSql] = if all { &[] } else { &[&READER_VERSION] };

@@ -28,6 +28,9 @@ pub(super) struct RecordInserts<'c> {
     dkim: CachedStatement<'c>,
     spf: CachedStatement<'c>,
     failing: CachedStatement<'c>,
+    /// Whether failing sources are noted: not from an unauthenticated
+    /// message, which must not pre-empt the alert a real report raises.
+    note_failing: bool,
 }
 
 impl<'c> RecordInserts<'c> {
@@ -35,6 +38,7 @@ impl<'c> RecordInserts<'c> {
         conn: &'c Connection,
         report: i64,
         feedback: &Feedback,
+        note_failing: bool,
     ) -> Result<Self, StoreError> {
         Ok(RecordInserts {
             report,
@@ -62,6 +66,7 @@ impl<'c> RecordInserts<'c> {
                      (policy_domain, source_ip, first_report, first_seen)
                  VALUES (?1, ?2, ?3, ?4)",
             )?,
+            note_failing,
         })
     }
 
@@ -104,7 +109,7 @@ impl<'c> RecordInserts<'c> {
                 .execute((id, &spf.domain, &spf.scope, &spf.result, &spf.human_result))?;
         }
         let pass = Some("pass");
-        if record.dkim.as_deref() != pass && record.spf.as_deref() != pass {
+        if self.note_failing && record.dkim.as_deref() != pass && record.spf.as_deref() != pass {
             let added = self.failing.execute((
                 &self.policy_domain,
                 &record.source_ip,

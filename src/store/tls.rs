@@ -6,6 +6,7 @@
 
 use super::write::{MessageTx, Written};
 use super::{Batch, StoreError};
+use crate::auth::Trust;
 use crate::report::tls::TlsReport;
 use rusqlite::OptionalExtension;
 
@@ -26,24 +27,34 @@ impl MessageTx<'_> {
     /// that one as [`Written::Duplicate`]. One stored from this very message
     /// before (read again by `reparse`) is rewritten in place, keeping its id.
     pub fn tls_report(&self, member: &str, report: &TlsReport) -> Result<Written, StoreError> {
-        let stored_elsewhere: Option<i64> = self
+        let stored_elsewhere: Option<(i64, String)> = self
             .conn
             .prepare_cached(
-                "SELECT id FROM tls_reports WHERE org_name = ?1 AND report_id = ?2
-                     AND message != ?3",
+                "SELECT rep.id, m.auth FROM tls_reports rep JOIN messages m ON m.id = rep.message
+                 WHERE rep.org_name = ?1 AND rep.report_id = ?2 AND rep.message != ?3
+                     AND rep.superseded_by IS NULL",
             )?
             .query_row(
                 (&report.org_name, &report.report_id, self.message_id()),
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        if let Some(id) = stored_elsewhere {
-            return Ok(Written::Duplicate(id));
+        let mut supersedes = None;
+        if let Some((id, auth)) = stored_elsewhere {
+            let stored = Trust::from_stored(&auth).unwrap_or(Trust::Unchecked);
+            if !self.trust().outranks(stored) {
+                return Ok(Written::Duplicate(id));
+            }
+            // Out of the identity index until its successor is written.
+            self.conn
+                .prepare_cached("UPDATE tls_reports SET superseded_by = id WHERE id = ?1")?
+                .execute([id])?;
+            supersedes = Some(id);
         }
         let own: Option<i64> = self
             .conn
             .prepare_cached(
-                "SELECT id FROM tls_reports WHERE message = ?1
+                "SELECT id FROM tls_reports WHERE message = ?1 AND superseded_by IS NULL
                      AND (member = ?2 OR (org_name = ?3 AND report_id = ?4))
                  ORDER BY member = ?2 DESC LIMIT 1",
             )?
@@ -87,6 +98,11 @@ impl MessageTx<'_> {
             }
             None => self.conn.last_insert_rowid(),
         };
+        if let Some(old) = supersedes {
+            self.conn
+                .prepare_cached("UPDATE tls_reports SET superseded_by = ?1 WHERE id = ?2")?
+                .execute([id, old])?;
+        }
         let mut insert_policy = self.conn.prepare_cached(
             "INSERT INTO tls_policies (report, policy_type, policy_domain, policy_string, mx_host,
                  successful_sessions, failed_sessions)
@@ -129,7 +145,12 @@ impl MessageTx<'_> {
     /// Adds the failure types stored TLS report `report` shows to
     /// `tls_failure_types`, the report as the first to show those not there
     /// yet; returns how many it added. Storing the same report again adds none.
+    /// Nothing is noted from an unauthenticated message: it must not
+    /// pre-empt the alert a real report raises.
     pub fn note_tls_failure_types(&self, report: i64) -> Result<u64, StoreError> {
+        if self.trust() == Trust::Unauthenticated {
+            return Ok(0);
+        }
         let added = self
             .conn
             .prepare_cached(

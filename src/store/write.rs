@@ -3,6 +3,7 @@
 use super::raw::{already_compressed, store_raw};
 use super::records::RecordInserts;
 use super::{MessageMeta, READER_VERSION, StoreError};
+use crate::auth::Trust;
 use crate::parse::AggregateSink;
 use crate::report::{Feedback, QuarantineKind, Record};
 use flate2::Compression;
@@ -40,12 +41,14 @@ impl<'c> Batch<'c> {
             message: 0,
             open: true,
             keep_failure_bodies: self.keep_failure_bodies,
+            trust: meta.trust,
         };
         self.tx
             .prepare_cached(
                 "INSERT INTO messages (received_at, source, origin, remote_addr, helo, mail_from,
-                                       rcpt_to, message_id, subject, from_header, size, raw_encoding)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'identity')",
+                                       rcpt_to, message_id, subject, from_header, size, raw_encoding,
+                                       auth, auth_results)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'identity', ?12, ?13)",
             )?
             .execute(rusqlite::params![
                 meta.received_at,
@@ -59,6 +62,8 @@ impl<'c> Batch<'c> {
                 meta.subject,
                 meta.from_header,
                 meta.size as i64,
+                meta.trust.as_str(),
+                meta.auth_results,
             ])?;
         message.message = self.tx.last_insert_rowid();
         Ok(message)
@@ -66,12 +71,17 @@ impl<'c> Batch<'c> {
 
     /// Reopens a stored message, to read it again (`reparse`).
     pub fn reopen_message(&self, message: i64) -> Result<MessageTx<'_>, StoreError> {
+        let auth: String = self
+            .tx
+            .prepare_cached("SELECT auth FROM messages WHERE id = ?1")?
+            .query_row([message], |row| row.get(0))?;
         self.tx.execute_batch("SAVEPOINT message")?;
         Ok(MessageTx {
             conn: &self.tx,
             message,
             open: true,
             keep_failure_bodies: self.keep_failure_bodies,
+            trust: Trust::from_stored(&auth).unwrap_or(Trust::Unchecked),
         })
     }
 
@@ -95,6 +105,9 @@ pub struct MessageTx<'b> {
     /// The savepoint is still open: dropping rolls it back.
     open: bool,
     keep_failure_bodies: bool,
+    /// The verdict on the message's sender: decides which of two copies of
+    /// a report counts, and whether it may raise alerts.
+    trust: Trust,
 }
 
 /// What became of one report written through a [`ReportWriter`].
@@ -110,6 +123,11 @@ impl MessageTx<'_> {
     /// The message's id in `messages`.
     pub fn message_id(&self) -> i64 {
         self.message
+    }
+
+    /// The verdict on the message's sender.
+    pub fn trust(&self) -> Trust {
+        self.trust
     }
 
     /// Whether failure reports keep the failed message's body.
@@ -139,6 +157,7 @@ impl MessageTx<'_> {
         Ok(ReportWriter {
             conn: self.conn,
             message: self.message,
+            trust: self.trust,
             member: member.to_owned(),
             report: None,
             duplicate_of: None,
@@ -262,6 +281,7 @@ fn compress_payload(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
 pub struct ReportWriter<'t> {
     conn: &'t Connection,
     message: i64,
+    trust: Trust,
     member: String,
     report: Option<i64>,
     duplicate_of: Option<i64>,
@@ -323,25 +343,38 @@ impl AggregateSink for ReportWriter<'_> {
     fn begin(&mut self, feedback: &Feedback) -> Result<(), StoreError> {
         let (org_name, report_id, domain) = feedback.key();
         let same_key = "org_name = ?1 AND report_id = ?2 AND policy_domain = ?3";
-        let stored_elsewhere: Option<i64> = self
+        let stored_elsewhere: Option<(i64, String)> = self
             .conn
             .prepare_cached(&format!(
-                "SELECT id FROM reports WHERE {same_key} AND message != ?4"
+                "SELECT rep.id, m.auth FROM reports rep JOIN messages m ON m.id = rep.message
+                 WHERE {same_key} AND rep.message != ?4 AND rep.superseded_by IS NULL"
             ))?
             .query_row((org_name, report_id, domain, self.message), |row| {
-                row.get(0)
+                Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?;
-        if let Some(id) = stored_elsewhere {
-            self.duplicate_of = Some(id);
-            return Ok(());
+        let mut supersedes = None;
+        if let Some((id, auth)) = stored_elsewhere {
+            if !self
+                .trust
+                .outranks(Trust::from_stored(&auth).unwrap_or(Trust::Unchecked))
+            {
+                self.duplicate_of = Some(id);
+                return Ok(());
+            }
+            // Out of the identity index until its successor is written.
+            self.conn
+                .prepare_cached("UPDATE reports SET superseded_by = id WHERE id = ?1")?
+                .execute([id])?;
+            supersedes = Some(id);
         }
         // Stored from this very message before: `reparse` rewrites it in
         // place, keeping its id (alerts and failing sources refer to it).
         let own: Option<i64> = self
             .conn
             .prepare_cached(&format!(
-                "SELECT id FROM reports WHERE message = ?4 AND (member = ?5 OR ({same_key}))
+                "SELECT id FROM reports WHERE message = ?4 AND superseded_by IS NULL
+                     AND (member = ?5 OR ({same_key}))
                  ORDER BY member = ?5 DESC LIMIT 1"
             ))?
             .query_row(
@@ -404,8 +437,19 @@ impl AggregateSink for ReportWriter<'_> {
             }
             None => self.conn.last_insert_rowid(),
         };
+        if let Some(old) = supersedes {
+            self.conn
+                .prepare_cached("UPDATE reports SET superseded_by = ?1 WHERE id = ?2")?
+                .execute([id, old])?;
+        }
         self.report = Some(id);
-        self.inserts = Some(RecordInserts::prepare(self.conn, id, feedback)?);
+        let note_failing = self.trust != Trust::Unauthenticated;
+        self.inserts = Some(RecordInserts::prepare(
+            self.conn,
+            id,
+            feedback,
+            note_failing,
+        )?);
         Ok(())
     }
 

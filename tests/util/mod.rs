@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod bombs;
+pub mod dns;
 pub mod dot_stuff;
 pub mod mail;
 pub mod report;

@@ -1,5 +1,6 @@
 //! A real `dmarc-sink serve` process on an ephemeral loopback port.
 
+use super::dns::DnsServer;
 pub use super::dot_stuff::dot_stuff;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -31,6 +32,10 @@ pub struct TestServer {
     log: Arc<Log>,
     /// Reads the server's stderr into `log` until the server closes it.
     reader: Option<JoinHandle<()>>,
+    /// The resolver the server authenticates mail through, when the test
+    /// gave it none: every name fails (SERVFAIL), so each message is
+    /// `unchecked` at once and counted, as before authentication.
+    _dns: Option<DnsServer>,
 }
 
 impl TestServer {
@@ -46,7 +51,12 @@ impl TestServer {
         let db = dir.path().join("store.sqlite");
         let config = dir.path().join("config.toml");
         let (store_extra, rest) = take_section(extra, "store");
-        let (smtp_extra, rest) = take_section(&rest, "smtp");
+        let (smtp_extra, mut rest) = take_section(&rest, "smtp");
+        let dns = (!rest.contains("[dns]")).then(|| {
+            let dns = DnsServer::failing();
+            rest.push_str(&format!("\n{}", dns.config(500)));
+            dns
+        });
         std::fs::write(
             &config,
             format!(
@@ -85,6 +95,7 @@ impl TestServer {
             db,
             log,
             reader: Some(reader),
+            _dns: dns,
         }
     }
 
