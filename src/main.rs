@@ -113,6 +113,10 @@ struct ScopeArgs {
     /// a UTC timestamp, or a duration back from now.
     #[arg(long, value_name = "WHEN", value_parser = until)]
     until: Option<i64>,
+    /// Count reports from senders that did not authenticate too (left out
+    /// by default, and counted as left out).
+    #[arg(long)]
+    include_unauthenticated: bool,
 }
 
 impl ScopeArgs {
@@ -121,6 +125,7 @@ impl ScopeArgs {
             domains: self.domains.clone(),
             since: self.since,
             until: self.until,
+            include_unauthenticated: self.include_unauthenticated,
         }
     }
 }
@@ -273,10 +278,17 @@ fn find_sources(
 fn show_summary(config: &Config, scope: &Scope, format: Format) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config)?;
     let domains = summary::summary(&store, scope)?;
+    let left_out = store.left_out(scope)?;
     emit(&match format {
-        Format::Table => render::summary_table(&domains),
-        Format::Csv => render::summary_csv(&domains),
-        Format::Json => render::json("domains", &domains, ScopeJson::from(scope), now()),
+        Format::Table => render::summary_table(&domains) + &render::left_out_note(&left_out),
+        Format::Csv => csv_with_note(render::summary_csv(&domains), &left_out),
+        Format::Json => render::json(
+            "domains",
+            &domains,
+            ScopeJson::from(scope),
+            &left_out,
+            now(),
+        ),
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -293,6 +305,7 @@ fn show_sources(
     let store = open_existing_store(config)?;
     let mut found = find_sources(config, &store, scope)?;
     let mut failures = tls_failure::reported_failures(&store, scope)?;
+    let left_out = store.left_out(scope)?;
     if format != Format::Table
         && let Some(limit) = limit.filter(|&l| l > 0)
     {
@@ -307,9 +320,12 @@ fn show_sources(
     emit(&match format {
         Format::Table => {
             render::sources_table(&found, &failures, limit.unwrap_or(TABLE_SOURCES_PER_DOMAIN))
+                + &render::left_out_note(&left_out)
         }
-        Format::Csv => render::sources_csv(&found),
-        Format::Json => render::sources_json(&found, &failures, ScopeJson::from(scope), now()),
+        Format::Csv => csv_with_note(render::sources_csv(&found), &left_out),
+        Format::Json => {
+            render::sources_json(&found, &failures, ScopeJson::from(scope), &left_out, now())
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -318,12 +334,28 @@ fn show_policy(config: &Config, scope: &Scope, format: Format) -> anyhow::Result
     let store = open_existing_store(config)?;
     let found = find_sources(config, &store, scope)?;
     let domains = policy::readiness(&store, scope, &found, &config.insight)?;
+    let left_out = store.left_out(scope)?;
     emit(&match format {
-        Format::Table => render::policy_table(&domains),
-        Format::Csv => render::policy_csv(&domains),
-        Format::Json => render::json("domains", &domains, ScopeJson::from(scope), now()),
+        Format::Table => render::policy_table(&domains) + &render::left_out_note(&left_out),
+        Format::Csv => csv_with_note(render::policy_csv(&domains), &left_out),
+        Format::Json => render::json(
+            "domains",
+            &domains,
+            ScopeJson::from(scope),
+            &left_out,
+            now(),
+        ),
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// CSV stays rows of data on stdout; what it left out goes to stderr.
+fn csv_with_note(csv: String, left_out: &[dmarc_sink::store::LeftOut]) -> String {
+    let note = render::left_out_note(left_out);
+    if !note.is_empty() {
+        eprint!("{}", note.trim_start());
+    }
+    csv
 }
 
 fn write_html(config: &Config, scope: &Scope, out: &std::path::Path) -> anyhow::Result<ExitCode> {

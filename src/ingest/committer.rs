@@ -340,6 +340,12 @@ fn commit(
         let trust = job.envelope.auth.as_ref().map(|auth| auth.trust);
         if trust != Some(Trust::Unauthenticated) {
             recorded.extend(writer.alerter.raise(&batch, &outcome, created_at)?);
+        } else if outcome.stored().next().is_some() {
+            tracing::info!(
+                message = outcome.message,
+                remote = job.envelope.remote_addr.as_deref().unwrap_or(""),
+                "reports from a sender that did not authenticate: stored, raising no alert"
+            );
         }
         answers.push(Committed::Stored(outcome));
     }

@@ -112,6 +112,8 @@ pub struct ScopeJson {
     /// RFC 3339 UTC, or null when open.
     pub since: Option<String>,
     pub until: Option<String>,
+    /// Whether reports from unauthenticated senders are counted.
+    pub include_unauthenticated: bool,
 }
 
 impl From<&Scope> for ScopeJson {
@@ -124,6 +126,7 @@ impl From<&Scope> for ScopeJson {
                 .collect(),
             since: scope.since.map(period::rfc3339),
             until: scope.until.map(period::rfc3339),
+            include_unauthenticated: scope.include_unauthenticated,
         }
     }
 }

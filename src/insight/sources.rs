@@ -23,6 +23,10 @@ pub struct Source {
     #[serde(flatten)]
     pub figures: Figures,
     pub reporters: i64,
+    /// How many of `reporters` sent report mail that authenticated (the
+    /// others' reports are counted only with `--include-unauthenticated`,
+    /// or were read by `import` or before authentication).
+    pub authenticated_reporters: i64,
     pub first_seen: String,
     pub last_seen: String,
     /// DKIM domains that signed, most messages first.
@@ -171,6 +175,7 @@ pub fn sources(
             reverse_dns,
             figures: Figures::from(&t.counts),
             reporters: t.reporters,
+            authenticated_reporters: t.authenticated_reporters,
             first_seen: super::period::rfc3339(t.first_seen),
             last_seen: super::period::rfc3339(t.last_seen),
             dkim_domains: seen.names(DomainSeen::Dkim),

@@ -21,7 +21,9 @@ mod write;
 
 pub use failing::{FailingSource, NewAlert, ReportFailures};
 pub use raw::RawReader;
-pub use read::{Counts, DailyTotals, DomainSeen, DomainTotals, Scope, SourceDomain, SourceTotals};
+pub use read::{
+    Counts, DailyTotals, DomainSeen, DomainTotals, LeftOut, Scope, SourceDomain, SourceTotals,
+};
 pub use read_tls_failure::{
     AuthFailureCount, FailureDomainTotals, FailureSourceTotals, TlsDomainTotals, TlsMxFailures,
     TlsResultCount,

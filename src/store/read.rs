@@ -14,12 +14,42 @@ use rusqlite::types::Value;
 use std::collections::HashMap;
 
 /// Which reports a query reads: those for these policy domains (all when
-/// empty) whose range begins in `[since, until)` (unix seconds).
+/// empty) whose range begins in `[since, until)` (unix seconds). Never a
+/// superseded report (see `reports.superseded_by`); a report from an
+/// unauthenticated message only with `include_unauthenticated`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     pub domains: Vec<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
+    pub include_unauthenticated: bool,
+}
+
+/// Which reports a condition keeps by their message's trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrustTerm {
+    /// As the scope says.
+    Scope,
+    /// Only those from unauthenticated messages (what the scope left out).
+    OnlyUnauthenticated,
+}
+
+/// The kind of report a condition is on, by its table's alias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReportTable {
+    /// `reports rep` or `tls_reports rep`, which may be superseded.
+    Superseded(&'static str),
+    /// `failure_reports fr`, never superseded.
+    Plain(&'static str),
+}
+
+/// Reports from messages whose senders did not authenticate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LeftOut {
+    pub policy_domain: String,
+    /// Aggregate, TLS and failure reports together.
+    pub reports: i64,
+    pub messages: i64,
 }
 
 impl Scope {
@@ -29,18 +59,54 @@ impl Scope {
             domains: self.domains.clone(),
             since: None,
             until: None,
+            include_unauthenticated: self.include_unauthenticated,
         }
     }
 
     /// A condition on `reports rep` with its named parameters.
     fn condition(&self) -> (String, Vec<(String, Value)>) {
-        self.condition_on("rep.policy_domain", "rep.date_begin")
+        self.condition_on(
+            ReportTable::Superseded("rep"),
+            "rep.policy_domain",
+            "rep.date_begin",
+        )
     }
 
-    /// A condition on the SQL expressions `domain` (compared lower-cased)
-    /// and `time` (unix seconds), with its named parameters.
-    pub(super) fn condition_on(&self, domain: &str, time: &str) -> (String, Vec<(String, Value)>) {
+    /// A condition on the reports of `table`, the SQL expressions `domain`
+    /// (compared lower-cased) and `time` (unix seconds), with its named
+    /// parameters.
+    pub(super) fn condition_on(
+        &self,
+        table: ReportTable,
+        domain: &str,
+        time: &str,
+    ) -> (String, Vec<(String, Value)>) {
+        self.condition_with(table, domain, time, TrustTerm::Scope)
+    }
+
+    fn condition_with(
+        &self,
+        table: ReportTable,
+        domain: &str,
+        time: &str,
+        trust: TrustTerm,
+    ) -> (String, Vec<(String, Value)>) {
         let mut terms = vec!["1".to_owned()];
+        let alias = match table {
+            ReportTable::Superseded(alias) => {
+                terms.push(format!("{alias}.superseded_by IS NULL"));
+                alias
+            }
+            ReportTable::Plain(alias) => alias,
+        };
+        let unauthenticated = "SELECT id FROM messages WHERE auth = 'unauthenticated'";
+        match trust {
+            TrustTerm::Scope if self.include_unauthenticated => {}
+            TrustTerm::Scope => terms.push(format!("{alias}.message NOT IN ({unauthenticated})")),
+            TrustTerm::OnlyUnauthenticated => {
+                terms.push(format!("{alias}.message IN ({unauthenticated})"))
+            }
+        }
         let mut params = Vec::new();
         if let Some(since) = self.since {
             terms.push(format!("{time} >= :since"));
@@ -130,6 +196,9 @@ pub struct SourceTotals {
     pub reporters: i64,
     pub first_seen: i64,
     pub last_seen: i64,
+    /// Reporting organisations among `reporters` whose report mail
+    /// authenticated.
+    pub authenticated_reporters: i64,
 }
 
 /// Where a domain seen for a source came from.
@@ -235,7 +304,10 @@ impl Store {
                         THEN rec.count ELSE 0 END),
                     count(DISTINCT rep.org_name),
                     min(rep.date_begin),
-                    max(rep.date_end)
+                    max(rep.date_end),
+                    count(DISTINCT CASE WHEN rep.message IN
+                            (SELECT id FROM messages WHERE auth = 'authenticated')
+                        THEN rep.org_name END)
              FROM reports rep JOIN records rec ON rec.report = rep.id
              WHERE {condition}
              GROUP BY 1, 2
@@ -252,6 +324,7 @@ impl Store {
                 reporters: row.get(11)?,
                 first_seen: row.get(12)?,
                 last_seen: row.get(13)?,
+                authenticated_reporters: row.get(14)?,
             })
         })
     }
@@ -383,7 +456,8 @@ impl Store {
                           row_number() OVER (PARTITION BY lower(rep.policy_domain)
                                              ORDER BY m.received_at DESC, m.id DESC) AS latest
                    FROM reports rep JOIN messages m ON m.id = rep.message
-                   WHERE m.rcpt_to IS NOT NULL)
+                   WHERE m.rcpt_to IS NOT NULL AND rep.superseded_by IS NULL
+                     AND m.auth IS NOT 'unauthenticated')
              WHERE latest = 1",
             &[],
             |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
@@ -395,6 +469,59 @@ impl Store {
                 Some((domain, first))
             })
             .collect())
+    }
+
+    /// Per policy domain, the reports of every kind in scope that came from
+    /// unauthenticated messages, and those messages: what the insight
+    /// commands leave out unless asked to include them, so that a user sees
+    /// that someone tried. Empty when the scope includes them.
+    pub fn left_out(&self, scope: &Scope) -> Result<Vec<LeftOut>, StoreError> {
+        if scope.include_unauthenticated {
+            return Ok(Vec::new());
+        }
+        let only = TrustTerm::OnlyUnauthenticated;
+        let (aggregate, params) = scope.condition_with(
+            ReportTable::Superseded("rep"),
+            "rep.policy_domain",
+            "rep.date_begin",
+            only,
+        );
+        let (tls, _) = scope.condition_with(
+            ReportTable::Superseded("rep"),
+            "pol.policy_domain",
+            "rep.date_begin",
+            only,
+        );
+        let (failure, _) = scope.condition_with(
+            ReportTable::Plain("fr"),
+            "fr.reported_domain",
+            "coalesce(fr.arrival_date, m.received_at)",
+            only,
+        );
+        // The three conditions share their parameters, names and values.
+        let sql = format!(
+            "SELECT domain, count(*), count(DISTINCT message)
+             FROM (SELECT lower(rep.policy_domain) AS domain, 'a' || rep.id AS report,
+                          rep.message AS message
+                   FROM reports rep WHERE {aggregate}
+                   UNION
+                   SELECT lower(pol.policy_domain), 't' || rep.id, rep.message
+                   FROM tls_reports rep JOIN tls_policies pol ON pol.report = rep.id
+                   WHERE {tls}
+                   UNION
+                   SELECT lower(fr.reported_domain), 'f' || fr.id, fr.message
+                   FROM failure_reports fr JOIN messages m ON m.id = fr.message
+                   WHERE {failure})
+             GROUP BY domain
+             ORDER BY domain"
+        );
+        self.query(&sql, &params, |row| {
+            Ok(LeftOut {
+                policy_domain: row.get(0)?,
+                reports: row.get(1)?,
+                messages: row.get(2)?,
+            })
+        })
     }
 
     /// Runs `sql` with the named `params`, each row read by `map`.

@@ -10,6 +10,7 @@
 //! not parse) and its `Reported-Domain`. Domains are compared and grouped
 //! lower-cased.
 
+use super::read::ReportTable;
 use super::{Scope, Store, StoreError};
 use rusqlite::types::Value;
 use std::collections::HashMap;
@@ -109,7 +110,11 @@ const ARRIVAL: &str = "coalesce(fr.arrival_date, m.received_at)";
 /// clauses over `tls_reports rep`, `tls_policies pol` and `tls_failures f`,
 /// with their named parameters.
 fn tls_failures_in(scope: &Scope) -> (String, Vec<(String, Value)>) {
-    let (condition, params) = scope.condition_on("pol.policy_domain", "rep.date_begin");
+    let (condition, params) = scope.condition_on(
+        ReportTable::Superseded("rep"),
+        "pol.policy_domain",
+        "rep.date_begin",
+    );
     let from = format!(
         "FROM tls_reports rep JOIN tls_policies pol ON pol.report = rep.id
               JOIN tls_failures f ON f.policy = pol.id
@@ -121,7 +126,8 @@ fn tls_failures_in(scope: &Scope) -> (String, Vec<(String, Value)>) {
 /// The failure reports in `scope`, as `FROM` and `WHERE` clauses over
 /// `failure_reports fr` and `messages m`, with their named parameters.
 fn failure_reports_in(scope: &Scope) -> (String, Vec<(String, Value)>) {
-    let (condition, params) = scope.condition_on("fr.reported_domain", ARRIVAL);
+    let (condition, params) =
+        scope.condition_on(ReportTable::Plain("fr"), "fr.reported_domain", ARRIVAL);
     let from = format!(
         "FROM failure_reports fr JOIN messages m ON m.id = fr.message
          WHERE {condition}"
@@ -152,7 +158,11 @@ fn attach<R, K: Eq + Hash, D>(
 impl Store {
     /// TLS sessions per policy domain, most sessions first.
     pub fn tls_domain_totals(&self, scope: &Scope) -> Result<Vec<TlsDomainTotals>, StoreError> {
-        let (condition, params) = scope.condition_on("pol.policy_domain", "rep.date_begin");
+        let (condition, params) = scope.condition_on(
+            ReportTable::Superseded("rep"),
+            "pol.policy_domain",
+            "rep.date_begin",
+        );
         let sql = format!(
             "SELECT lower(pol.policy_domain),
                     count(DISTINCT rep.id),

@@ -28,9 +28,12 @@ pub enum Behaviour {
     Slow(Duration),
 }
 
+/// The records' data by name (lower case, no final dot) and type.
+type Records = HashMap<(String, u16), Vec<Vec<u8>>>;
+
 #[derive(Default)]
 struct Zone {
-    records: Mutex<HashMap<(String, u16), Vec<Vec<u8>>>>,
+    records: Mutex<Records>,
     behaviours: Mutex<HashMap<String, Behaviour>>,
     queries: AtomicUsize,
 }

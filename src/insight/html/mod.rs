@@ -28,8 +28,9 @@ use super::summary::{DomainSummary, summary};
 use super::tls_failure::reported_failures;
 use crate::config::InsightConfig;
 use crate::insight::period::{day, rfc3339};
+use crate::insight::plural;
 use crate::insight::{count, percent};
-use crate::store::{Scope, Store, StoreError};
+use crate::store::{LeftOut, Scope, Store, StoreError};
 use domain::{DomainView, policy_label, seconds, section};
 use std::fmt::Write;
 use text::escape;
@@ -94,6 +95,7 @@ pub fn page(
         period.as_deref().unwrap_or("nothing yet"),
     );
     header(&mut out, scope, period.as_deref(), now);
+    left_out_notice(&mut out, &store.left_out(scope)?);
     if views.is_empty() {
         out.push_str(
             "<div class=\"card empty\"><h2>Nothing yet</h2><p>No reports are stored for \
@@ -169,6 +171,29 @@ fn header(out: &mut String, scope: &Scope, period: Option<&str>, now: i64) {
         let _ = write!(out, " · asked for: {}", asked.join("; "));
     }
     out.push_str("</p></header>");
+}
+
+/// What the page does not count: reports from senders whose report mail
+/// did not authenticate, per domain.
+fn left_out_notice(out: &mut String, left_out: &[LeftOut]) {
+    if left_out.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<div class=\"card left-out\"><h2>Left out</h2><p>Report mail that did not \
+         authenticate (its sender's DMARC did not pass) is not counted on this page; \
+         <code>--include-unauthenticated</code> counts it.</p><ul>",
+    );
+    for l in left_out {
+        let _ = write!(
+            out,
+            "<li><b>{}</b>: {} in {}</li>",
+            escape(&l.policy_domain),
+            plural(l.reports, "report"),
+            plural(l.messages, "message")
+        );
+    }
+    out.push_str("</ul></div>");
 }
 
 /// Unix seconds for people: `2026-12-03 10:00:00 UTC`.

@@ -11,12 +11,13 @@ mod tables;
 
 pub use csv::{policy_csv, sources_csv, summary_csv};
 pub use layout::{WIDTH, wrap};
-pub use tables::{policy_table, sources_table, summary_table};
+pub use tables::{left_out_note, policy_table, sources_table, summary_table};
 
 use super::ScopeJson;
 use super::period::rfc3339;
 use super::sources::Source;
 use super::tls_failure::ReportedFailures;
+use crate::store::LeftOut;
 use serde::Serialize;
 
 /// How a command prints its result.
@@ -27,17 +28,25 @@ pub enum Format {
     Csv,
 }
 
-/// The JSON document of a command: `{"generated_at", "scope", <key>: items}`.
-pub fn json<T: Serialize>(key: &str, items: &T, scope: ScopeJson, now: i64) -> String {
-    document(vec![(key, value(items))], scope, now)
+/// The JSON document of a command: `{"generated_at", "scope", "left_out",
+/// <key>: items}`.
+pub fn json<T: Serialize>(
+    key: &str,
+    items: &T,
+    scope: ScopeJson,
+    left_out: &[LeftOut],
+    now: i64,
+) -> String {
+    document(vec![(key, value(items))], scope, left_out, now)
 }
 
-/// The JSON document of `sources`: `{"generated_at", "scope", "sources",
-/// "tls_failures", "failure_sources"}`.
+/// The JSON document of `sources`: `{"generated_at", "scope", "left_out",
+/// "sources", "tls_failures", "failure_sources"}`.
 pub fn sources_json(
     sources: &[Source],
     failures: &ReportedFailures,
     scope: ScopeJson,
+    left_out: &[LeftOut],
     now: i64,
 ) -> String {
     document(
@@ -47,6 +56,7 @@ pub fn sources_json(
             ("failure_sources", value(&failures.failure_sources)),
         ],
         scope,
+        left_out,
         now,
     )
 }
@@ -55,14 +65,22 @@ fn value<T: Serialize>(items: &T) -> serde_json::Value {
     serde_json::to_value(items).expect("the items serialise")
 }
 
-/// `{"generated_at", "scope"}` and `items`.
-fn document(items: Vec<(&str, serde_json::Value)>, scope: ScopeJson, now: i64) -> String {
+/// `{"generated_at", "scope", "left_out"}` and `items`. `left_out`: per
+/// domain, the reports and messages from senders that did not
+/// authenticate, which the items do not count.
+fn document(
+    items: Vec<(&str, serde_json::Value)>,
+    scope: ScopeJson,
+    left_out: &[LeftOut],
+    now: i64,
+) -> String {
     let mut document = serde_json::Map::new();
     document.insert("generated_at".into(), rfc3339(now).into());
     document.insert(
         "scope".into(),
         serde_json::to_value(scope).expect("the scope serialises"),
     );
+    document.insert("left_out".into(), value(&left_out));
     for (key, items) in items {
         document.insert(key.into(), items);
     }

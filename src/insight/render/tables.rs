@@ -7,6 +7,7 @@ use crate::insight::sources::Source;
 use crate::insight::summary::DomainSummary;
 use crate::insight::tls_failure::{FailureSource, MxFailures, ReportedFailures};
 use crate::insight::{count, percent, plural};
+use crate::store::LeftOut;
 
 fn nothing(out: &mut String) {
     out.push_str("No reports in the period asked for.\n");
@@ -284,6 +285,11 @@ fn aggregate_sources(out: &mut String, all: &[&Source], limit: usize) {
             ),
             6,
         ));
+        out.push_str(&format!(
+            "      reported by {}, {} authenticated\n",
+            plural(source.reporters, "organisation"),
+            source.authenticated_reporters
+        ));
     }
     more(out, 2, all.len(), shown.len(), "sources");
 }
@@ -439,4 +445,25 @@ fn step_name(step: &Step) -> String {
         Some(pct) => format!("{} pct={pct}", step.p),
         None => step.p.clone(),
     }
+}
+
+/// The closing lines of a table: what it left out, per domain, and how to
+/// count it; nothing when nothing was.
+pub fn left_out_note(left_out: &[LeftOut]) -> String {
+    if left_out.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\nLeft out, from senders whose report mail did not authenticate \
+         (--include-unauthenticated counts them):\n",
+    );
+    for l in left_out {
+        out.push_str(&format!(
+            "  {}: {} in {}\n",
+            l.policy_domain,
+            plural(l.reports, "report"),
+            plural(l.messages, "message")
+        ));
+    }
+    out
 }
