@@ -1,8 +1,9 @@
 //! `dmarc-sink import`: feeds files, directories (recursively), Maildir
 //! folders and mbox files through the ingest pipeline, one message at a time.
 
+use crate::auth::Authenticator;
 use crate::ingest::{
-    Envelope, IngestError, MessageOutcome, PayloadOutcome, ingest_file, ingest_message,
+    Envelope, IngestError, MessageOutcome, PayloadOutcome, ingest_file_checked, ingest_message,
 };
 use crate::limits::Limits;
 use crate::report::ReportKind;
@@ -160,16 +161,18 @@ impl fmt::Display for ImportSummary {
 
 /// Imports one input, adding to `summary`. Only a store failure stops the
 /// run (the store is unusable); unreadable files are recorded and skipped.
+/// `authenticator`: authenticate e-mail messages (`--authenticate`).
 pub fn import_input(
     store: &mut Store,
     input: &Input,
     limits: &Limits,
+    authenticator: Option<&Authenticator>,
     summary: &mut ImportSummary,
 ) -> Result<(), StoreError> {
     match input {
         Input::File(path) => {
             let shown = path.display().to_string();
-            match ingest_file(store, path, limits) {
+            match ingest_file_checked(store, path, limits, authenticator) {
                 Ok(outcome) => summary.add(&shown, &outcome),
                 Err(IngestError::Store(error)) => return Err(error),
                 Err(error) => summary.failed.push(Failure {
@@ -178,7 +181,7 @@ pub fn import_input(
                 }),
             }
         }
-        Input::Mbox(path) => import_mbox(store, path, limits, summary)?,
+        Input::Mbox(path) => import_mbox(store, path, limits, authenticator, summary)?,
     }
     Ok(())
 }
@@ -187,6 +190,7 @@ fn import_mbox(
     store: &mut Store,
     path: &Path,
     limits: &Limits,
+    authenticator: Option<&Authenticator>,
     summary: &mut ImportSummary,
 ) -> Result<(), StoreError> {
     let shown = path.display().to_string();
@@ -225,12 +229,16 @@ fn import_mbox(
             });
             continue;
         }
+        let envelope = Envelope {
+            auth: authenticator.map(|a| a.authenticate(&raw, None)),
+            ..Envelope::default()
+        };
         let outcome = ingest_message(
             store,
             &raw,
             Source::Import,
             Some(what.clone()),
-            &Envelope::default(),
+            &envelope,
             limits,
         )?;
         summary.add(&what, &outcome);

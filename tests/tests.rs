@@ -19,3 +19,4 @@ mod smtp;
 mod storage_failures;
 mod systemd;
 mod tls_failure;
+mod trust;

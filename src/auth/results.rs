@@ -46,11 +46,14 @@ pub fn render(outputs: Outputs<'_>) -> String {
         }
         parts.push(part);
     }
+    let record = outputs.dmarc.dmarc_record().is_some();
     let dmarc = match (outputs.dmarc.dkim_result(), outputs.dmarc.spf_result()) {
         (DmarcResult::Pass, _) | (_, DmarcResult::Pass) => "pass",
         (DmarcResult::TempError(_), _) | (_, DmarcResult::TempError(_)) => "temperror",
         (DmarcResult::PermError(_), _) | (_, DmarcResult::PermError(_)) => "permerror",
         (DmarcResult::Fail(_), _) | (_, DmarcResult::Fail(_)) => "fail",
+        // A record, and no identifier passed aligned.
+        _ if record => "fail",
         (DmarcResult::None, DmarcResult::None) => "none",
     };
     if outputs.from_domain.is_empty() {

@@ -5,6 +5,7 @@ use super::message::{ingest_message_in, message_meta};
 use super::outcome::MessageOutcome;
 use super::visitor::StoreVisitor;
 use super::{Envelope, IngestError, finish};
+use crate::auth::Authenticator;
 use crate::extract::{MessageHeader, Sniffed, extract_stream, sniff};
 use crate::limits::{LimitExceeded, Limits};
 use crate::store::{Batch, Source, Store, StoreError};
@@ -19,8 +20,20 @@ pub fn ingest_file(
     path: &Path,
     limits: &Limits,
 ) -> Result<MessageOutcome, IngestError> {
+    ingest_file_checked(store, path, limits, None)
+}
+
+/// [`ingest_file`], an e-mail message authenticated by `authenticator`
+/// when there is one (`import --authenticate`: DKIM, and DMARC by DKIM
+/// alone, as a file has no SMTP client). A bare report is `unchecked`.
+pub fn ingest_file_checked(
+    store: &mut Store,
+    path: &Path,
+    limits: &Limits,
+    authenticator: Option<&Authenticator>,
+) -> Result<MessageOutcome, IngestError> {
     let batch = store.begin_batch()?;
-    let outcome = ingest_file_in(&batch, path, limits)?;
+    let outcome = ingest_file_in(&batch, path, limits, authenticator)?;
     batch.commit()?;
     Ok(outcome)
 }
@@ -30,6 +43,7 @@ pub fn ingest_file_in(
     batch: &Batch<'_>,
     path: &Path,
     limits: &Limits,
+    authenticator: Option<&Authenticator>,
 ) -> Result<MessageOutcome, IngestError> {
     let shown = path.display().to_string();
     let read_error = |cause| IngestError::Read {
@@ -54,7 +68,10 @@ pub fn ingest_file_in(
         }
         let mut raw = Vec::with_capacity(size as usize);
         file.read_to_end(&mut raw).map_err(read_error)?;
-        let envelope = Envelope::default();
+        let envelope = Envelope {
+            auth: authenticator.map(|a| a.authenticate(&raw, None)),
+            ..Envelope::default()
+        };
         return Ok(ingest_message_in(
             batch,
             &raw,

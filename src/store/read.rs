@@ -93,11 +93,12 @@ impl Scope {
     ) -> (String, Vec<(String, Value)>) {
         let mut terms = vec!["1".to_owned()];
         let alias = match table {
-            ReportTable::Superseded(alias) => {
+            // What was left out counts superseded forgeries too: someone tried.
+            ReportTable::Superseded(alias) if trust == TrustTerm::Scope => {
                 terms.push(format!("{alias}.superseded_by IS NULL"));
                 alias
             }
-            ReportTable::Plain(alias) => alias,
+            ReportTable::Superseded(alias) | ReportTable::Plain(alias) => alias,
         };
         let unauthenticated = "SELECT id FROM messages WHERE auth = 'unauthenticated'";
         match trust {

@@ -1,5 +1,5 @@
 //! A DNS server of the tests' own, on a loopback UDP port: it answers TXT
-//! and A queries from the records a test gives it, and can be told to
+//! queries from the records a test gives it, and can be told to
 //! answer a name slowly or not at all. Nothing leaves the machine.
 //!
 //! Names it holds nothing for get NXDOMAIN, or SERVFAIL from a server made
@@ -8,14 +8,14 @@
 //! once and found `unchecked` (a DNS failure), and counted as before.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 const TXT: u16 = 16;
-const A: u16 = 1;
+const SOA: u16 = 6;
 const NXDOMAIN: u16 = 3;
 const SERVFAIL: u16 = 2;
 
@@ -110,11 +110,6 @@ impl DnsServer {
             rdata.extend_from_slice(chunk);
         }
         self.add(name, TXT, rdata)
-    }
-
-    /// Adds an A record.
-    pub fn a(&self, name: &str, ip: Ipv4Addr) -> &Self {
-        self.add(name, A, ip.octets().to_vec())
     }
 
     /// Answers `name` so, from now on.
@@ -218,7 +213,11 @@ impl Zone {
         out.extend_from_slice(&flags.to_be_bytes());
         out.extend_from_slice(&1u16.to_be_bytes());
         out.extend_from_slice(&(answers.len() as u16).to_be_bytes());
-        out.extend_from_slice(&[0, 0, 0, 0]);
+        // An SOA with a negative answer, as an authoritative server gives,
+        // so that resolvers may cache the absence (RFC 2308).
+        let negative = answers.is_empty() && rcode != SERVFAIL;
+        out.extend_from_slice(&u16::from(negative).to_be_bytes());
+        out.extend_from_slice(&[0, 0]);
         out.extend_from_slice(&packet[12..query.question_end]);
         for rdata in answers {
             // The name: a pointer to the question's.
@@ -229,6 +228,33 @@ impl Zone {
             out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
             out.extend_from_slice(&rdata);
         }
+        if negative {
+            soa(&mut out);
+        }
         out
     }
+}
+
+/// The SOA of the zone `test.`, its minimum 300 s.
+fn soa(out: &mut Vec<u8>) {
+    let name = |labels: &[&str]| {
+        let mut encoded = Vec::new();
+        for label in labels {
+            encoded.push(label.len() as u8);
+            encoded.extend_from_slice(label.as_bytes());
+        }
+        encoded.push(0);
+        encoded
+    };
+    let mut rdata = name(&["ns", "test"]);
+    rdata.extend(name(&["hostmaster", "test"]));
+    for value in [1u32, 3600, 600, 86_400, 300] {
+        rdata.extend_from_slice(&value.to_be_bytes());
+    }
+    out.extend(name(&["test"]));
+    out.extend_from_slice(&SOA.to_be_bytes());
+    out.extend_from_slice(&1u16.to_be_bytes());
+    out.extend_from_slice(&300u32.to_be_bytes());
+    out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    out.extend_from_slice(&rdata);
 }
