@@ -13,6 +13,12 @@
 //!   whole run, and the p50/p99/max latency from sending the final `.` to
 //!   reading the reply, which comes only once the report is committed to
 //!   SQLite.
+//! - `auth-N`: the same with authentication that finds the reporter
+//!   authenticated, as Google's mail is: each report signed with RSA-2048
+//!   DKIM (a key of the bench's own, `benches/data`), google.com's SPF,
+//!   DKIM key and DMARC record served by the tests' DNS server on
+//!   loopback. The `N` rows authenticate too, against a resolver that fails
+//!   every query at once (every message `unchecked`), the tests' default.
 //! - `idle`: 1,000 connections held open and idle (50 loopback peers,
 //!   127.0.1.1 to 127.0.1.50, 20 each, every greeting read); then 20 times
 //!   a new client connects and delivers one report. Its latency runs from
@@ -25,6 +31,11 @@
 use base64::Engine;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use mail_auth::common::crypto::{RsaKey, Sha256};
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::{DkimSigner, Done};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::pki_types::pem::PemObject;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,7 +55,11 @@ mod server;
 use dot_stuff::dot_stuff;
 use server::TestServer;
 
-const DEFAULT_ROWS: [&str; 4] = ["1", "8", "64", "idle"];
+const DEFAULT_ROWS: [&str; 7] = ["1", "8", "64", "auth-1", "auth-8", "auth-64", "idle"];
+/// The bench's own DKIM key for google.com, selector `bench`, and its
+/// public half as published (base64 of the DER SubjectPublicKeyInfo).
+const DKIM_KEY: &str = include_str!("data/dkim-rsa-2048.pem");
+const DKIM_PUBLIC: &str = include_str!("data/dkim-rsa-2048.pub.b64");
 const RECORDS_PER_REPORT: usize = 10;
 const IDLE_PEERS: u8 = 50;
 const IDLE_PER_PEER: usize = 20;
@@ -68,10 +83,16 @@ fn main() {
         let result = if row == "idle" {
             idle_row()
         } else {
-            let senders: usize = row.parse().expect("rows are sender counts or `idle`");
+            let (authenticated, count) = match row.strip_prefix("auth-") {
+                Some(count) => (true, count),
+                None => (false, row.as_str()),
+            };
+            let senders: usize = count
+                .parse()
+                .expect("rows are sender counts, auth-COUNT or `idle`");
             assert!(senders > 0, "at least one sender");
             let messages = if senders == 1 { 300 } else { 2000 };
-            senders_row(senders, messages)
+            senders_row(senders, messages, authenticated)
         };
         result.print();
         result.check();
@@ -90,6 +111,8 @@ struct RowResult {
     latencies: Vec<Duration>,
     failures: Vec<String>,
     stored: i64,
+    /// Messages the server found authenticated, for the `auth-N` rows.
+    authenticated: Option<i64>,
     problems: Vec<String>,
 }
 
@@ -115,6 +138,7 @@ impl RowResult {
             latencies,
             failures,
             stored: server.count("SELECT count(*) FROM reports"),
+            authenticated: None,
             problems,
         }
     }
@@ -148,6 +172,13 @@ impl RowResult {
             "{}: reports in the store",
             self.scenario
         );
+        if let Some(authenticated) = self.authenticated {
+            assert_eq!(
+                authenticated, self.delivered as i64,
+                "{}: messages authenticated",
+                self.scenario
+            );
+        }
         assert!(
             self.problems.is_empty(),
             "{}: the server logged problems: {:#?}",
@@ -157,14 +188,35 @@ impl RowResult {
     }
 }
 
-/// `senders` threads share `messages` reports, each thread on one connection.
-fn senders_row(senders: usize, messages: usize) -> RowResult {
-    let server = TestServer::start("[smtp]\nmax_connections_per_ip = 5000\n");
-    let tag = format!("s{senders}");
+/// `senders` threads share `messages` reports, each thread on one
+/// connection; `authenticated`: signed, and google.com's DNS served.
+fn senders_row(senders: usize, messages: usize, authenticated: bool) -> RowResult {
+    let dns = authenticated.then(|| {
+        let dns = dns::DnsServer::start();
+        dns.txt(
+            "bench._domainkey.google.com",
+            &format!("v=DKIM1; k=rsa; p={}", DKIM_PUBLIC.trim()),
+        )
+        .txt("google.com", "v=spf1 ip4:127.0.0.1 -all")
+        .txt("_dmarc.google.com", "v=DMARC1; p=reject");
+        dns
+    });
+    let dns_config = dns.as_ref().map(|d| d.config(2000)).unwrap_or_default();
+    let server = TestServer::start(&format!(
+        "[smtp]\nmax_connections_per_ip = 5000\n{dns_config}"
+    ));
+    let tag = format!("{}s{senders}", if authenticated { "a" } else { "" });
+    let signer = authenticated.then(signer);
     // Build every mail before the clock starts: the row times the server.
     let mails: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..messages)
-            .map(|i| dot_stuff(&report_mail(&format!("{tag}-{i}"))))
+            .map(|i| {
+                let mail = report_mail(&format!("{tag}-{i}"));
+                dot_stuff(&match &signer {
+                    Some(signer) => sign(signer, &mail),
+                    None => mail,
+                })
+            })
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
@@ -204,8 +256,41 @@ fn senders_row(senders: usize, messages: usize) -> RowResult {
         failures.extend(f);
     }
     let wall = started.elapsed();
-    let scenario = format!("{senders} sender{}", if senders == 1 { "" } else { "s" });
-    RowResult::new(scenario, wall, latencies, failures, &server)
+    let scenario = format!(
+        "{senders} sender{}{}",
+        if senders == 1 { "" } else { "s" },
+        if authenticated {
+            ", authenticated (RSA-2048 DKIM, SPF, DMARC)"
+        } else {
+            ""
+        }
+    );
+    let mut result = RowResult::new(scenario, wall, latencies, failures, &server);
+    if authenticated {
+        result.authenticated =
+            Some(server.count("SELECT count(*) FROM messages WHERE auth = 'authenticated'"));
+    }
+    result
+}
+
+type Signer = DkimSigner<RsaKey<Sha256>, Done>;
+
+/// google.com's signer, as Google signs its reports: RSA-2048, relaxed.
+fn signer() -> Signer {
+    let der = PrivateKeyDer::from_pem_slice(DKIM_KEY.as_bytes()).expect("the bench's DKIM key");
+    let key = RsaKey::<Sha256>::from_key_der(der).expect("an RSA key");
+    DkimSigner::from_key(key)
+        .domain("google.com")
+        .selector("bench")
+        .headers(["From", "To", "Subject", "Message-ID", "Date"])
+}
+
+/// `mail` with its DKIM-Signature field first.
+fn sign(signer: &Signer, mail: &[u8]) -> Vec<u8> {
+    let signature = signer.sign(mail).expect("signed");
+    let mut signed = signature.to_header().into_bytes();
+    signed.extend_from_slice(mail);
+    signed
 }
 
 /// 1,000 idle connections, then new clients deliver one report each.

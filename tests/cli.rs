@@ -211,6 +211,14 @@ fn check_config_accepts_the_shipped_example() {
         "{printed}"
     );
     assert!(printed.contains("listen = \"127.0.0.1:2525\""), "{printed}");
+    for line in [
+        "max_messages_per_ip_per_hour = 600",
+        "max_stored_bytes_per_ip_per_day = 1073741824",
+        "unauthenticated = \"keep\"",
+        "timeout_ms = 2000",
+    ] {
+        assert!(printed.contains(line), "{line}: {printed}");
+    }
 }
 
 #[test]
