@@ -341,11 +341,18 @@ fn forgeries_move_no_verdict_and_are_counted_as_left_out() {
     assert_eq!(policy_after["left_out"], left_out);
     assert_eq!(sources_after["left_out"], left_out);
     assert_eq!(sources_after["sources"][0]["authenticated_reporters"], 1);
-    // The tables say so too.
+    // The tables and the page say so too.
     let table = crate::util::insight_command(&server.db, &["policy"]);
     assert!(
         table.contains("example.com: 3 reports in 3 messages"),
         "{table}"
+    );
+    let page = server.dir.path().join("report.html");
+    crate::util::insight_command(&server.db, &["html", "--out", page.to_str().unwrap()]);
+    let page = std::fs::read_to_string(page).unwrap();
+    assert!(
+        page.contains("<li><b>example.com</b>: 3 reports in 3 messages</li>"),
+        "{page}"
     );
 }
 
@@ -458,5 +465,61 @@ fn dns_answers_are_cached_and_slow_ones_still_count() {
         world.dns.queries(),
         asked,
         "the second message asked DNS nothing"
+    );
+}
+
+#[test]
+fn a_tls_report_forged_first_is_superseded_too() {
+    use crate::util::tls_failure::{TlsFailure, TlsPolicy, TlsReport};
+    let world = World::new();
+    let server = world.server("");
+    let forged = TlsReport::new(
+        "reporter.test",
+        "tls-same-1",
+        DAY,
+        vec![TlsPolicy::sts(
+            "example.com",
+            0,
+            vec![TlsFailure::new(
+                "certificate-expired",
+                "mx1.example.com",
+                900,
+            )],
+        )],
+    );
+    let genuine = TlsReport::new(
+        "reporter.test",
+        "tls-same-1",
+        DAY,
+        vec![TlsPolicy::sts("example.com", 1000, vec![])],
+    );
+    assert_eq!(deliver_from(&server, FORGER, &forged.mail()), 250);
+    assert_eq!(
+        deliver_genuine(&server, &world.signed(&genuine.mail())),
+        250
+    );
+    let conn = Connection::open(&server.db).unwrap();
+    let rows: Vec<(i64, Option<i64>)> = conn
+        .prepare("SELECT id, superseded_by FROM tls_reports ORDER BY id")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows, [(1, Some(2)), (2, None)]);
+    let summary = insight_json(&server.db, &["summary", "--include-unauthenticated"]);
+    let tls = &summary["domains"][0]["tls"];
+    assert_eq!(
+        (
+            tls["successful_sessions"].as_i64(),
+            tls["failed_sessions"].as_i64()
+        ),
+        (Some(1000), Some(0)),
+        "{summary}"
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM tls_failure_types"),
+        0,
+        "the forgery noted no failure type"
     );
 }
