@@ -16,6 +16,7 @@ mod raw;
 mod read;
 mod read_tls_failure;
 mod records;
+mod supersede;
 mod tls;
 mod write;
 

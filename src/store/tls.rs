@@ -4,6 +4,7 @@
 //! A TLS report is small and parsed whole before it is written, so it is
 //! written in one go, inside the message's savepoint.
 
+use super::supersede::{Standing, Superseding, replaced, standing};
 use super::write::{MessageTx, Written};
 use super::{Batch, StoreError};
 use crate::auth::Trust;
@@ -39,17 +40,9 @@ impl MessageTx<'_> {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        let mut supersedes = None;
-        if let Some((id, auth)) = stored_elsewhere {
-            let stored = Trust::from_stored(&auth).unwrap_or(Trust::Unchecked);
-            if !self.trust().outranks(stored) {
-                return Ok(Written::Duplicate(id));
-            }
-            // Out of the identity index until its successor is written.
-            self.conn
-                .prepare_cached("UPDATE tls_reports SET superseded_by = id WHERE id = ?1")?
-                .execute([id])?;
-            supersedes = Some(id);
+        let standing = standing(self.conn, Superseding::Tls, stored_elsewhere, self.trust())?;
+        if let Standing::Duplicate(id) = standing {
+            return Ok(Written::Duplicate(id));
         }
         let own: Option<i64> = self
             .conn
@@ -98,11 +91,7 @@ impl MessageTx<'_> {
             }
             None => self.conn.last_insert_rowid(),
         };
-        if let Some(old) = supersedes {
-            self.conn
-                .prepare_cached("UPDATE tls_reports SET superseded_by = ?1 WHERE id = ?2")?
-                .execute([id, old])?;
-        }
+        replaced(self.conn, Superseding::Tls, standing, id)?;
         let mut insert_policy = self.conn.prepare_cached(
             "INSERT INTO tls_policies (report, policy_type, policy_domain, policy_string, mx_host,
                  successful_sessions, failed_sessions)

@@ -2,6 +2,7 @@
 
 use super::raw::{already_compressed, store_raw};
 use super::records::RecordInserts;
+use super::supersede::{Standing, Superseding, replaced, standing};
 use super::{MessageMeta, READER_VERSION, StoreError};
 use crate::auth::Trust;
 use crate::parse::AggregateSink;
@@ -353,20 +354,15 @@ impl AggregateSink for ReportWriter<'_> {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?;
-        let mut supersedes = None;
-        if let Some((id, auth)) = stored_elsewhere {
-            if !self
-                .trust
-                .outranks(Trust::from_stored(&auth).unwrap_or(Trust::Unchecked))
-            {
-                self.duplicate_of = Some(id);
-                return Ok(());
-            }
-            // Out of the identity index until its successor is written.
-            self.conn
-                .prepare_cached("UPDATE reports SET superseded_by = id WHERE id = ?1")?
-                .execute([id])?;
-            supersedes = Some(id);
+        let standing = standing(
+            self.conn,
+            Superseding::Aggregate,
+            stored_elsewhere,
+            self.trust,
+        )?;
+        if let Standing::Duplicate(id) = standing {
+            self.duplicate_of = Some(id);
+            return Ok(());
         }
         // Stored from this very message before: `reparse` rewrites it in
         // place, keeping its id (alerts and failing sources refer to it).
@@ -437,11 +433,7 @@ impl AggregateSink for ReportWriter<'_> {
             }
             None => self.conn.last_insert_rowid(),
         };
-        if let Some(old) = supersedes {
-            self.conn
-                .prepare_cached("UPDATE reports SET superseded_by = ?1 WHERE id = ?2")?
-                .execute([id, old])?;
-        }
+        replaced(self.conn, Superseding::Aggregate, standing, id)?;
         self.report = Some(id);
         let note_failing = self.trust != Trust::Unauthenticated;
         self.inserts = Some(RecordInserts::prepare(
