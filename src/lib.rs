@@ -24,6 +24,7 @@
 pub mod alert;
 pub mod auth;
 pub mod config;
+pub mod dns;
 pub mod extract;
 pub mod import;
 pub mod ingest;
