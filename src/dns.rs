@@ -6,14 +6,14 @@
 //! and gives blocking lookups, for the commands, which are threads.
 
 use crate::config::DnsConfig;
+use mail_auth::hickory_resolver::TokioResolver;
 use mail_auth::hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
 };
+use mail_auth::hickory_resolver::net::NetError;
 use mail_auth::hickory_resolver::net::runtime::TokioRuntimeProvider;
 use mail_auth::hickory_resolver::proto::rr::{RData, RecordType};
 use mail_auth::hickory_resolver::system_conf::read_system_conf;
-use mail_auth::hickory_resolver::TokioResolver;
-use mail_auth::hickory_resolver::net::NetError;
 use std::time::Duration;
 
 /// Answers kept: a few for each of the reporters' domains, selectors and
@@ -139,10 +139,16 @@ impl Resolver {
         read: impl Fn(&RData) -> Option<T>,
     ) -> Answer<Vec<T>> {
         let fqdn = format!("{}.", name.trim_end_matches('.'));
-        let lookup = self.runtime.block_on(self.inner.lookup(fqdn.as_str(), kind));
+        let lookup = self
+            .runtime
+            .block_on(self.inner.lookup(fqdn.as_str(), kind));
         match lookup {
             Ok(lookup) => {
-                let found: Vec<T> = lookup.answers().iter().filter_map(|r| read(&r.data)).collect();
+                let found: Vec<T> = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| read(&r.data))
+                    .collect();
                 if found.is_empty() {
                     Answer::None
                 } else {

@@ -523,3 +523,143 @@ fn a_tls_report_forged_first_is_superseded_too() {
         "the forgery noted no failure type"
     );
 }
+
+/// A stranger with a domain of its own that authenticates: attacker.test,
+/// with its own key, SPF for [`FORGER`] and DMARC.
+fn add_attacker(world: &World) -> Vec<u8> {
+    let key = Ed25519Key::generate_pkcs8().unwrap();
+    let public = Ed25519Key::from_pkcs8_der(&key).unwrap().public_key();
+    let public = base64::engine::general_purpose::STANDARD.encode(public);
+    world
+        .dns
+        .txt(
+            "s1._domainkey.attacker.test",
+            &format!("v=DKIM1; k=ed25519; p={public}"),
+        )
+        .txt("attacker.test", "v=spf1 ip4:127.0.0.3 -all")
+        .txt("_dmarc.attacker.test", "v=DMARC1; p=reject");
+    key
+}
+
+fn sign_as(pkcs8: &[u8], domain: &str, raw: &[u8]) -> Vec<u8> {
+    let key = Ed25519Key::from_pkcs8_der(pkcs8).unwrap();
+    let signature = DkimSigner::from_key(key)
+        .domain(domain)
+        .selector("s1")
+        .headers(["From", "To", "Subject", "Date", "Message-ID"])
+        .sign(raw)
+        .unwrap();
+    let mut signed = signature.to_header().into_bytes();
+    signed.extend_from_slice(raw);
+    signed
+}
+
+#[test]
+fn an_authenticated_stranger_cannot_vouch_for_another_reporters_report() {
+    let world = World::new();
+    let attacker_key = add_attacker(&world);
+    let server = world.server("");
+    // The stranger's own mail authenticates, but the report inside claims
+    // to be reporter.test's.
+    let raw = String::from_utf8(report_mail("same-5", FORGED))
+        .unwrap()
+        .replace(
+            "From: DMARC reports <dmarc@reporter.test>",
+            "From: <dmarc@attacker.test>",
+        );
+    let signed = sign_as(&attacker_key, "attacker.test", raw.as_bytes());
+    let mut client = SmtpClient::connect_from(server.addr, Some(FORGER));
+    assert_eq!(client.reply().0, 220);
+    assert_eq!(client.command("EHLO mail.attacker.test").0, 250);
+    let (code, _) = client.deliver("bounce@attacker.test", "dmarc@sink.test", &signed);
+    assert_eq!(code, 250);
+    let (auth, results) = auth_of(&server, "same-5@reporter.test");
+    assert!(
+        results
+            .unwrap()
+            .contains("dmarc=pass header.from=attacker.test")
+    );
+    assert_eq!(
+        auth, "unauthenticated",
+        "the message does not vouch for its report"
+    );
+    // The real report arrives: it replaces the stranger's.
+    assert_eq!(
+        deliver_genuine(&server, &world.signed(&report_mail("same-5", PASSING))),
+        250
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM reports WHERE superseded_by IS NOT NULL"),
+        1
+    );
+    assert_eq!(summary_of(&server).0, 100);
+    assert_eq!(server.count("SELECT count(*) FROM alerts"), 0);
+}
+
+#[test]
+fn a_header_section_read_two_ways_does_not_authenticate() {
+    let world = World::new();
+    // A genuine signed mail with a multipart prepended, with bare line
+    // feeds: for the walker its header section ends at a whitespace-only
+    // line, and so does its part's, which holds a forged report on one
+    // line; for DKIM those lines fold, and the genuine headers and body are
+    // what it checks. (Over SMTP the line ends become CRLF and DKIM no
+    // longer finds the From; a file keeps them, hence `import`.)
+    let genuine = world.signed(&report_mail("genuine-6", PASSING));
+    let fake = dmarc_report_xml("reporter.test", "same-6", "example.com", DAY, FORGED);
+    let fake = fake[fake.find("<feedback>").unwrap()..].replace('\n', "");
+    let mut raw = format!(
+        "Content-Type: multipart/mixed; boundary=Z\r\n \r\n--Z\nContent-Type: text/xml\n \n\
+         {fake}\n--Z--\n"
+    )
+    .into_bytes();
+    raw.extend_from_slice(&genuine);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two-ways.eml");
+    std::fs::write(&file, &raw).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, world.dns.config(400)).unwrap();
+    let db = dir.path().join("store.sqlite");
+    let output = crate::util::dmarc_sink(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        "--authenticate",
+        file.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (auth, results, org): (String, Option<String>, String) = Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT m.auth, m.auth_results, r.report_id FROM messages m
+             JOIN reports r ON r.message = m.id",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(org, "same-6", "the walker read the forged report");
+    assert_eq!(auth, "unauthenticated", "{results:?}");
+    assert!(
+        results
+            .unwrap()
+            .contains("the header section reads two ways"),
+        "refused for that reason"
+    );
+}
+
+#[test]
+fn two_from_addresses_do_not_authenticate() {
+    let world = World::new();
+    let server = world.server("");
+    let raw = String::from_utf8(report_mail("two-from-7", PASSING))
+        .unwrap()
+        .replace(
+            "From: DMARC reports <dmarc@reporter.test>",
+            "From: <x@attacker.test>\r\nFrom: DMARC reports <dmarc@reporter.test>",
+        );
+    assert_eq!(deliver_genuine(&server, &world.signed(raw.as_bytes())), 250);
+    let (auth, results) = auth_of(&server, "two-from-7@reporter.test");
+    assert_eq!(auth, "unauthenticated", "{results:?}");
+}

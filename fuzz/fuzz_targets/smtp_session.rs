@@ -17,6 +17,7 @@
 
 #![no_main]
 
+use dmarc_sink::auth::Trust;
 use dmarc_sink::config::SmtpConfig;
 use dmarc_sink::ingest::{
     Committed, MessageOutcome, PayloadOutcome, PayloadResult, ReportSummary, Submitter,
@@ -69,6 +70,7 @@ fn store_stand_in(raw: Vec<u8>) -> Committed {
     match raw.len() % 3 {
         0 => Committed::Stored(MessageOutcome {
             message: 1,
+            trust: Trust::Unchecked,
             payloads: vec![
                 PayloadResult {
                     member: "1".into(),

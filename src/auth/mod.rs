@@ -24,7 +24,7 @@ mod resolver;
 mod results;
 mod verdict;
 
-pub use verdict::Trust;
+pub use verdict::{Trust, of_report, reporter_domain};
 
 use crate::config::DnsConfig;
 use mail_auth::{
@@ -32,6 +32,14 @@ use mail_auth::{
     dmarc::verify::DmarcParameters, spf::verify::SpfParameters,
 };
 use std::net::IpAddr;
+use std::time::Duration;
+
+/// DKIM signatures checked at most: a report carries one or two; each
+/// more may cost a DNS query, which a stranger's server can make slow.
+const MAX_SIGNATURES: usize = 8;
+/// The checks of one message get this many `[dns] timeout_ms` together
+/// (20 s by default); past it the message is `unchecked`.
+const CHECK_BUDGET_QUERIES: u64 = 10;
 
 /// What was found out about one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +73,8 @@ pub enum AuthError {
 /// Checks messages; one for the daemon, shared by every session.
 pub struct Authenticator {
     checks: MessageAuthenticator,
+    /// The longest all the checks of one message may take together.
+    deadline: Duration,
     /// Drives the resolver's I/O; sessions block on it.
     runtime: tokio::runtime::Runtime,
     /// Our own name, as SPF's `%{r}` macro wants it.
@@ -87,6 +97,7 @@ impl Authenticator {
         };
         Ok(Authenticator {
             checks,
+            deadline: Duration::from_millis(dns.timeout_ms.saturating_mul(CHECK_BUDGET_QUERIES)),
             runtime,
             hostname: hostname.to_owned(),
         })
@@ -97,95 +108,135 @@ impl Authenticator {
     /// Without a client (`import --authenticate`), DKIM alone: DMARC can
     /// then pass only by an aligned signature.
     pub fn authenticate(&self, raw: &[u8], client: Option<Client<'_>>) -> Authentication {
-        let Some(message) = AuthenticatedMessage::parse(raw) else {
-            return Authentication {
-                trust: Trust::Unauthenticated,
-                results: "dkim=none; dmarc=permerror".to_owned(),
-                dkim_domains: Vec::new(),
-            };
+        let refused = |why: &str| Authentication {
+            trust: Trust::Unauthenticated,
+            results: format!("dmarc=permerror ({why})"),
+            dkim_domains: Vec::new(),
         };
-        self.runtime.block_on(async {
-            let dkim = self.checks.verify_dkim(&message).await;
-            let (helo_spf, mail_from_spf) = match client {
-                Some(client) => {
-                    let helo = self
-                        .checks
-                        .verify_spf(SpfParameters::verify_ehlo(
-                            client.ip,
-                            client.helo,
-                            &self.hostname,
-                        ))
-                        .await;
-                    let mail_from = if client.mail_from.is_empty() {
-                        None
-                    } else {
-                        let params = SpfParameters::verify_mail_from(
-                            client.ip,
-                            client.helo,
-                            &self.hostname,
-                            client.mail_from,
-                        );
-                        Some(self.checks.verify_spf(params).await)
-                    };
-                    (Some(helo), mail_from)
-                }
-                None => (None, None),
-            };
-            // DMARC's SPF identifier: MAIL FROM, or HELO for the null sender.
-            let no_spf = SpfOutput::new(String::new()).with_result(SpfResult::None);
-            let (spf_for_dmarc, spf_domain) = match (&mail_from_spf, &helo_spf, client) {
-                (Some(spf), _, Some(client)) => (spf, domain_of(client.mail_from)),
-                (None, Some(spf), Some(client)) => (spf, client.helo),
-                _ => (&no_spf, ""),
-            };
-            let dmarc = self
-                .checks
-                .verify_dmarc(DmarcParameters::new(
-                    &message,
-                    &dkim,
-                    spf_domain,
-                    spf_for_dmarc,
-                ))
-                .await;
-            let from_domain = message
-                .from
-                .first()
-                .map(|from| domain_of(from).to_ascii_lowercase())
-                .unwrap_or_default();
-            let verified: Vec<&str> = dkim
-                .iter()
-                .filter(|output| *output.result() == DkimResult::Pass)
-                .filter_map(|output| output.signature().map(|s| s.d.as_str()))
-                .collect();
-            let aligned_dkim_temperror = dkim.iter().any(|output| {
-                matches!(output.result(), DkimResult::TempError(_))
-                    && output
-                        .signature()
-                        .is_some_and(|s| verdict::aligned(&s.d, &from_domain))
-            });
-            let facts = verdict::Facts {
-                dmarc_pass: *dmarc.dkim_result() == DmarcResult::Pass
-                    || *dmarc.spf_result() == DmarcResult::Pass,
-                dmarc_record: dmarc.dmarc_record().is_some(),
-                dmarc_temperror: matches!(dmarc.dkim_result(), DmarcResult::TempError(_))
-                    || matches!(dmarc.spf_result(), DmarcResult::TempError(_)),
-                aligned_dkim_pass: verified.iter().any(|d| verdict::aligned(d, &from_domain)),
-                aligned_dkim_temperror,
-            };
-            let results = results::render(results::Outputs {
-                client,
-                helo_spf: helo_spf.as_ref(),
-                mail_from_spf: mail_from_spf.as_ref(),
-                dkim: &dkim,
-                dmarc: &dmarc,
-                from_domain: &from_domain,
-            });
-            Authentication {
-                trust: verdict::trust(&facts),
-                results,
-                dkim_domains: verified.iter().map(|d| d.to_ascii_lowercase()).collect(),
-            }
+        let Some(mut message) = AuthenticatedMessage::parse(raw) else {
+            return refused("not a message");
+        };
+        // One author, read alike by the checks and by what is stored.
+        if message.from.len() != 1 {
+            return refused("From must hold exactly one address");
+        }
+        // The checks and the walker must read one header section: where
+        // they would differ (a whitespace-only line, which one ends the
+        // section at and the other folds), signed headers could front a
+        // body the walker reads another way.
+        if message.body_offset as usize != crate::extract::body_offset(raw) {
+            return refused("the header section reads two ways");
+        }
+        message.dkim_headers.truncate(MAX_SIGNATURES);
+        let body_len = raw.len() - message.body_offset as usize;
+        let checks = self.checks(&message, client, body_len);
+        let timed = self
+            .runtime
+            .block_on(async { tokio::time::timeout(self.deadline, checks).await });
+        timed.unwrap_or_else(|_| Authentication {
+            trust: Trust::Unchecked,
+            results: format!(
+                "dmarc=temperror (the checks took over {} ms)",
+                self.deadline.as_millis()
+            ),
+            dkim_domains: Vec::new(),
         })
+    }
+
+    async fn checks(
+        &self,
+        message: &AuthenticatedMessage<'_>,
+        client: Option<Client<'_>>,
+        body_len: usize,
+    ) -> Authentication {
+        let dkim = self.checks.verify_dkim(message).await;
+        let (helo_spf, mail_from_spf) = match client {
+            Some(client) => {
+                let helo = self
+                    .checks
+                    .verify_spf(SpfParameters::verify_ehlo(
+                        client.ip,
+                        client.helo,
+                        &self.hostname,
+                    ))
+                    .await;
+                let mail_from = if client.mail_from.is_empty() {
+                    None
+                } else {
+                    let params = SpfParameters::verify_mail_from(
+                        client.ip,
+                        client.helo,
+                        &self.hostname,
+                        client.mail_from,
+                    );
+                    Some(self.checks.verify_spf(params).await)
+                };
+                (Some(helo), mail_from)
+            }
+            None => (None, None),
+        };
+        // DMARC's SPF identifier: MAIL FROM, or HELO for the null sender.
+        let no_spf = SpfOutput::new(String::new()).with_result(SpfResult::None);
+        let (spf_for_dmarc, spf_domain) = match (&mail_from_spf, &helo_spf, client) {
+            (Some(spf), _, Some(client)) => (spf, domain_of(client.mail_from)),
+            (None, Some(spf), Some(client)) => (spf, client.helo),
+            _ => (&no_spf, ""),
+        };
+        let dmarc = self
+            .checks
+            .verify_dmarc(DmarcParameters::new(
+                message,
+                &dkim,
+                spf_domain,
+                spf_for_dmarc,
+            ))
+            .await;
+        let from_domain = message
+            .from
+            .first()
+            .map(|from| domain_of(from).to_ascii_lowercase())
+            .unwrap_or_default();
+        let verified: Vec<&str> = dkim
+            .iter()
+            .filter(|output| *output.result() == DkimResult::Pass)
+            .filter_map(|output| output.signature().map(|s| s.d.as_str()))
+            .collect();
+        let aligned_dkim_temperror = dkim.iter().any(|output| {
+            matches!(output.result(), DkimResult::TempError(_))
+                && output
+                    .signature()
+                    .is_some_and(|s| verdict::aligned(&s.d, &from_domain))
+        });
+        // A signature with l= covering less than the body signs what a
+        // stranger could have appended to: it does not count.
+        let whole_aligned_pass = dkim.iter().any(|output| {
+            *output.result() == DkimResult::Pass
+                && output.signature().is_some_and(|s| {
+                    verdict::aligned(&s.d, &from_domain) && (s.l == 0 || s.l as usize >= body_len)
+                })
+        });
+        let facts = verdict::Facts {
+            dmarc_pass: (*dmarc.dkim_result() == DmarcResult::Pass && whole_aligned_pass)
+                || *dmarc.spf_result() == DmarcResult::Pass,
+            dmarc_record: dmarc.dmarc_record().is_some(),
+            dmarc_temperror: matches!(dmarc.dkim_result(), DmarcResult::TempError(_))
+                || matches!(dmarc.spf_result(), DmarcResult::TempError(_)),
+            aligned_dkim_pass: whole_aligned_pass,
+            aligned_dkim_temperror,
+        };
+        let results = results::render(results::Outputs {
+            client,
+            helo_spf: helo_spf.as_ref(),
+            mail_from_spf: mail_from_spf.as_ref(),
+            dkim: &dkim,
+            dmarc: &dmarc,
+            from_domain: &from_domain,
+        });
+        Authentication {
+            trust: verdict::trust(&facts),
+            results,
+            dkim_domains: verified.iter().map(|d| d.to_ascii_lowercase()).collect(),
+        }
     }
 }
 

@@ -24,11 +24,21 @@ impl Trust {
     }
 
     /// Whether a report from a message of this standing replaces a stored
-    /// copy (the same identity) from a message of `stored`'s: only an
-    /// authenticated one replaces one that is not. Between equals the first
-    /// stays, so a forger can neither pre-empt a real report nor replace it.
+    /// copy (the same identity) from a message of `stored`'s: only one of a
+    /// strictly higher rank, authenticated over unchecked over
+    /// unauthenticated. Between equals the first stays. So a forger can
+    /// neither pre-empt a real report (authenticated, or unchecked when it
+    /// is imported or DNS failed) nor replace it.
     pub fn outranks(self, stored: Trust) -> bool {
-        self == Trust::Authenticated && stored != Trust::Authenticated
+        self.rank() > stored.rank()
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Trust::Unauthenticated => 0,
+            Trust::Unchecked => 1,
+            Trust::Authenticated => 2,
+        }
     }
 
     /// The value of `messages.auth`, read back.
@@ -67,6 +77,41 @@ pub fn trust(facts: &Facts) -> Trust {
         return Trust::Unchecked;
     }
     Trust::Unauthenticated
+}
+
+/// The standing of a report carried by a message of `trust` whose From
+/// domain is `sender`: an authenticated sender vouches only for reports it
+/// is the reporter of, those that name an address or organisation of its
+/// organisational domain (`reporter`: the report's contact address's
+/// domain, its organisation name). A report an authenticated stranger
+/// carries for someone else is that stranger's claim: unauthenticated.
+pub fn of_report(trust: Trust, sender: Option<&str>, reporter: &[&str]) -> Trust {
+    if trust != Trust::Authenticated {
+        return trust;
+    }
+    match sender {
+        Some(sender) if reporter.iter().any(|named| aligned(named, sender)) => Trust::Authenticated,
+        _ => Trust::Unauthenticated,
+    }
+}
+
+/// The domain a report's contact names: that of an address
+/// (`noreply-dmarc-support@google.com`, `mailto:tlsrpt@example.net`), of a
+/// URL's host, or the name itself when it looks like a domain.
+pub fn reporter_domain(named: &str) -> Option<&str> {
+    let named = named.trim();
+    let named = named.strip_prefix("mailto:").unwrap_or(named);
+    let host = match named.rsplit_once('@') {
+        Some((_, domain)) => domain,
+        None => named
+            .split_once("://")
+            .map_or(named, |(_, rest)| rest)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default(),
+    };
+    let host = host.trim_end_matches(['>', '.']);
+    (host.contains('.') && !host.contains(char::is_whitespace)).then_some(host)
 }
 
 /// Relaxed alignment (RFC 7489 §3.1): both names have the same
@@ -114,6 +159,49 @@ mod tests {
         };
         assert_eq!(trust(&dns_failed), Trust::Unchecked);
         assert_eq!(trust(&Facts::default()), Trust::Unauthenticated);
+    }
+
+    #[test]
+    fn only_a_higher_standing_replaces() {
+        use Trust::*;
+        assert!(Authenticated.outranks(Unchecked));
+        assert!(Authenticated.outranks(Unauthenticated));
+        assert!(Unchecked.outranks(Unauthenticated));
+        assert!(!Unauthenticated.outranks(Unchecked));
+        assert!(!Authenticated.outranks(Authenticated));
+        assert!(!Unchecked.outranks(Authenticated));
+    }
+
+    #[test]
+    fn a_sender_vouches_only_for_its_own_reports() {
+        use Trust::*;
+        let google = Some("google.com");
+        assert_eq!(
+            of_report(Authenticated, google, &["google.com"]),
+            Authenticated
+        );
+        assert_eq!(
+            of_report(Authenticated, Some("attacker.example"), &["google.com"]),
+            Unauthenticated
+        );
+        assert_eq!(
+            of_report(Authenticated, None, &["google.com"]),
+            Unauthenticated
+        );
+        assert_eq!(of_report(Unchecked, None, &[]), Unchecked);
+        assert_eq!(
+            reporter_domain("noreply-dmarc-support@google.com"),
+            Some("google.com")
+        );
+        assert_eq!(
+            reporter_domain("mailto:tls@mail.example.net"),
+            Some("mail.example.net")
+        );
+        assert_eq!(
+            reporter_domain("https://tls.example.org/report"),
+            Some("tls.example.org")
+        );
+        assert_eq!(reporter_domain("Enterprise Outlook"), None);
     }
 
     #[test]

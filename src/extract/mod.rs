@@ -160,6 +160,13 @@ impl fmt::Display for ExtractError {
 
 impl std::error::Error for ExtractError {}
 
+/// Where the body of the message in `raw` begins, as the walker reads it:
+/// past any blank lines it begins with and its header section. What
+/// authenticates a message must read the same header section (see `auth`).
+pub fn body_offset(raw: &[u8]) -> usize {
+    raw.len() - Entity::message(raw).body.len()
+}
+
 /// Extracts the payloads of an e-mail message. Returns how many report-like
 /// payloads were found (read or not): zero means the message is not a report.
 pub fn extract_message<V: PayloadVisitor>(

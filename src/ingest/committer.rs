@@ -337,8 +337,7 @@ fn commit(
         }
         let outcome = pending.keep()?;
         // A stranger's reports raise no alerts.
-        let trust = job.envelope.auth.as_ref().map(|auth| auth.trust);
-        if trust != Some(Trust::Unauthenticated) {
+        if outcome.trust != Trust::Unauthenticated {
             recorded.extend(writer.alerter.raise(&batch, &outcome, created_at)?);
         } else if outcome.stored().next().is_some() {
             tracing::info!(

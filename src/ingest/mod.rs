@@ -53,6 +53,7 @@ fn finish(tx: MessageTx<'_>, payloads: Vec<PayloadResult>) -> Result<MessageOutc
     let outcome = MessageOutcome {
         message: tx.message_id(),
         payloads,
+        trust: tx.trust(),
     };
     tx.commit(outcome.verdict().as_str())?;
     Ok(outcome)

@@ -1,5 +1,6 @@
 //! What became of a message and of each payload in it.
 
+use crate::auth::Trust;
 use crate::report::failure::FailureReport;
 use crate::report::tls::TlsReport;
 use crate::report::{QuarantineKind, ReportKind};
@@ -94,6 +95,10 @@ pub struct MessageOutcome {
     /// Its row in `messages`.
     pub message: i64,
     pub payloads: Vec<PayloadResult>,
+    /// The verdict on its sender as stored (`messages.auth`): lowered from
+    /// what authentication found when it carried a report its sender is not
+    /// the reporter of.
+    pub trust: Trust,
 }
 
 impl MessageOutcome {

@@ -53,8 +53,21 @@ fn detect_encoding(prolog: &[u8], fallback: Option<&str>) -> Option<&'static Enc
         return Some(encoding);
     }
     let declared = declared_encoding(prolog).and_then(Encoding::for_label);
-    let encoding = declared.or_else(|| Encoding::for_label(fallback?.trim().as_bytes()))?;
+    let encoding = declared.or_else(|| carrier_encoding(fallback?))?;
     (encoding != encoding_rs::UTF_8).then_some(encoding)
+}
+
+/// The encoding a carrier's charset label names, for a document that
+/// declares none. ASCII names none: ASCII is UTF-8 too, and a document so
+/// labelled with 8-bit bytes in it is UTF-8 mislabelled far more often than
+/// anything else (the WHATWG table would read it as windows-1252).
+fn carrier_encoding(label: &str) -> Option<&'static Encoding> {
+    let label = label.trim();
+    let ascii = ["us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us"];
+    if ascii.iter().any(|name| label.eq_ignore_ascii_case(name)) {
+        return None;
+    }
+    Encoding::for_label(label.as_bytes())
 }
 
 /// The `encoding` pseudo-attribute of the XML declaration, if any.

@@ -16,6 +16,9 @@ const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
 /// Senders remembered before those whose windows are over are forgotten.
 const PRUNE_ABOVE: usize = 10_000;
+/// How often at most the forgetting runs: it walks every sender under the
+/// lock, so a crowd of senders must not make every message pay for it.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// Which limit a sender reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +30,31 @@ pub enum Exceeded {
 pub struct RateLimits {
     messages_per_hour: u64,
     bytes_per_day: u64,
-    senders: Mutex<HashMap<IpAddr, Sender>>,
+    senders: Mutex<Senders>,
+}
+
+struct Senders {
+    by_address: HashMap<IpAddr, Sender>,
+    pruned: Instant,
+}
+
+impl Senders {
+    /// The sender's entry, made if new; senders whose windows are over are
+    /// forgotten first when there are many, at most every [`PRUNE_EVERY`].
+    fn entry(&mut self, ip: IpAddr, now: Instant) -> &mut Sender {
+        if self.by_address.len() > PRUNE_ABOVE && now.duration_since(self.pruned) >= PRUNE_EVERY {
+            self.pruned = now;
+            self.by_address.retain(|_, s| {
+                now.duration_since(s.hour.started) < HOUR || now.duration_since(s.day.started) < DAY
+            });
+        }
+        self.by_address
+            .entry(sender_of(ip))
+            .or_insert_with(|| Sender {
+                hour: Window::new(now),
+                day: Window::new(now),
+            })
+    }
 }
 
 struct Sender {
@@ -64,7 +91,10 @@ impl RateLimits {
         RateLimits {
             messages_per_hour,
             bytes_per_day,
-            senders: Mutex::new(HashMap::new()),
+            senders: Mutex::new(Senders {
+                by_address: HashMap::new(),
+                pruned: Instant::now(),
+            }),
         }
     }
 
@@ -72,10 +102,7 @@ impl RateLimits {
     pub fn admit(&self, ip: IpAddr, size: u64) -> Result<(), Exceeded> {
         let now = Instant::now();
         let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
-        let sender = senders.entry(sender_of(ip)).or_insert_with(|| Sender {
-            hour: Window::new(now),
-            day: Window::new(now),
-        });
+        let sender = senders.entry(ip, now);
         let hour = sender.hour.current(now, HOUR);
         if hour.used >= self.messages_per_hour {
             if !std::mem::replace(&mut hour.warned, true) {
@@ -99,15 +126,7 @@ impl RateLimits {
     pub fn count(&self, ip: IpAddr, stored: u64) {
         let now = Instant::now();
         let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
-        if senders.len() > PRUNE_ABOVE {
-            senders.retain(|_, s| {
-                now.duration_since(s.hour.started) < HOUR || now.duration_since(s.day.started) < DAY
-            });
-        }
-        let sender = senders.entry(sender_of(ip)).or_insert_with(|| Sender {
-            hour: Window::new(now),
-            day: Window::new(now),
-        });
+        let sender = senders.entry(ip, now);
         sender.hour.current(now, HOUR).used += 1;
         let day = sender.day.current(now, DAY);
         day.used = day.used.saturating_add(stored);

@@ -40,27 +40,34 @@ impl MessageTx<'_> {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        let standing = standing(self.conn, Superseding::Tls, stored_elsewhere, self.trust())?;
+        let reporter = [
+            report.contact_info.as_deref().unwrap_or_default(),
+            report.org_name.as_str(),
+        ];
+        let trust = self.report_trust(&reporter);
+        let standing = standing(self.conn, Superseding::Tls, stored_elsewhere, trust)?;
         if let Standing::Duplicate(id) = standing {
             return Ok(Written::Duplicate(id));
         }
-        let own: Option<i64> = self
+        let candidates = self
             .conn
             .prepare_cached(
-                "SELECT id FROM tls_reports WHERE message = ?1 AND superseded_by IS NULL
+                "SELECT id, (org_name = ?3 AND report_id = ?4) FROM tls_reports
+                 WHERE message = ?1 AND superseded_by IS NULL
                      AND (member = ?2 OR (org_name = ?3 AND report_id = ?4))
-                 ORDER BY member = ?2 DESC LIMIT 1",
+                 ORDER BY 2 DESC, id",
             )?
-            .query_row(
+            .query_map(
                 (
                     self.message_id(),
                     member,
                     &report.org_name,
                     &report.report_id,
                 ),
-                |row| row.get(0),
-            )
-            .optional()?;
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?
+            .collect::<Result<Vec<(i64, bool)>, _>>()?;
+        let own = self.own_row(candidates);
         self.conn
             .prepare_cached(
                 "INSERT INTO tls_reports (id, message, member, org_name, report_id, date_begin,
@@ -92,6 +99,7 @@ impl MessageTx<'_> {
             None => self.conn.last_insert_rowid(),
         };
         replaced(self.conn, Superseding::Tls, standing, id)?;
+        self.wrote(id);
         let mut insert_policy = self.conn.prepare_cached(
             "INSERT INTO tls_policies (report, policy_type, policy_domain, policy_string, mx_host,
                  successful_sessions, failed_sessions)

@@ -10,6 +10,7 @@ use crate::report::{Feedback, QuarantineKind, Record};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
 
 /// One SQLite transaction holding one or more messages: a group commit.
@@ -42,7 +43,10 @@ impl<'c> Batch<'c> {
             message: 0,
             open: true,
             keep_failure_bodies: self.keep_failure_bodies,
-            trust: meta.trust,
+            trust: Cell::new(meta.trust),
+            sender: sender_domain(meta.from_header.as_deref()),
+            rereading: false,
+            written: RefCell::new(Vec::new()),
         };
         self.tx
             .prepare_cached(
@@ -72,17 +76,20 @@ impl<'c> Batch<'c> {
 
     /// Reopens a stored message, to read it again (`reparse`).
     pub fn reopen_message(&self, message: i64) -> Result<MessageTx<'_>, StoreError> {
-        let auth: String = self
+        let (auth, from): (String, Option<String>) = self
             .tx
-            .prepare_cached("SELECT auth FROM messages WHERE id = ?1")?
-            .query_row([message], |row| row.get(0))?;
+            .prepare_cached("SELECT auth, from_header FROM messages WHERE id = ?1")?
+            .query_row([message], |row| Ok((row.get(0)?, row.get(1)?)))?;
         self.tx.execute_batch("SAVEPOINT message")?;
         Ok(MessageTx {
             conn: &self.tx,
             message,
             open: true,
             keep_failure_bodies: self.keep_failure_bodies,
-            trust: Trust::from_stored(&auth).unwrap_or(Trust::Unchecked),
+            trust: Cell::new(Trust::from_stored(&auth).unwrap_or(Trust::Unchecked)),
+            sender: sender_domain(from.as_deref()),
+            rereading: true,
+            written: RefCell::new(Vec::new()),
         })
     }
 
@@ -107,8 +114,23 @@ pub struct MessageTx<'b> {
     open: bool,
     keep_failure_bodies: bool,
     /// The verdict on the message's sender: decides which of two copies of
-    /// a report counts, and whether it may raise alerts.
-    trust: Trust,
+    /// a report counts, and whether it may raise alerts. Lowered when the
+    /// message carries a report its sender is not the reporter of.
+    trust: Cell<Trust>,
+    /// The domain of the message's From address.
+    sender: Option<String>,
+    /// Read again by `reparse`: a report stored from it before at the same
+    /// member is the same report, its identity perhaps read wrong before.
+    rereading: bool,
+    /// Rows of `reports` and `tls_reports` written in this reading, which
+    /// no other report of it may take for its own.
+    written: RefCell<Vec<i64>>,
+}
+
+/// The domain of a From address.
+fn sender_domain(from: Option<&str>) -> Option<String> {
+    from.and_then(|from| from.rsplit_once('@'))
+        .map(|(_, domain)| domain.trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// What became of one report written through a [`ReportWriter`].
@@ -126,9 +148,48 @@ impl MessageTx<'_> {
         self.message
     }
 
-    /// The verdict on the message's sender.
+    /// The row stored from this message before that a report of identity
+    /// `by_key` (rows with its identity, ordered first) or at its member is:
+    /// the one to rewrite. `candidates`: (id, has the identity).
+    pub(super) fn own_row(&self, candidates: Vec<(i64, bool)>) -> Option<i64> {
+        let written = self.written.borrow();
+        candidates
+            .into_iter()
+            .find(|&(id, by_key)| by_key || (self.rereading && !written.contains(&id)))
+            .map(|(id, _)| id)
+    }
+
+    /// Notes a row written in this reading (see [`Self::own_row`]).
+    pub(super) fn wrote(&self, id: i64) {
+        self.written.borrow_mut().push(id);
+    }
+
+    /// The verdict on the message's sender, as it stands.
     pub fn trust(&self) -> Trust {
-        self.trust
+        self.trust.get()
+    }
+
+    /// The standing of a report this message carries, which names its
+    /// reporter as `reporter` (addresses, URLs, organisation names): see
+    /// [`crate::auth::of_report`]. A report the sender is not the
+    /// reporter of lowers the whole message, which is then stored as
+    /// unauthenticated: what counts is decided by the message.
+    pub fn report_trust(&self, reporter: &[&str]) -> Trust {
+        let domains: Vec<&str> = reporter
+            .iter()
+            .filter_map(|named| crate::auth::reporter_domain(named))
+            .collect();
+        let trust = crate::auth::of_report(self.trust.get(), self.sender.as_deref(), &domains);
+        if trust != self.trust.get() {
+            tracing::warn!(
+                message = self.message,
+                sender = self.sender.as_deref().unwrap_or(""),
+                reporter = %reporter.join(","),
+                "an authenticated sender carries a report it is not the reporter of; the message counts as unauthenticated"
+            );
+            self.trust.set(trust);
+        }
+        trust
     }
 
     /// Whether failure reports keep the failed message's body.
@@ -158,7 +219,7 @@ impl MessageTx<'_> {
         Ok(ReportWriter {
             conn: self.conn,
             message: self.message,
-            trust: self.trust,
+            tx: self,
             member: member.to_owned(),
             report: None,
             duplicate_of: None,
@@ -237,8 +298,15 @@ impl MessageTx<'_> {
     /// batch commits.
     pub fn commit(mut self, outcome: &str) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("UPDATE messages SET outcome = ?1, reader = ?2 WHERE id = ?3")?
-            .execute((outcome, READER_VERSION, self.message))?;
+            .prepare_cached(
+                "UPDATE messages SET outcome = ?1, reader = ?2, auth = ?3 WHERE id = ?4",
+            )?
+            .execute((
+                outcome,
+                READER_VERSION,
+                self.trust.get().as_str(),
+                self.message,
+            ))?;
         self.open = false;
         self.conn.execute_batch("RELEASE message")?;
         Ok(())
@@ -282,7 +350,8 @@ fn compress_payload(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
 pub struct ReportWriter<'t> {
     conn: &'t Connection,
     message: i64,
-    trust: Trust,
+    /// The message it is written in, whose trust it may lower.
+    tx: &'t MessageTx<'t>,
     member: String,
     report: Option<i64>,
     duplicate_of: Option<i64>,
@@ -343,6 +412,9 @@ impl AggregateSink for ReportWriter<'_> {
 
     fn begin(&mut self, feedback: &Feedback) -> Result<(), StoreError> {
         let (org_name, report_id, domain) = feedback.key();
+        let meta = &feedback.metadata;
+        let reporter = [meta.email.as_deref().unwrap_or_default(), org_name];
+        let trust = self.tx.report_trust(&reporter);
         let same_key = "org_name = ?1 AND report_id = ?2 AND policy_domain = ?3";
         let stored_elsewhere: Option<(i64, String)> = self
             .conn
@@ -354,30 +426,26 @@ impl AggregateSink for ReportWriter<'_> {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?;
-        let standing = standing(
-            self.conn,
-            Superseding::Aggregate,
-            stored_elsewhere,
-            self.trust,
-        )?;
+        let standing = standing(self.conn, Superseding::Aggregate, stored_elsewhere, trust)?;
         if let Standing::Duplicate(id) = standing {
             self.duplicate_of = Some(id);
             return Ok(());
         }
         // Stored from this very message before: `reparse` rewrites it in
         // place, keeping its id (alerts and failing sources refer to it).
-        let own: Option<i64> = self
+        let candidates = self
             .conn
             .prepare_cached(&format!(
-                "SELECT id FROM reports WHERE message = ?4 AND superseded_by IS NULL
+                "SELECT id, ({same_key}) FROM reports WHERE message = ?4 AND superseded_by IS NULL
                      AND (member = ?5 OR ({same_key}))
-                 ORDER BY member = ?5 DESC LIMIT 1"
+                 ORDER BY 2 DESC, id"
             ))?
-            .query_row(
+            .query_map(
                 (org_name, report_id, domain, self.message, &self.member),
-                |row| row.get(0),
-            )
-            .optional()?;
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?
+            .collect::<Result<Vec<(i64, bool)>, _>>()?;
+        let own = self.tx.own_row(candidates);
         let meta = &feedback.metadata;
         let policy = &feedback.policy;
         let errors = (!meta.errors.is_empty()).then(|| meta.errors.join("\n"));
@@ -434,8 +502,9 @@ impl AggregateSink for ReportWriter<'_> {
             None => self.conn.last_insert_rowid(),
         };
         replaced(self.conn, Superseding::Aggregate, standing, id)?;
+        self.tx.wrote(id);
         self.report = Some(id);
-        let note_failing = self.trust != Trust::Unauthenticated;
+        let note_failing = trust != Trust::Unauthenticated;
         self.inserts = Some(RecordInserts::prepare(
             self.conn,
             id,
