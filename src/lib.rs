@@ -23,6 +23,7 @@
 
 pub mod alert;
 pub mod auth;
+pub mod check;
 pub mod config;
 pub mod dns;
 pub mod extract;

@@ -94,6 +94,20 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Check each domain's DNS records (DMARC, SPF, DKIM keys, MX, TLS-RPT,
+    /// MTA-STS) against the traffic its reports show, with DMARCbis advice.
+    /// Exit status: 0 nothing failed, 1 a check failed, 2 could not run.
+    CheckDns {
+        /// Domains to check (default: every policy domain in the store).
+        #[arg(value_name = "DOMAIN")]
+        domains: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Reports whose range begins at or after, for the checks held
+        /// against traffic: a date, a UTC timestamp or a duration (30d).
+        #[arg(long, value_name = "WHEN", value_parser = since, default_value = "30d")]
+        since: i64,
+    },
     /// Write one self-contained HTML page: pass rates over time, top sources
     /// with their diagnoses, dispositions.
     Html {
@@ -103,6 +117,13 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+}
+
+/// How `check-dns` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
 }
 
 /// Which reports the insight commands read.
@@ -207,6 +228,14 @@ fn main() -> ExitCode {
         Command::Html { scope, out } => {
             init_batch_logging(&config);
             write_html(&config, &scope.scope(), &out)
+        }
+        Command::CheckDns {
+            domains,
+            format,
+            since,
+        } => {
+            init_batch_logging(&config);
+            check_dns(&config, &domains, format, since)
         }
     };
     result.unwrap_or_else(|error| {
@@ -356,6 +385,64 @@ fn show_policy(config: &Config, scope: &Scope, format: Format) -> anyhow::Result
         ),
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `check-dns`: exit 0, 1 or 2 (see the command's help); a failure to
+/// start (no resolver, a store that will not open) is 2 as well.
+fn check_dns(
+    config: &Config,
+    domains: &[String],
+    format: CheckFormat,
+    since: i64,
+) -> anyhow::Result<ExitCode> {
+    use dmarc_sink::check::{Context, check_domain, exit_status, render_text};
+    let could_not_run = |error: &dyn std::fmt::Display| {
+        eprintln!("dmarc-sink: {error}");
+        Ok(ExitCode::from(2))
+    };
+    let resolver = match dmarc_sink::dns::Resolver::new(&config.dns) {
+        Ok(resolver) => resolver,
+        Err(error) => return could_not_run(&error),
+    };
+    let store = if config.store.path.exists() {
+        match open_store(config) {
+            Ok(store) => Some(store),
+            Err(error) => return could_not_run(&error),
+        }
+    } else {
+        None
+    };
+    let mut names: Vec<String> = domains.iter().map(|d| d.to_ascii_lowercase()).collect();
+    if names.is_empty() {
+        let Some(store) = &store else {
+            return could_not_run(&"no domain given and no store to take them from");
+        };
+        let scope = Scope::default();
+        names = store
+            .domain_totals(&scope)?
+            .into_iter()
+            .map(|d| d.policy_domain)
+            .collect();
+        names.sort();
+    }
+    let context = Context {
+        resolver: &resolver,
+        store: store.as_ref(),
+        since: Some(since),
+    };
+    let mut results = Vec::new();
+    for name in &names {
+        results.push(check_domain(&context, name)?);
+    }
+    emit(&match format {
+        CheckFormat::Text => render_text(&results),
+        CheckFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&results)?;
+            text.push('\n');
+            text
+        }
+    })?;
+    Ok(ExitCode::from(exit_status(&results)))
 }
 
 /// CSV stays rows of data on stdout; what it left out goes to stderr.

@@ -5,6 +5,7 @@ mod util;
 mod abuse;
 mod alerts;
 mod bombs;
+mod check_dns;
 mod cli;
 mod conformance;
 mod exact_values;

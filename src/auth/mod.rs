@@ -24,7 +24,7 @@ mod resolver;
 mod results;
 mod verdict;
 
-pub use verdict::{Trust, of_report, reporter_domain};
+pub use verdict::{Trust, aligned, of_report, reporter_domain};
 
 use crate::config::DnsConfig;
 use mail_auth::{

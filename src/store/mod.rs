@@ -15,6 +15,7 @@ mod failure_report;
 mod raw;
 mod read;
 mod read_tls_failure;
+mod read_traffic;
 mod records;
 mod supersede;
 mod tls;
@@ -29,6 +30,7 @@ pub use read_tls_failure::{
     AuthFailureCount, FailureDomainTotals, FailureSourceTotals, TlsDomainTotals, TlsMxFailures,
     TlsResultCount,
 };
+pub use read_traffic::{ForeignSpf, SelectorSeen, SourceSeen};
 pub use tls::NewTlsFailure;
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 

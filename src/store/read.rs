@@ -64,7 +64,7 @@ impl Scope {
     }
 
     /// A condition on `reports rep` with its named parameters.
-    fn condition(&self) -> (String, Vec<(String, Value)>) {
+    pub(super) fn condition(&self) -> (String, Vec<(String, Value)>) {
         self.condition_on(
             ReportTable::Superseded("rep"),
             "rep.policy_domain",

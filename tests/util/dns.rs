@@ -15,6 +15,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 const TXT: u16 = 16;
+const A: u16 = 1;
+const MX: u16 = 15;
+const CNAME: u16 = 5;
 const SOA: u16 = 6;
 const NXDOMAIN: u16 = 3;
 const SERVFAIL: u16 = 2;
@@ -112,6 +115,34 @@ impl DnsServer {
         self.add(name, TXT, rdata)
     }
 
+    /// Adds a TXT record made of these strings, as a publisher may split one.
+    pub fn txt_strings(&self, name: &str, strings: &[&str]) -> &Self {
+        let mut rdata = Vec::new();
+        for string in strings {
+            rdata.push(string.len() as u8);
+            rdata.extend_from_slice(string.as_bytes());
+        }
+        self.add(name, TXT, rdata)
+    }
+
+    /// Adds an A record.
+    pub fn a(&self, name: &str, ip: std::net::Ipv4Addr) -> &Self {
+        self.add(name, A, ip.octets().to_vec())
+    }
+
+    /// Adds an MX record; `exchange` "." is a null MX.
+    pub fn mx(&self, name: &str, preference: u16, exchange: &str) -> &Self {
+        let mut rdata = preference.to_be_bytes().to_vec();
+        rdata.extend(encode_name(exchange));
+        self.add(name, MX, rdata)
+    }
+
+    /// Makes `name` an alias of `target`: queries for it are answered with
+    /// the CNAME and `target`'s records.
+    pub fn cname(&self, name: &str, target: &str) -> &Self {
+        self.add(name, CNAME, encode_name(target))
+    }
+
     /// Answers `name` so, from now on.
     pub fn behave(&self, name: &str, behaviour: Behaviour) -> &Self {
         self.zone
@@ -200,10 +231,26 @@ impl<'a> Query<'a> {
 impl Zone {
     fn answer(&self, query: &Query<'_>, unknown: u16) -> Vec<u8> {
         let records = self.records.lock().unwrap();
-        let answers = records
+        // (owner: None for the question's name, type, data)
+        let mut answers: Vec<(Option<String>, u16, Vec<u8>)> = records
             .get(&(query.name.clone(), query.kind))
-            .cloned()
-            .unwrap_or_default();
+            .into_iter()
+            .flatten()
+            .map(|rdata| (None, query.kind, rdata.clone()))
+            .collect();
+        if answers.is_empty()
+            && let Some(alias) = records.get(&(query.name.clone(), CNAME))
+        {
+            let target = decode_name(&alias[0]);
+            answers.push((None, CNAME, alias[0].clone()));
+            for rdata in records
+                .get(&(target.clone(), query.kind))
+                .into_iter()
+                .flatten()
+            {
+                answers.push((Some(target.clone()), query.kind, rdata.clone()));
+            }
+        }
         let name_exists = records.keys().any(|(name, _)| *name == query.name);
         let rcode = if name_exists { 0 } else { unknown };
         let packet = query.packet;
@@ -219,10 +266,13 @@ impl Zone {
         out.extend_from_slice(&u16::from(negative).to_be_bytes());
         out.extend_from_slice(&[0, 0]);
         out.extend_from_slice(&packet[12..query.question_end]);
-        for rdata in answers {
-            // The name: a pointer to the question's.
-            out.extend_from_slice(&[0xc0, 12]);
-            out.extend_from_slice(&query.kind.to_be_bytes());
+        for (owner, kind, rdata) in answers {
+            match owner {
+                // The name: a pointer to the question's.
+                None => out.extend_from_slice(&[0xc0, 12]),
+                Some(owner) => out.extend(encode_name(&owner)),
+            }
+            out.extend_from_slice(&kind.to_be_bytes());
             out.extend_from_slice(&1u16.to_be_bytes());
             out.extend_from_slice(&300u32.to_be_bytes());
             out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
@@ -233,6 +283,35 @@ impl Zone {
         }
         out
     }
+}
+
+/// A name in DNS wire form, uncompressed.
+fn encode_name(name: &str) -> Vec<u8> {
+    let mut encoded = Vec::new();
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
+        encoded.push(label.len() as u8);
+        encoded.extend_from_slice(label.as_bytes());
+    }
+    encoded.push(0);
+    encoded
+}
+
+/// The name [`encode_name`] wrote.
+fn decode_name(encoded: &[u8]) -> String {
+    let mut labels = Vec::new();
+    let mut at = 0;
+    while let Some(&len) = encoded.get(at) {
+        if len == 0 {
+            break;
+        }
+        labels.push(String::from_utf8_lossy(&encoded[at + 1..at + 1 + len as usize]).into_owned());
+        at += 1 + len as usize;
+    }
+    labels.join(".")
 }
 
 /// The SOA of the zone `test.`, its minimum 300 s.

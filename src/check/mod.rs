@@ -1,0 +1,188 @@
+//! `dmarc-sink check-dns`: a domain's DNS records held against the traffic
+//! its reports show, with DMARCbis (RFC 9989, RFC 9990) advice.
+//!
+//! The DNS says what a domain claims; the reports say what really sends as
+//! it. Each check reads one of the records (through [`crate::dns`], as
+//! `[dns]` configures it) and, where the store helps, the reports over the
+//! period asked for, and gives one [`Check`]: a status, what was found,
+//! and the fix. The check ids ([`CheckId`]) are a contract: scripts match
+//! on them; they are never renamed.
+
+mod dkim;
+mod dmarc;
+mod mail;
+mod spf;
+mod tags;
+
+use crate::dns::Resolver;
+use crate::store::{Store, StoreError};
+use serde::Serialize;
+
+/// How a check came out, from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+    /// The check could not be made: DNS did not answer.
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// The checks, by their stable ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckId {
+    DmarcRecord,
+    DmarcPolicy,
+    DmarcRua,
+    SpfRecord,
+    SpfLookups,
+    SpfTraffic,
+    SpfMailFrom,
+    DkimSelectors,
+    Mx,
+    TlsrptRecord,
+    MtaStsRecord,
+}
+
+impl CheckId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::DmarcRecord => "dmarc.record",
+            CheckId::DmarcPolicy => "dmarc.policy",
+            CheckId::DmarcRua => "dmarc.rua",
+            CheckId::SpfRecord => "spf.record",
+            CheckId::SpfLookups => "spf.lookups",
+            CheckId::SpfTraffic => "spf.traffic",
+            CheckId::SpfMailFrom => "spf.mail_from",
+            CheckId::DkimSelectors => "dkim.selectors",
+            CheckId::Mx => "mx",
+            CheckId::TlsrptRecord => "tlsrpt.record",
+            CheckId::MtaStsRecord => "mta_sts.record",
+        }
+    }
+}
+
+impl Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// One check of one domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub id: CheckId,
+    pub status: Status,
+    /// What was found.
+    pub message: String,
+    /// What to do about it; null when nothing is to be done.
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn new(id: CheckId, status: Status, message: impl Into<String>) -> Check {
+        Check {
+            id,
+            status,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    fn fix(mut self, fix: impl Into<String>) -> Check {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// DNS did not answer `name`.
+    fn dns_error(id: CheckId, name: &str, reason: &str) -> Check {
+        Check::new(id, Status::Error, format!("no answer for {name}: {reason}"))
+            .fix("check [dns] nameservers and try again")
+    }
+}
+
+/// Every check of one domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainChecks {
+    pub domain: String,
+    pub checks: Vec<Check>,
+}
+
+/// What the checks read.
+pub struct Context<'a> {
+    pub resolver: &'a Resolver,
+    /// The reports, for the checks held against traffic; `None` skips them.
+    pub store: Option<&'a Store>,
+    /// Reports whose range begins at or after (unix seconds).
+    pub since: Option<i64>,
+}
+
+/// Checks `domain`, every check in the documented order.
+pub fn check_domain(context: &Context<'_>, domain: &str) -> Result<DomainChecks, StoreError> {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    let mut checks = Vec::new();
+    checks.extend(dmarc::checks(context.resolver, &domain));
+    checks.extend(spf::checks(context, &domain)?);
+    checks.push(dkim::selectors(context, &domain)?);
+    checks.push(mail::mx(context.resolver, &domain));
+    checks.push(mail::tlsrpt(context.resolver, &domain));
+    checks.push(mail::mta_sts(context.resolver, &domain));
+    Ok(DomainChecks { domain, checks })
+}
+
+/// The exit status of a run: 2 when a check could not run (DNS did not
+/// answer it: the run is incomplete), else 1 when a check failed, else 0.
+pub fn exit_status(domains: &[DomainChecks]) -> u8 {
+    let all = || domains.iter().flat_map(|d| &d.checks);
+    if all().any(|c| c.status == Status::Error) {
+        2
+    } else if all().any(|c| c.status == Status::Fail) {
+        1
+    } else {
+        0
+    }
+}
+
+/// The text form: per domain, one line per check (status, id, what was
+/// found) and its fix beneath.
+pub fn render_text(domains: &[DomainChecks]) -> String {
+    let mut out = String::new();
+    for (n, domain) in domains.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("{}\n", domain.domain));
+        for check in &domain.checks {
+            out.push_str(&format!(
+                "  {:<5} {:<15} {}\n",
+                check.status.as_str(),
+                check.id.as_str(),
+                printable(&check.message)
+            ));
+            if let Some(fix) = &check.fix {
+                out.push_str(&format!("  {:<5} {:<15} fix: {}\n", "", "", printable(fix)));
+            }
+        }
+    }
+    out
+}
+
+/// Text from DNS as the terminal may show it: control characters (an
+/// escape sequence in a TXT record) become U+FFFD.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
