@@ -371,7 +371,18 @@ fn show_sources(
 fn show_policy(config: &Config, scope: &Scope, format: Format) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config)?;
     let found = find_sources(config, &store, scope)?;
-    let domains = policy::readiness(&store, scope, &found, &config.insight)?;
+    // The published record's addresses, when a resolver is configured.
+    let mut published = std::collections::HashMap::new();
+    if !config.dns.nameservers.is_empty() {
+        let resolver = dmarc_sink::dns::Resolver::new(&config.dns)?;
+        for totals in store.domain_totals(scope)? {
+            let domain = totals.policy_domain;
+            if let Some((rua, ruf)) = dmarc_sink::check::published_addresses(&resolver, &domain) {
+                published.insert(domain, policy::ReportAddresses { rua, ruf });
+            }
+        }
+    }
+    let domains = policy::readiness_with(&store, scope, &found, &config.insight, &published)?;
     let left_out = store.left_out(scope)?;
     emit(&match format {
         Format::Table => render::policy_table(&domains) + &render::left_out_note(&left_out),

@@ -559,3 +559,37 @@ fn the_json_of_one_domain_is_stable() {
     }]);
     assert_eq!(result, expected, "{result:#}");
 }
+
+#[test]
+fn policy_keeps_the_published_rua_and_ruf_when_dns_is_configured() {
+    let dns = DnsServer::start();
+    dns.txt(
+        "_dmarc.pol.test",
+        "v=DMARC1; p=none; rua=mailto:a@pol.test,mailto:dmarc@sink.example; ruf=mailto:f@pol.test",
+    );
+    let rows = [Row {
+        ip: "192.0.2.10",
+        count: 10,
+        dkim_aligned: true,
+        spf_aligned: true,
+        dkim: ("pol.test", "s1", "pass"),
+        spf: ("pol.test", "pass"),
+    }];
+    let setup = Setup::new(&dns, &[report("pol.test", "pol-1", &rows)]);
+    let output = dmarc_sink(&[
+        "--config",
+        setup.config.to_str().unwrap(),
+        "--db",
+        setup.db.to_str().unwrap(),
+        "policy",
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["domains"][0]["next"]["record"],
+        "v=DMARC1; p=quarantine; rua=mailto:a@pol.test,mailto:dmarc@sink.example; \
+         ruf=mailto:f@pol.test"
+    );
+}

@@ -354,8 +354,18 @@ fn policy_says_what_blocks_the_next_step_and_what_to_publish() {
     assert_eq!(ready["legitimate_failing_messages"], 0);
     assert_eq!(ready["unauthorised_messages"], 5);
     assert_eq!(ready["current"]["pct"], 50);
-    assert_eq!(ready["next"]["p"], "quarantine");
+    // DMARCbis: pct is historic; quarantine at any pct steps to reject.
+    assert_eq!(ready["next"]["p"], "reject");
     assert_eq!(ready["next"]["pct"], Value::Null);
+    let record = ready["next"]["record"].as_str().unwrap();
+    assert!(
+        record.contains("np=reject") && !record.contains("pct"),
+        "{record}"
+    );
+    assert!(
+        ready["reasons"].to_string().contains("pct is historic"),
+        "{ready}"
+    );
     assert_eq!(ready["affected_sources"], serde_json::json!([]));
 }
 
@@ -394,7 +404,7 @@ fn tables_fit_80_columns_and_csv_has_a_row_per_item() {
     assert!(sources.contains("spf_not_aligned: SPF passes for us-east-1.amazonses.com"));
     let policy = insight_command(&db, &["policy"]);
     assert!(
-        policy.contains("ready.example: ready for p=quarantine"),
+        policy.contains("ready.example: ready for p=reject"),
         "{policy}"
     );
     assert!(

@@ -142,6 +142,22 @@ pub fn check_domain(context: &Context<'_>, domain: &str) -> Result<DomainChecks,
     Ok(DomainChecks { domain, checks })
 }
 
+/// The `rua` and `ruf` of `domain`'s published DMARC record (found by the
+/// tree walk), for `policy` to keep in the record it advises; `None` when
+/// no record answers.
+pub fn published_addresses(
+    resolver: &Resolver,
+    domain: &str,
+) -> Option<(Option<String>, Option<String>)> {
+    match dmarc::discover(resolver, domain) {
+        dmarc::Walk::Found(found) => Some((
+            found.tags.get("rua").map(str::to_owned),
+            found.tags.get("ruf").map(str::to_owned),
+        )),
+        _ => None,
+    }
+}
+
 /// The exit status of a run: 2 when a check could not run (DNS did not
 /// answer it: the run is incomplete), else 1 when a check failed, else 0.
 pub fn exit_status(domains: &[DomainChecks]) -> u8 {

@@ -1,6 +1,6 @@
 //! `dmarc-sink policy`: is a domain ready for the next step of its DMARC
-//! policy (none → quarantine → reject, and pct up to 100 where it is still
-//! used), and what would the step catch today?
+//! policy (none → quarantine → reject, as DMARCbis has it: no `pct`), and
+//! what would the step catch today?
 //!
 //! A step is advised when the reports cover enough days and messages and
 //! the mail of the domain's own sources (every source not diagnosed
@@ -35,7 +35,7 @@ pub struct Readiness {
     pub ready: bool,
     /// Why it is ready or not, one sentence each.
     pub reasons: Vec<String>,
-    /// The next step; null once at p=reject with pct 100.
+    /// The next step; null once at p=reject.
     pub next: Option<Step>,
     /// Your own sources whose failing mail the next step would catch,
     /// most failing messages first.
@@ -46,10 +46,14 @@ pub struct Readiness {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
     pub p: String,
-    /// Set while rolling out with `pct` below 100.
+    /// Always null: DMARCbis (RFC 9989) has no `pct`. Kept so that
+    /// scripts that read it keep working.
     pub pct: Option<i64>,
     /// The whole TXT record for `_dmarc.<domain>`.
     pub record: String,
+    /// The same record with `t=y`: a cautious step before enforcing, in
+    /// which receivers apply one step less while the reports are watched.
+    pub testing_record: String,
 }
 
 /// A legitimate source that fails DMARC.
@@ -67,6 +71,18 @@ pub fn readiness(
     scope: &Scope,
     sources: &[Source],
     config: &InsightConfig,
+) -> Result<Vec<Readiness>, StoreError> {
+    readiness_with(store, scope, sources, config, &HashMap::new())
+}
+
+/// [`readiness`], the records it prints keeping the `rua` and `ruf` of
+/// `published_addresses` (per domain, read from its published record).
+pub fn readiness_with(
+    store: &Store,
+    scope: &Scope,
+    sources: &[Source],
+    config: &InsightConfig,
+    published_addresses: &HashMap<String, ReportAddresses>,
 ) -> Result<Vec<Readiness>, StoreError> {
     // daily_totals has one row per domain and day: its rows are the days.
     let mut days: HashMap<String, i64> = HashMap::new();
@@ -135,11 +151,24 @@ pub fn readiness(
                 totals.counts.messages
             ));
         }
-        let rua = addresses.get(&domain).map(String::as_str);
+        let keep = match published_addresses.get(&domain) {
+            Some(found) => found.clone(),
+            None => ReportAddresses {
+                rua: addresses.get(&domain).map(|a| format!("mailto:{a}")),
+                ruf: None,
+            },
+        };
         let unknown = PolicyPublished::default();
-        let next = next_step(published.unwrap_or(&unknown), rua);
+        let next = next_step(published.unwrap_or(&unknown), &keep);
         if next.is_none() {
             reasons.push("p=reject applies to all mail: nothing further to publish".into());
+        }
+        if published.and_then(|p| p.pct).is_some_and(|pct| pct < 100) {
+            reasons.push(
+                "the published pct is historic: DMARCbis (RFC 9989) receivers apply the policy \
+                 to all mail; t=y is the testing flag now"
+                    .into(),
+            );
         }
         result.push(Readiness {
             current: published.map(Policy::from_published),
@@ -159,45 +188,61 @@ pub fn readiness(
     Ok(result)
 }
 
-/// The rollout ladder for `pct`, where a record still uses it.
-const PCT_STEPS: [i64; 3] = [25, 50, 100];
-
-/// The step after `current`: none → quarantine → reject; a `pct` below 100
-/// is raised first. `None` at p=reject with pct 100.
-pub fn next_step(current: &PolicyPublished, rua: Option<&str>) -> Option<Step> {
-    let p = current.p.as_deref().unwrap_or("none");
-    let pct = current.pct.unwrap_or(100);
-    let (next_p, next_pct) = match p {
-        "quarantine" | "reject" if pct < 100 => {
-            let raised = PCT_STEPS.into_iter().find(|&s| s > pct).unwrap_or(100);
-            (p, (raised < 100).then_some(raised))
-        }
-        "quarantine" => ("reject", None),
+/// The step after `current`: none → quarantine → reject, with `np=reject`
+/// beside reject. A published `pct` is historic (RFC 9989) and plays no
+/// part: p=quarantine is the step before p=reject whatever its pct. `None`
+/// at p=reject. `addresses`: the `rua` and `ruf` to keep, as published
+/// (read through `[dns]`) or as the reports were addressed.
+pub fn next_step(current: &PolicyPublished, addresses: &ReportAddresses) -> Option<Step> {
+    let next_p = match current.p.as_deref().unwrap_or("none") {
         "reject" => return None,
-        _ => ("quarantine", None),
+        "quarantine" => "reject",
+        _ => "quarantine",
     };
     let mut tags = vec!["v=DMARC1".to_owned(), format!("p={next_p}")];
-    if let Some(pct) = next_pct {
-        tags.push(format!("pct={pct}"));
-    }
     if let Some(sp) = &current.sp {
         tags.push(format!("sp={sp}"));
     }
-    if let Some(np) = &current.np {
-        tags.push(format!("np={np}"));
+    match (&current.np, next_p) {
+        (_, "reject") => tags.push("np=reject".to_owned()),
+        (Some(np), _) => tags.push(format!("np={np}")),
+        (None, _) => {}
     }
     for (tag, value) in [("adkim", &current.adkim), ("aspf", &current.aspf)] {
         if value.as_deref() == Some("s") {
             tags.push(format!("{tag}=s"));
         }
     }
-    let rua = rua.unwrap_or("dmarc@your-report-host.example");
-    tags.push(format!("rua=mailto:{}", rua.trim_start_matches("mailto:")));
+    let rua = addresses
+        .rua
+        .clone()
+        .unwrap_or_else(|| "mailto:dmarc@your-report-host.example".to_owned());
+    let rua = if rua.contains(':') {
+        rua
+    } else {
+        format!("mailto:{rua}")
+    };
+    tags.push(format!("rua={rua}"));
+    if let Some(ruf) = &addresses.ruf {
+        tags.push(format!("ruf={ruf}"));
+    }
+    let record = tags.join("; ");
+    let mut testing = tags.clone();
+    testing.insert(2, "t=y".to_owned());
     Some(Step {
         p: next_p.to_owned(),
-        pct: next_pct,
-        record: tags.join("; "),
+        pct: None,
+        record,
+        testing_record: testing.join("; "),
     })
+}
+
+/// The report addresses a new record keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportAddresses {
+    /// The `rua` value, URIs joined with `,`.
+    pub rua: Option<String>,
+    pub ruf: Option<String>,
 }
 
 #[cfg(test)]
@@ -213,28 +258,59 @@ mod tests {
         }
     }
 
+    fn rua(address: &str) -> ReportAddresses {
+        ReportAddresses {
+            rua: Some(format!("mailto:{address}")),
+            ruf: None,
+        }
+    }
+
     #[test]
     fn the_ladder_goes_none_quarantine_reject() {
-        let rua = Some("dmarc@reports.example.net");
-        let step = next_step(&published("none", Some(100)), rua).unwrap();
+        let to = rua("dmarc@reports.example.net");
+        let step = next_step(&published("none", Some(100)), &to).unwrap();
         assert_eq!(
             step.record,
             "v=DMARC1; p=quarantine; rua=mailto:dmarc@reports.example.net"
         );
         assert_eq!(
-            next_step(&published("quarantine", None), rua).unwrap().p,
-            "reject"
+            step.testing_record,
+            "v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@reports.example.net"
         );
-        assert_eq!(next_step(&published("reject", Some(100)), rua), None);
+        let step = next_step(&published("quarantine", None), &to).unwrap();
+        assert_eq!(
+            step.record,
+            "v=DMARC1; p=reject; np=reject; rua=mailto:dmarc@reports.example.net"
+        );
+        assert_eq!(next_step(&published("reject", Some(100)), &to), None);
     }
 
     #[test]
-    fn a_pct_below_100_is_raised_before_the_next_policy() {
-        let step = next_step(&published("quarantine", Some(25)), None).unwrap();
-        assert_eq!((step.p.as_str(), step.pct), ("quarantine", Some(50)));
-        let step = next_step(&published("quarantine", Some(50)), None).unwrap();
-        assert_eq!((step.p.as_str(), step.pct), ("quarantine", None));
-        let step = next_step(&published("reject", Some(10)), None).unwrap();
-        assert_eq!((step.p.as_str(), step.pct), ("reject", Some(25)));
+    fn pct_is_never_emitted_nor_climbed() {
+        let step = next_step(
+            &published("quarantine", Some(25)),
+            &ReportAddresses::default(),
+        )
+        .unwrap();
+        assert_eq!((step.p.as_str(), step.pct), ("reject", None));
+        assert!(!step.record.contains("pct"), "{}", step.record);
+        assert_eq!(
+            next_step(&published("reject", Some(10)), &ReportAddresses::default()),
+            None
+        );
+    }
+
+    #[test]
+    fn the_published_addresses_are_kept() {
+        let keep = ReportAddresses {
+            rua: Some("mailto:a@example.com,mailto:dmarc@sink.example".into()),
+            ruf: Some("mailto:ruf@example.com".into()),
+        };
+        let step = next_step(&published("none", None), &keep).unwrap();
+        assert_eq!(
+            step.record,
+            "v=DMARC1; p=quarantine; rua=mailto:a@example.com,mailto:dmarc@sink.example; \
+             ruf=mailto:ruf@example.com"
+        );
     }
 }

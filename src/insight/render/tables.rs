@@ -396,6 +396,10 @@ pub fn policy_table(domains: &[Readiness]) -> String {
                 "the next step, once ready:".to_owned()
             };
             out.push_str(&record(&label, &step.record));
+            out.push_str(&record(
+                "or first, as a test (t=y: receivers apply one step less):",
+                &step.testing_record,
+            ));
         }
         out.push_str(&wrap_hanging(
             &format!(
