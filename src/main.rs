@@ -116,6 +116,10 @@ enum Command {
         /// The file to write.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Add each domain's DNS checks (see `check-dns`), resolved
+        /// through `[dns]`.
+        #[arg(long)]
+        check_dns: bool,
     },
 }
 
@@ -225,9 +229,13 @@ fn main() -> ExitCode {
             init_batch_logging(&config);
             show_policy(&config, &scope.scope(), format)
         }
-        Command::Html { scope, out } => {
+        Command::Html {
+            scope,
+            out,
+            check_dns,
+        } => {
             init_batch_logging(&config);
-            write_html(&config, &scope.scope(), &out)
+            write_html(&config, &scope.scope(), &out, check_dns)
         }
         Command::CheckDns {
             domains,
@@ -465,10 +473,30 @@ fn csv_with_note(csv: String, left_out: &[dmarc_sink::store::LeftOut]) -> String
     csv
 }
 
-fn write_html(config: &Config, scope: &Scope, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+fn write_html(
+    config: &Config,
+    scope: &Scope,
+    out: &std::path::Path,
+    check_dns: bool,
+) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config)?;
     let found = find_sources(config, &store, scope)?;
-    let page = html::page(&store, scope, &found, &config.insight, now())?;
+    let mut checks = Vec::new();
+    if check_dns {
+        let resolver = dmarc_sink::dns::Resolver::new(&config.dns)?;
+        let context = dmarc_sink::check::Context {
+            resolver: &resolver,
+            store: Some(&store),
+            since: scope.since,
+        };
+        for totals in store.domain_totals(scope)? {
+            checks.push(dmarc_sink::check::check_domain(
+                &context,
+                &totals.policy_domain,
+            )?);
+        }
+    }
+    let page = html::page_with_checks(&store, scope, &found, &config.insight, now(), &checks)?;
     std::fs::write(out, page).with_context(|| format!("cannot write {}", out.display()))?;
     println!("wrote {}", out.display());
     Ok(ExitCode::SUCCESS)

@@ -593,3 +593,61 @@ fn policy_keeps_the_published_rua_and_ruf_when_dns_is_configured() {
          ruf=mailto:f@pol.test"
     );
 }
+
+#[test]
+fn the_page_shows_the_dns_checks_when_asked() {
+    let dns = DnsServer::start();
+    good_zone(&dns);
+    // A TXT record with an escape sequence and markup must reach the page
+    // as text.
+    dns.txt("_dmarc.hostile.test", "v=DMARC1; p=none; x=<b>\u{1b}]0;x");
+    let mut reports = good_reports();
+    reports.push(report(
+        "hostile.test",
+        "hostile-1",
+        &[Row {
+            ip: "192.0.2.66",
+            count: 1,
+            dkim_aligned: false,
+            spf_aligned: false,
+            dkim: ("hostile.test", "s", "fail"),
+            spf: ("hostile.test", "fail"),
+        }],
+    ));
+    let setup = Setup::new(&dns, &reports);
+    let page = setup._dir.path().join("page.html");
+    let output = dmarc_sink(&[
+        "--config",
+        setup.config.to_str().unwrap(),
+        "--db",
+        setup.db.to_str().unwrap(),
+        "html",
+        "--check-dns",
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let page = std::fs::read_to_string(page).unwrap();
+    assert!(
+        page.contains("<h2>DNS checks</h2><h3>good.test</h3>"),
+        "{page}"
+    );
+    assert!(page.contains("<h3>hostile.test</h3>"), "{page}");
+    assert!(page.contains("<code>spf.lookups</code>"));
+    assert!(page.contains("x=&lt;b&gt;"), "markup from DNS is escaped");
+    assert!(!page.contains("<b>\u{1b}"), "markup from DNS is escaped");
+    // Without the flag, no DNS checks.
+    let plain = setup._dir.path().join("plain.html");
+    dmarc_sink(&[
+        "--db",
+        setup.db.to_str().unwrap(),
+        "html",
+        "--out",
+        plain.to_str().unwrap(),
+    ]);
+    assert!(
+        !std::fs::read_to_string(plain)
+            .unwrap()
+            .contains("DNS checks")
+    );
+}

@@ -17,6 +17,7 @@
 //! decides nothing about what the figures mean.
 
 mod chart;
+mod dns;
 mod domain;
 mod source_table;
 mod text;
@@ -26,6 +27,7 @@ use super::policy::readiness;
 use super::sources::Source;
 use super::summary::{DomainSummary, summary};
 use super::tls_failure::reported_failures;
+use crate::check::DomainChecks;
 use crate::config::InsightConfig;
 use crate::insight::period::{day, rfc3339};
 use crate::insight::plural;
@@ -56,6 +58,18 @@ pub fn page(
     sources: &[Source],
     config: &InsightConfig,
     now: i64,
+) -> Result<String, StoreError> {
+    page_with_checks(store, scope, sources, config, now, &[])
+}
+
+/// [`page`] with each domain's DNS checks (`html --check-dns`).
+pub fn page_with_checks(
+    store: &Store,
+    scope: &Scope,
+    sources: &[Source],
+    config: &InsightConfig,
+    now: i64,
+    dns_checks: &[DomainChecks],
 ) -> Result<String, StoreError> {
     let domains = summary(store, scope)?;
     let daily = store.daily_totals(scope)?;
@@ -111,6 +125,7 @@ pub fn page(
             out.push_str(&section(view, SOURCES_PER_DOMAIN));
         }
     }
+    dns::card(&mut out, dns_checks);
     let _ = writeln!(
         out,
         "<footer>Written by dmarc-sink {}. This page is self-contained: it loads \
