@@ -118,6 +118,31 @@ impl Resolver {
         })
     }
 
+    /// The addresses of `name`: A, then AAAA records.
+    pub fn addresses(&self, name: &str) -> Answer<Vec<std::net::IpAddr>> {
+        let v4 = self.records(name, RecordType::A, |data| match data {
+            RData::A(a) => Some(std::net::IpAddr::V4(a.0)),
+            _ => None,
+        });
+        let v6 = self.records(name, RecordType::AAAA, |data| match data {
+            RData::AAAA(a) => Some(std::net::IpAddr::V6(a.0)),
+            _ => None,
+        });
+        match (v4, v6) {
+            (Answer::Failed(e), _) | (_, Answer::Failed(e)) => Answer::Failed(e),
+            (Answer::None, Answer::None) => Answer::None,
+            (a, b) => {
+                let mut all = Vec::new();
+                for answer in [a, b] {
+                    if let Answer::Found(found) = answer {
+                        all.extend(found);
+                    }
+                }
+                Answer::Found(all)
+            }
+        }
+    }
+
     /// Whether `name` has an address (A or AAAA): what an SPF `a` or `mx`
     /// target needs, and what a void lookup lacks.
     pub fn has_address(&self, name: &str) -> Answer<bool> {

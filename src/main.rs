@@ -107,6 +107,11 @@ enum Command {
         /// against traffic: a date, a UTC timestamp or a duration (30d).
         #[arg(long, value_name = "WHEN", value_parser = since, default_value = "30d")]
         since: i64,
+        /// Fetch each MTA-STS policy file over HTTPS, and hold its mx
+        /// patterns against the MX records and the receiving MX hosts that
+        /// TLS failures named.
+        #[arg(long)]
+        fetch_mta_sts: bool,
     },
     /// Write one self-contained HTML page: pass rates over time, top sources
     /// with their diagnoses, dispositions.
@@ -241,9 +246,10 @@ fn main() -> ExitCode {
             domains,
             format,
             since,
+            fetch_mta_sts,
         } => {
             init_batch_logging(&config);
-            check_dns(&config, &domains, format, since)
+            check_dns(&config, &domains, format, since, fetch_mta_sts)
         }
     };
     result.unwrap_or_else(|error| {
@@ -413,15 +419,32 @@ fn check_dns(
     domains: &[String],
     format: CheckFormat,
     since: i64,
+    fetch_mta_sts: bool,
 ) -> anyhow::Result<ExitCode> {
-    use dmarc_sink::check::{Context, check_domain, exit_status, render_text};
+    use dmarc_sink::check::{Context, Fetcher, check_domain, exit_status, render_text};
     let could_not_run = |error: &dyn std::fmt::Display| {
         eprintln!("dmarc-sink: {error}");
         Ok(ExitCode::from(2))
     };
     let resolver = match dmarc_sink::dns::Resolver::new(&config.dns) {
-        Ok(resolver) => resolver,
+        Ok(resolver) => std::sync::Arc::new(resolver),
         Err(error) => return could_not_run(&error),
+    };
+    let fetcher = if fetch_mta_sts {
+        let roots = match &config.check_dns.https_roots {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .with_context(|| format!("check_dns.https_roots {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let timeout = std::time::Duration::from_millis(config.dns.timeout_ms.saturating_mul(5));
+        match Fetcher::new(resolver.clone(), roots.as_deref(), timeout) {
+            Ok(fetcher) => Some(fetcher),
+            Err(error) => return could_not_run(&error),
+        }
+    } else {
+        None
     };
     let store = if config.store.path.exists() {
         match open_store(config) {
@@ -448,6 +471,7 @@ fn check_dns(
         resolver: &resolver,
         store: store.as_ref(),
         since: Some(since),
+        fetcher: fetcher.as_ref(),
     };
     let mut results = Vec::new();
     for name in &names {
@@ -488,6 +512,7 @@ fn write_html(
             resolver: &resolver,
             store: Some(&store),
             since: scope.since,
+            fetcher: None,
         };
         for totals in store.domain_totals(scope)? {
             checks.push(dmarc_sink::check::check_domain(

@@ -651,3 +651,59 @@ fn the_page_shows_the_dns_checks_when_asked() {
             .contains("DNS checks")
     );
 }
+
+#[test]
+fn the_mta_sts_policy_is_fetched_and_held_against_mx_and_tls_failures() {
+    let policy = "version: STSv1\r\nmode: enforce\r\nmx: mx1.sts.test\r\nmax_age: 86400\r\n";
+    let Some(server) = crate::util::https::serve("mta-sts.sts.test", policy) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the tests as root"
+        );
+        return;
+    };
+    let dns = DnsServer::start();
+    dns.txt("_mta-sts.sts.test", "v=STSv1; id=2026120401")
+        .a("mta-sts.sts.test", std::net::Ipv4Addr::LOCALHOST)
+        .mx("sts.test", 10, "mx1.sts.test")
+        .mx("sts.test", 20, "mx2.sts.test");
+    let setup = Setup::new(&dns, &[]);
+    let roots = setup._dir.path().join("roots.pem");
+    std::fs::write(&roots, &server.certificate_pem).unwrap();
+    let config = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(
+        &setup.config,
+        format!(
+            "{config}\n[check_dns]\nhttps_roots = {:?}\n",
+            roots.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (_, result) = setup.json(&["sts.test", "--fetch-mta-sts"]);
+    let sts = check(&result, "mta_sts.record");
+    assert_eq!(sts["status"], "fail", "{result:#}");
+    let message = sts["message"].as_str().unwrap();
+    assert!(
+        message.contains("policy mode enforce, mx mx1.sts.test"),
+        "{message}"
+    );
+    assert!(
+        message.contains("MX hosts the policy does not list: mx2.sts.test"),
+        "{message}"
+    );
+    // Without the flag, only the record is read.
+    let (_, result) = setup.json(&["sts.test"]);
+    assert_eq!(status(&result, "mta_sts.record"), "ok");
+    // A certificate the client does not trust: the fetch fails.
+    std::fs::write(&setup.config, config).unwrap();
+    let (_, result) = setup.json(&["sts.test", "--fetch-mta-sts"]);
+    let sts = check(&result, "mta_sts.record");
+    assert_eq!(sts["status"], "fail");
+    assert!(
+        sts["message"]
+            .as_str()
+            .unwrap()
+            .contains("its policy file:"),
+        "{result:#}"
+    );
+}

@@ -1,9 +1,11 @@
 //! `mx`, `tlsrpt.record`, `mta_sts.record`: how the domain receives mail,
 //! and the records that ask for SMTP TLS reports and protect delivery.
 
+use super::mta_sts_policy::Fetcher;
 use super::tags::Tags;
-use super::{Check, CheckId, Status};
+use super::{Check, CheckId, Context, Status};
 use crate::dns::{Answer, Resolver};
+use crate::store::StoreError;
 
 pub fn mx(resolver: &Resolver, domain: &str) -> Check {
     let id = CheckId::Mx;
@@ -60,7 +62,82 @@ pub fn tlsrpt(resolver: &Resolver, domain: &str) -> Check {
     }
 }
 
-pub fn mta_sts(resolver: &Resolver, domain: &str) -> Check {
+pub fn mta_sts(context: &Context<'_>, domain: &str) -> Result<Check, StoreError> {
+    let check = mta_sts_record(context.resolver, domain);
+    match context.fetcher {
+        Some(fetcher) if check.status == Status::Ok => policy(context, fetcher, domain, check),
+        _ => Ok(check),
+    }
+}
+
+/// The policy file, held against the MX records and the receiving MX hosts
+/// that TLS failures named.
+fn policy(
+    context: &Context<'_>,
+    fetcher: &Fetcher,
+    domain: &str,
+    record: Check,
+) -> Result<Check, StoreError> {
+    let id = CheckId::MtaStsRecord;
+    let policy = match fetcher.fetch(domain) {
+        Ok(policy) => policy,
+        Err(reason) => {
+            return Ok(Check::new(id, Status::Fail, format!("{}; its policy file: {reason}", record.message))
+                .fix(format!("serve the policy at https://mta-sts.{domain}/.well-known/mta-sts.txt with a valid certificate")));
+        }
+    };
+    let mx_hosts: Vec<String> = match context.resolver.mx(domain) {
+        Answer::Found(hosts) => hosts
+            .into_iter()
+            .map(|(_, h)| h)
+            .filter(|h| h != ".")
+            .collect(),
+        _ => Vec::new(),
+    };
+    let unlisted: Vec<&String> = mx_hosts.iter().filter(|h| !policy.allows(h)).collect();
+    let failing = match context.store {
+        Some(store) => store.tls_failure_mx_hosts(domain, context.since)?,
+        None => Vec::new(),
+    };
+    let failing_unlisted: Vec<&String> = failing.iter().filter(|h| !policy.allows(h)).collect();
+    let mut message = format!(
+        "{}; policy mode {}, mx {}",
+        record.message,
+        policy.mode,
+        policy.mx.join(", ")
+    );
+    if !unlisted.is_empty() {
+        let names: Vec<&str> = unlisted.iter().map(|h| h.as_str()).collect();
+        message.push_str(&format!(
+            "; MX hosts the policy does not list: {}",
+            names.join(", ")
+        ));
+        let check = Check::new(
+            id,
+            if policy.mode == "enforce" {
+                Status::Fail
+            } else {
+                Status::Warn
+            },
+            message,
+        );
+        return Ok(
+            check.fix("list every MX host in the policy's mx lines (and change the record's id)")
+        );
+    }
+    if !failing_unlisted.is_empty() {
+        let names: Vec<&str> = failing_unlisted.iter().map(|h| h.as_str()).collect();
+        message.push_str(&format!(
+            "; TLS failures name receiving MX hosts it does not list: {}",
+            names.join(", ")
+        ));
+        return Ok(Check::new(id, Status::Warn, message)
+            .fix("list those hosts in the policy, or stop publishing them as MX"));
+    }
+    Ok(Check::new(id, Status::Ok, message))
+}
+
+fn mta_sts_record(resolver: &Resolver, domain: &str) -> Check {
     let id = CheckId::MtaStsRecord;
     let name = format!("_mta-sts.{domain}");
     let records = match tagged(resolver, &name, "v=stsv1") {

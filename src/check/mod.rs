@@ -11,8 +11,11 @@
 mod dkim;
 mod dmarc;
 mod mail;
+mod mta_sts_policy;
 mod spf;
 mod tags;
+
+pub use mta_sts_policy::{Fetcher, Policy};
 
 use crate::dns::Resolver;
 use crate::store::{Store, StoreError};
@@ -127,6 +130,9 @@ pub struct Context<'a> {
     pub store: Option<&'a Store>,
     /// Reports whose range begins at or after (unix seconds).
     pub since: Option<i64>,
+    /// Fetches MTA-STS policy files (`--fetch-mta-sts`); `None` reads the
+    /// DNS record only.
+    pub fetcher: Option<&'a Fetcher>,
 }
 
 /// Checks `domain`, every check in the documented order.
@@ -138,7 +144,7 @@ pub fn check_domain(context: &Context<'_>, domain: &str) -> Result<DomainChecks,
     checks.push(dkim::selectors(context, &domain)?);
     checks.push(mail::mx(context.resolver, &domain));
     checks.push(mail::tlsrpt(context.resolver, &domain));
-    checks.push(mail::mta_sts(context.resolver, &domain));
+    checks.push(mail::mta_sts(context, &domain)?);
     Ok(DomainChecks { domain, checks })
 }
 

@@ -27,6 +27,16 @@ pub struct Config {
     pub insight: InsightConfig,
     pub dns: DnsConfig,
     pub trust: TrustConfig,
+    pub check_dns: CheckDnsConfig,
+}
+
+/// `[check_dns]`: how `check-dns --fetch-mta-sts` fetches policy files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
+pub struct CheckDnsConfig {
+    /// A PEM file of CA certificates to trust instead of the public roots
+    /// (a private PKI); unset: the public roots.
+    pub https_roots: Option<PathBuf>,
 }
 
 /// `[store]`.

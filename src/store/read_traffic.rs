@@ -123,6 +123,27 @@ impl Store {
         })
     }
 
+    /// The receiving MX hosts TLS failures named for `domain`.
+    pub fn tls_failure_mx_hosts(
+        &self,
+        domain: &str,
+        since: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
+        let (condition, params) = scope_of(domain, since).condition_on(
+            super::read::ReportTable::Superseded("rep"),
+            "pol.policy_domain",
+            "rep.date_begin",
+        );
+        let sql = format!(
+            "SELECT DISTINCT lower(rtrim(f.receiving_mx_hostname, '.'))
+             FROM tls_reports rep JOIN tls_policies pol ON pol.report = rep.id
+                  JOIN tls_failures f ON f.policy = pol.id
+             WHERE {condition} AND f.receiving_mx_hostname IS NOT NULL
+             ORDER BY 1"
+        );
+        self.query(&sql, &params, |row| row.get(0))
+    }
+
     /// The envelope domains outside `domain` for which SPF passed on mail
     /// whose aligned SPF failed: a provider's bounce domain (Amazon SES's
     /// `amazonses.com`) that a custom MAIL FROM domain would replace.

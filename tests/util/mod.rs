@@ -3,6 +3,7 @@
 pub mod bombs;
 pub mod dns;
 pub mod dot_stuff;
+pub mod https;
 pub mod mail;
 pub mod report;
 pub mod server;
