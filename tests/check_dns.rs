@@ -707,3 +707,37 @@ fn the_mta_sts_policy_is_fetched_and_held_against_mx_and_tls_failures() {
         "{result:#}"
     );
 }
+
+#[test]
+fn the_json_of_a_domain_with_no_records_is_stable() {
+    let dns = DnsServer::start();
+    let setup = Setup::new(&dns, &[]);
+    let (code, result) = setup.json(&["nothing.test"]);
+    assert_eq!(code, 1);
+    let expected = json!([{
+        "domain": "nothing.test",
+        "checks": [
+            {"id": "dmarc.record", "status": "fail",
+             "message": "no DMARC record at _dmarc.nothing.test or any parent",
+             "fix": "publish TXT _dmarc.nothing.test \"v=DMARC1; p=none; rua=mailto:dmarc@<your sink>\""},
+            {"id": "dmarc.policy", "status": "fail", "message": "no policy: no DMARC record", "fix": null},
+            {"id": "dmarc.rua", "status": "fail", "message": "no rua: no DMARC record, so no reports", "fix": null},
+            {"id": "spf.record", "status": "fail", "message": "no v=spf1 record at nothing.test",
+             "fix": "publish TXT nothing.test \"v=spf1 <your senders> -all\", or \"v=spf1 -all\" if it sends no mail"},
+            {"id": "spf.lookups", "status": "ok", "message": "no record: no lookups", "fix": null},
+            {"id": "spf.traffic", "status": "ok", "message": "no store: traffic not checked", "fix": null},
+            {"id": "spf.mail_from", "status": "ok", "message": "no store: traffic not checked", "fix": null},
+            {"id": "dkim.selectors", "status": "ok", "message": "no store: selectors not checked", "fix": null},
+            {"id": "mx", "status": "warn",
+             "message": "nothing.test has no MX record: mail to it goes to its address, if any",
+             "fix": "publish its MX records, or a null MX (\"MX 0 .\", RFC 7505) if nothing.test takes no mail"},
+            {"id": "tlsrpt.record", "status": "warn",
+             "message": "no v=TLSRPTv1 record at _smtp._tls.nothing.test: no SMTP TLS reports come",
+             "fix": "publish TXT _smtp._tls.nothing.test \"v=TLSRPTv1; rua=mailto:tlsrpt@<your sink>\""},
+            {"id": "mta_sts.record", "status": "warn",
+             "message": "no v=STSv1 record at _mta-sts.nothing.test: senders may deliver without TLS",
+             "fix": "serve a policy at https://mta-sts.nothing.test/.well-known/mta-sts.txt and publish TXT _mta-sts.nothing.test \"v=STSv1; id=<a new id per change>\""}
+        ]
+    }]);
+    assert_eq!(result, expected, "{result:#}");
+}

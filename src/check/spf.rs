@@ -31,7 +31,29 @@ enum Record {
     Failed(String),
 }
 
-fn fetch(resolver: &Resolver, name: &str) -> Record {
+/// The lookups SPF evaluation makes: the resolver, or a table in the
+/// unit tests.
+trait SpfDns {
+    fn txt(&self, name: &str) -> Answer<Vec<String>>;
+    fn has_address(&self, name: &str) -> Answer<bool>;
+    fn mx(&self, name: &str) -> Answer<Vec<(u16, String)>>;
+}
+
+impl SpfDns for Resolver {
+    fn txt(&self, name: &str) -> Answer<Vec<String>> {
+        Resolver::txt(self, name)
+    }
+
+    fn has_address(&self, name: &str) -> Answer<bool> {
+        Resolver::has_address(self, name)
+    }
+
+    fn mx(&self, name: &str) -> Answer<Vec<(u16, String)>> {
+        Resolver::mx(self, name)
+    }
+}
+
+fn fetch(resolver: &impl SpfDns, name: &str) -> Record {
     match resolver.txt(name) {
         Answer::Failed(reason) => Record::Failed(reason),
         Answer::None => Record::None,
@@ -95,7 +117,13 @@ fn literal(macro_string: &Macro, default: &str) -> Option<String> {
 
 /// Counts the lookups of `spf` (the record of `domain`) and its includes,
 /// and returns the ranges it authorises, as far as they are known.
-fn walk(resolver: &Resolver, domain: &str, spf: &Spf, walk: &mut Walk, depth: usize) -> Vec<Range> {
+fn walk(
+    resolver: &impl SpfDns,
+    domain: &str,
+    spf: &Spf,
+    walk: &mut Walk,
+    depth: usize,
+) -> Vec<Range> {
     let mut ranges = Vec::new();
     for directive in spf.directives.iter() {
         if walk.failed.is_some() {
@@ -149,7 +177,7 @@ fn walk(resolver: &Resolver, domain: &str, spf: &Spf, walk: &mut Walk, depth: us
 }
 
 fn follow(
-    resolver: &Resolver,
+    resolver: &impl SpfDns,
     target: &str,
     walk: &mut Walk,
     depth: usize,
@@ -455,4 +483,96 @@ fn named(sources: &[crate::store::SourceSeen]) -> String {
         text.push(format!("{} more", sources.len() - NAMED));
     }
     text.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A zone in a table: TXT records, names with addresses, MX hosts.
+    #[derive(Default)]
+    struct Zone {
+        txt: HashMap<&'static str, &'static str>,
+        addresses: Vec<&'static str>,
+        mx: Vec<&'static str>,
+    }
+
+    impl SpfDns for Zone {
+        fn txt(&self, name: &str) -> Answer<Vec<String>> {
+            match self.txt.get(name) {
+                Some(text) => Answer::Found(vec![(*text).to_owned()]),
+                None => Answer::None,
+            }
+        }
+
+        fn has_address(&self, name: &str) -> Answer<bool> {
+            Answer::Found(self.addresses.contains(&name))
+        }
+
+        fn mx(&self, name: &str) -> Answer<Vec<(u16, String)>> {
+            if self.mx.contains(&name) {
+                Answer::Found(vec![(10, format!("mx.{name}"))])
+            } else {
+                Answer::None
+            }
+        }
+    }
+
+    fn count(zone: &Zone, domain: &str) -> (u32, u32) {
+        let Record::Found(_, spf) = fetch(zone, domain) else {
+            panic!("no record at {domain}");
+        };
+        let mut state = Walk::default();
+        walk(zone, domain, &spf, &mut state, 0);
+        (state.lookups, state.void)
+    }
+
+    #[test]
+    fn lookups_are_counted_as_rfc_7208_counts_them() {
+        // The shapes of RFC 7208's appendix A, in our own zone: addresses
+        // cost nothing; a, mx, include, exists, ptr and redirect one each,
+        // and what an include or redirect does counts on.
+        let zone = Zone {
+            txt: HashMap::from([
+                ("example.com", "v=spf1 +mx a:colo.example.com/28 -all"),
+                (
+                    "ranges.example",
+                    "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all",
+                ),
+                (
+                    "outer.example",
+                    "v=spf1 include:example.com include:ranges.example -all",
+                ),
+                ("moved.example", "v=spf1 redirect=example.com"),
+                (
+                    "macro.example",
+                    "v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} -all",
+                ),
+                (
+                    "void.example",
+                    "v=spf1 a:nx.void.example mx:nx.void.example -all",
+                ),
+            ]),
+            addresses: vec!["colo.example.com"],
+            mx: vec!["example.com"],
+        };
+        assert_eq!(count(&zone, "example.com"), (2, 0));
+        assert_eq!(count(&zone, "ranges.example"), (0, 0));
+        assert_eq!(count(&zone, "outer.example"), (4, 0));
+        assert_eq!(count(&zone, "moved.example"), (3, 0));
+        assert_eq!(count(&zone, "macro.example"), (1, 0));
+        assert_eq!(count(&zone, "void.example"), (2, 2));
+    }
+
+    #[test]
+    fn ranges_hold_addresses() {
+        let v4 = Range::V4(
+            u32::from(std::net::Ipv4Addr::new(192, 0, 2, 0)),
+            u32::MAX << 8,
+        );
+        assert!(v4.contains("192.0.2.77".parse().unwrap()));
+        assert!(!v4.contains("192.0.3.1".parse().unwrap()));
+        assert!(!v4.contains("2001:db8::1".parse().unwrap()));
+    }
 }
