@@ -421,7 +421,24 @@ fn check_dns(
     since: i64,
     fetch_mta_sts: bool,
 ) -> anyhow::Result<ExitCode> {
-    use dmarc_sink::check::{Context, Fetcher, check_domain, exit_status, render_text};
+    // Whatever stops the run is "could not run" (2), never "a check
+    // failed" (1).
+    run_check_dns(config, domains, format, since, fetch_mta_sts).or_else(|error| {
+        eprintln!("dmarc-sink: {error:#}");
+        Ok(ExitCode::from(2))
+    })
+}
+
+fn run_check_dns(
+    config: &Config,
+    domains: &[String],
+    format: CheckFormat,
+    since: i64,
+    fetch_mta_sts: bool,
+) -> anyhow::Result<ExitCode> {
+    use dmarc_sink::check::{
+        Context, Fetcher, check_domain, exit_status, is_host_name, render_text,
+    };
     let could_not_run = |error: &dyn std::fmt::Display| {
         eprintln!("dmarc-sink: {error}");
         Ok(ExitCode::from(2))
@@ -455,15 +472,20 @@ fn check_dns(
         None
     };
     let mut names: Vec<String> = domains.iter().map(|d| d.to_ascii_lowercase()).collect();
+    if let Some(bad) = names.iter().find(|name| !is_host_name(name)) {
+        return could_not_run(&format!("{bad:?} is not a domain name"));
+    }
     if names.is_empty() {
         let Some(store) = &store else {
             return could_not_run(&"no domain given and no store to take them from");
         };
         let scope = Scope::default();
+        // Policy domains come from reports: only names DNS can be asked.
         names = store
             .domain_totals(&scope)?
             .into_iter()
             .map(|d| d.policy_domain)
+            .filter(|name| is_host_name(name))
             .collect();
         names.sort();
     }

@@ -288,10 +288,15 @@ fn test_mode_and_np_are_reported() {
     )
     .txt(
         "_dmarc.np.test",
-        "v=DMARC1; p=quarantine; rua=mailto:d@np.test",
+        "v=DMARC1; p=quarantine; sp=none; rua=mailto:d@np.test",
+    )
+    .txt(
+        "_dmarc.fallback.test",
+        "v=DMARC1; p=reject; rua=mailto:d@fallback.test",
     );
     let setup = Setup::new(&dns, &[]);
     let (_, result) = setup.json(&["t.test"]);
+    assert_eq!(status(&result, "dmarc.policy"), "warn");
     assert!(
         check(&result, "dmarc.policy")["message"]
             .as_str()
@@ -299,13 +304,41 @@ fn test_mode_and_np_are_reported() {
             .contains("t=y: test mode"),
         "{result:#}"
     );
+    // No np=: non-existent subdomains fall to sp=none.
     let (_, result) = setup.json(&["np.test"]);
+    assert_eq!(status(&result, "dmarc.policy"), "warn");
     assert!(
         check(&result, "dmarc.policy")["fix"]
             .as_str()
             .unwrap()
             .contains("np=reject")
     );
+    // No np= nor sp=: they fall to p=reject, which is enforcement.
+    let (_, result) = setup.json(&["fallback.test"]);
+    assert_eq!(
+        check(&result, "dmarc.policy")["message"],
+        "p=reject, np=reject"
+    );
+}
+
+#[test]
+fn a_subdomain_reads_the_parents_sp_and_consent() {
+    let dns = DnsServer::start();
+    dns.txt(
+        "_dmarc.parent.test",
+        "v=DMARC1; p=reject; sp=none; rua=mailto:dmarc@sink.example",
+    )
+    .txt("parent.test._report._dmarc.sink.example", "v=DMARC1");
+    let setup = Setup::new(&dns, &[]);
+    let (_, result) = setup.json(&["mail.parent.test"]);
+    let policy = check(&result, "dmarc.policy");
+    assert_eq!(policy["status"], "warn", "{result:#}");
+    assert_eq!(
+        policy["message"],
+        "sp=none: monitoring only, nothing is enforced"
+    );
+    // Consent is the parent's, where the record is.
+    assert_eq!(status(&result, "dmarc.rua"), "ok", "{result:#}");
 }
 
 #[test]

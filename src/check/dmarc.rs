@@ -58,10 +58,7 @@ pub fn discover(resolver: &Resolver, domain: &str) -> Walk {
             Answer::Failed(reason) => return Walk::Failed(query, reason),
             Answer::None => continue,
             Answer::Found(texts) => {
-                let records: Vec<&String> = texts
-                    .iter()
-                    .filter(|t| t.trim_start().to_ascii_lowercase().starts_with("v=dmarc1"))
-                    .collect();
+                let records: Vec<&String> = texts.iter().filter(|t| is_dmarc(t)).collect();
                 match records.as_slice() {
                     [] => continue,
                     [one] => {
@@ -124,8 +121,8 @@ pub fn checks(resolver: &Resolver, domain: &str) -> Vec<Check> {
         ],
         Walk::Found(found) => vec![
             record(domain, &found),
-            policy(&found),
-            rua(resolver, domain, &found),
+            policy(domain, &found),
+            rua(resolver, &found),
         ],
     }
 }
@@ -210,19 +207,31 @@ fn record(domain: &str, found: &Found) -> Check {
     check
 }
 
-fn policy(found: &Found) -> Check {
+fn policy(domain: &str, found: &Found) -> Check {
     let id = CheckId::DmarcPolicy;
-    let p = found.tags.get("p").unwrap_or("none").to_ascii_lowercase();
+    let tag = |name: &str| found.tags.get(name).map(str::to_ascii_lowercase);
+    // A record found at a parent applies its sp= to this existing name.
+    let (p, applies) = if found.at == domain {
+        (tag("p").unwrap_or_else(|| "none".into()), "p")
+    } else {
+        match tag("sp") {
+            Some(sp) => (sp, "sp"),
+            None => (tag("p").unwrap_or_else(|| "none".into()), "p"),
+        }
+    };
+    // Non-existent subdomains: np, else sp, else p (RFC 9989).
+    let np = tag("np").or_else(|| tag("sp")).or_else(|| tag("p"));
     let testing = found
         .tags
         .get("t")
         .is_some_and(|t| t.eq_ignore_ascii_case("y"));
-    let np = found.tags.get("np");
     if testing {
         return Check::new(
             id,
             Status::Warn,
-            format!("p={p} with t=y: test mode, receivers apply one step less; not enforcement"),
+            format!(
+                "{applies}={p} with t=y: test mode, receivers apply one step less; not enforcement"
+            ),
         )
         .fix("drop t=y once `dmarc-sink policy` says the domain is ready");
     }
@@ -230,25 +239,27 @@ fn policy(found: &Found) -> Check {
         "none" => Check::new(
             id,
             Status::Warn,
-            "p=none: monitoring only, nothing is enforced",
+            format!("{applies}=none: monitoring only, nothing is enforced"),
         )
         .fix("see `dmarc-sink policy` for when p=quarantine is safe, and the record to publish"),
-        _ if np.is_none() => Check::new(
+        _ if np.as_deref() == Some("none") => Check::new(
             id,
             Status::Warn,
-            format!("p={p}, and no np= for subdomains that do not exist"),
+            format!("{applies}={p}, but subdomains that do not exist fall to none"),
         )
         .fix("add np=reject: no mail comes from a name that does not exist"),
         _ => Check::new(
             id,
             Status::Ok,
-            format!("p={p}, np={}", np.unwrap_or_default()),
+            format!("{applies}={p}, np={}", np.unwrap_or_default()),
         ),
     }
 }
 
-fn rua(resolver: &Resolver, domain: &str, found: &Found) -> Check {
+fn rua(resolver: &Resolver, found: &Found) -> Check {
     let id = CheckId::DmarcRua;
+    // Consent is asked for the domain the record was found at (RFC 9990).
+    let domain = found.at.as_str();
     let Some(rua) = found.tags.get("rua") else {
         return Check::new(
             id,
@@ -280,11 +291,8 @@ fn rua(resolver: &Resolver, domain: &str, found: &Found) -> Check {
         // RFC 9990: the destination consents at <domain>._report._dmarc.<host>.
         let name = format!("{domain}._report._dmarc.{host}");
         match resolver.txt(&name) {
-            Answer::Found(texts)
-                if texts
-                    .iter()
-                    .any(|t| t.trim_start().to_ascii_lowercase().starts_with("v=dmarc1")) =>
-            {
+            // Exactly one consenting record: several mean none (RFC 9990).
+            Answer::Found(texts) if texts.iter().filter(|t| is_dmarc(t)).count() == 1 => {
                 outside.push(host)
             }
             Answer::Failed(reason) => return Check::dns_error(id, &name, &reason),
@@ -307,6 +315,15 @@ fn rua(resolver: &Resolver, domain: &str, found: &Found) -> Check {
         ));
     }
     Check::new(id, Status::Ok, message)
+}
+
+/// Whether a TXT record is a DMARC one: its first tag is `v=DMARC1`.
+fn is_dmarc(text: &str) -> bool {
+    text.split(';').next().is_some_and(|first| {
+        first
+            .split_once('=')
+            .is_some_and(|(n, v)| n.trim() == "v" && v.trim() == "DMARC1")
+    })
 }
 
 /// The record as text, tags in order.

@@ -92,7 +92,8 @@ fn policy(
             .map(|(_, h)| h)
             .filter(|h| h != ".")
             .collect(),
-        _ => Vec::new(),
+        Answer::None => Vec::new(),
+        Answer::Failed(reason) => return Ok(Check::dns_error(id, domain, &reason)),
     };
     let unlisted: Vec<&String> = mx_hosts.iter().filter(|h| !policy.allows(h)).collect();
     let failing = match context.store {

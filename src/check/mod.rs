@@ -185,7 +185,7 @@ pub fn render_text(domains: &[DomainChecks]) -> String {
         if n > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("{}\n", domain.domain));
+        out.push_str(&format!("{}\n", printable(&domain.domain)));
         for check in &domain.checks {
             out.push_str(&format!(
                 "  {:<5} {:<15} {}\n",
@@ -201,10 +201,70 @@ pub fn render_text(domains: &[DomainChecks]) -> String {
     out
 }
 
+/// Whether `name` is a host name DNS can be asked about: labels of 1 to
+/// 63 letters, digits, `-` and `_`, 253 characters at most. Names that come
+/// from reports (a policy domain, a selector) are checked before any query.
+pub fn is_host_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.');
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 /// Text from DNS as the terminal may show it: control characters (an
 /// escape sequence in a TXT record) become U+FFFD.
 fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_from_reports_are_checked() {
+        assert!(is_host_name("s1._domainkey.example.com"));
+        assert!(is_host_name("example.com."));
+        assert!(!is_host_name("x@evil.example:6379"));
+        assert!(!is_host_name(&format!("{}.example.com", "a".repeat(64))));
+        assert!(!is_host_name("a..b"));
+        assert!(!is_host_name(""));
+    }
+
+    #[test]
+    fn control_characters_do_not_reach_the_terminal() {
+        let domains = [DomainChecks {
+            domain: "evil\r\n  ok    forged".into(),
+            checks: vec![Check::new(CheckId::Mx, Status::Ok, "a\u{1b}]0;title\u{9b}")],
+        }];
+        let text = render_text(&domains);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{9b}'),
+            "{text:?}"
+        );
+        assert_eq!(text.lines().count(), 2, "{text:?}");
+    }
+
+    #[test]
+    fn the_exit_status() {
+        let with = |statuses: &[Status]| {
+            exit_status(&[DomainChecks {
+                domain: "d".into(),
+                checks: statuses
+                    .iter()
+                    .map(|&s| Check::new(CheckId::Mx, s, ""))
+                    .collect(),
+            }])
+        };
+        assert_eq!(with(&[Status::Ok, Status::Warn]), 0);
+        assert_eq!(with(&[Status::Ok, Status::Fail]), 1);
+        assert_eq!(with(&[Status::Fail, Status::Error]), 2);
+    }
 }

@@ -105,6 +105,10 @@ impl Fetcher {
 
     /// The policy of `domain`, from `https://mta-sts.<domain>/.well-known/mta-sts.txt`.
     pub fn fetch(&self, domain: &str) -> Result<Policy, String> {
+        // The name goes into a URL: nothing but a host name may.
+        if !super::is_host_name(domain) {
+            return Err(format!("{domain:?} is not a domain name"));
+        }
         let url = format!("https://mta-sts.{domain}/.well-known/mta-sts.txt");
         let mut response = self
             .agent

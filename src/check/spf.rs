@@ -8,7 +8,6 @@ use crate::insight::count;
 use crate::store::StoreError;
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::spf::{Macro, Mechanism, Spf};
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 /// DNS-querying terms one evaluation may use (RFC 7208 §4.6.4).
@@ -25,7 +24,10 @@ const NAMED: usize = 5;
 /// The SPF record of a name, as found.
 enum Record {
     Found(String, Spf),
+    /// No TXT record at all: a void lookup.
     None,
+    /// TXT records, none of them SPF.
+    NoSpf,
     Several,
     Broken(String),
     Failed(String),
@@ -60,7 +62,7 @@ fn fetch(resolver: &impl SpfDns, name: &str) -> Record {
         Answer::Found(texts) => {
             let records: Vec<&String> = texts.iter().filter(|t| is_spf(t)).collect();
             match records.as_slice() {
-                [] => Record::None,
+                [] => Record::NoSpf,
                 [one] => match Spf::parse(one.as_bytes()) {
                     Ok(spf) => Record::Found((*one).clone(), spf),
                     Err(_) => Record::Broken((*one).clone()),
@@ -98,12 +100,49 @@ impl Range {
 struct Walk {
     lookups: u32,
     void: u32,
-    /// Problems met on the way, one sentence each.
+    /// DNS queries made, against [`MAX_QUERIES`].
+    queries: u32,
+    /// What makes evaluation a permanent error (RFC 7208): one sentence each.
+    errors: Vec<String>,
+    /// What is allowed but unwise.
     problems: Vec<String>,
     /// A DNS failure that stopped the walk.
     failed: Option<String>,
-    visited: HashSet<String>,
+    /// The names being evaluated, outermost first: a loop is a name met
+    /// again on its own path (the same include on two paths counts twice,
+    /// as receivers count it).
+    path: Vec<String>,
+    /// Whether the terms walked so far authorise addresses the walk cannot
+    /// know (`a`, `mx`, `ptr`, `exists`, macros).
+    unknown_ranges: bool,
+    /// The record's own top-level `ip4`, `ip6` and `include` terms: a label,
+    /// their ranges, and whether all of them are known.
+    terms: Vec<(String, Vec<Range>, bool)>,
 }
+
+impl Walk {
+    /// Whether evaluation has stopped: a DNS failure, or past the limits.
+    fn stopped(&self) -> bool {
+        self.failed.is_some() || self.lookups > MAX_LOOKUPS || self.queries > MAX_QUERIES
+    }
+
+    /// Counts a query; false (and evaluation stops) past the budget.
+    fn query(&mut self) -> bool {
+        self.queries += 1;
+        if self.queries > MAX_QUERIES {
+            self.errors.push(format!(
+                "evaluation needs more than {MAX_QUERIES} DNS queries; stopped there"
+            ));
+            return false;
+        }
+        true
+    }
+}
+
+/// DNS queries one walk makes at most, whatever the records say: a
+/// hostile zone (the domain's own, or one it includes) cannot make it work
+/// without end.
+const MAX_QUERIES: u32 = 40;
 
 /// The literal domain of a macro, `default` for none; `None` for one that
 /// needs the message to expand (its lookups are counted, its ranges unknown).
@@ -116,7 +155,8 @@ fn literal(macro_string: &Macro, default: &str) -> Option<String> {
 }
 
 /// Counts the lookups of `spf` (the record of `domain`) and its includes,
-/// and returns the ranges it authorises, as far as they are known.
+/// and returns the ranges it authorises, as far as they are known. Stops,
+/// as evaluation does, past ten lookups.
 fn walk(
     resolver: &impl SpfDns,
     domain: &str,
@@ -125,52 +165,101 @@ fn walk(
     depth: usize,
 ) -> Vec<Range> {
     let mut ranges = Vec::new();
+    let mut has_all = false;
     for directive in spf.directives.iter() {
-        if walk.failed.is_some() {
-            break;
+        if walk.stopped() {
+            return ranges;
         }
-        match &directive.mechanism {
-            Mechanism::Ip4 { addr, mask } => ranges.push(Range::V4(u32::from(*addr), *mask)),
-            Mechanism::Ip6 { addr, mask } => ranges.push(Range::V6(u128::from(*addr), *mask)),
-            Mechanism::All => {}
+        let unknown_before = walk.unknown_ranges;
+        let term = match &directive.mechanism {
+            Mechanism::Ip4 { addr, mask } => {
+                let range = Range::V4(u32::from(*addr), *mask);
+                ranges.push(range);
+                Some((format!("ip4:{addr}/{}", mask.count_ones()), vec![range]))
+            }
+            Mechanism::Ip6 { addr, mask } => {
+                let range = Range::V6(u128::from(*addr), *mask);
+                ranges.push(range);
+                Some((format!("ip6:{addr}/{}", mask.count_ones()), vec![range]))
+            }
+            Mechanism::All => {
+                has_all = true;
+                None
+            }
             Mechanism::Include { macro_string } => {
                 walk.lookups += 1;
-                if let Some(target) = literal(macro_string, domain) {
-                    ranges.extend(follow(resolver, &target, walk, depth, "include"));
+                match literal(macro_string, domain) {
+                    Some(target) => {
+                        walk.unknown_ranges = false;
+                        let found = follow(resolver, &target, walk, depth, "include");
+                        ranges.extend(found.iter().copied());
+                        Some((format!("include:{target}"), found))
+                    }
+                    None => {
+                        walk.unknown_ranges = true;
+                        None
+                    }
                 }
             }
             Mechanism::A { macro_string, .. } => {
                 walk.lookups += 1;
-                if let Some(target) = literal(macro_string, domain) {
+                walk.unknown_ranges = true;
+                if let Some(target) = literal(macro_string, domain)
+                    && walk.query()
+                {
                     match resolver.has_address(&target) {
                         Answer::Found(false) | Answer::None => walk.void += 1,
                         Answer::Failed(reason) => walk.failed = Some(format!("{target}: {reason}")),
                         Answer::Found(true) => {}
                     }
                 }
+                None
             }
             Mechanism::Mx { macro_string, .. } => {
                 walk.lookups += 1;
-                if let Some(target) = literal(macro_string, domain) {
+                walk.unknown_ranges = true;
+                if let Some(target) = literal(macro_string, domain)
+                    && walk.query()
+                {
                     match resolver.mx(&target) {
                         Answer::None => walk.void += 1,
                         Answer::Failed(reason) => walk.failed = Some(format!("{target}: {reason}")),
                         Answer::Found(_) => {}
                     }
                 }
+                None
             }
             Mechanism::Ptr { .. } => {
                 walk.lookups += 1;
+                walk.unknown_ranges = true;
                 walk.problems
                     .push(format!("{domain} uses ptr, which RFC 7208 says not to"));
+                None
             }
-            Mechanism::Exists { .. } => walk.lookups += 1,
+            Mechanism::Exists { .. } => {
+                walk.lookups += 1;
+                walk.unknown_ranges = true;
+                None
+            }
+        };
+        if depth == 0
+            && let Some((label, term_ranges)) = term
+        {
+            // An include's own unknown terms leave its ranges unjudged.
+            let known = !walk.unknown_ranges || label.starts_with("ip");
+            walk.terms.push((label, term_ranges, known));
         }
+        walk.unknown_ranges |= unknown_before;
     }
-    if let Some(redirect) = &spf.redirect {
+    // With `all`, a redirect is never reached (RFC 7208 §6.1).
+    if let Some(redirect) = &spf.redirect
+        && !has_all
+        && !walk.stopped()
+    {
         walk.lookups += 1;
-        if let Some(target) = literal(redirect, domain) {
-            ranges.extend(follow(resolver, &target, walk, depth, "redirect"));
+        match literal(redirect, domain) {
+            Some(target) => ranges.extend(follow(resolver, &target, walk, depth, "redirect")),
+            None => walk.unknown_ranges = true,
         }
     }
     ranges
@@ -183,27 +272,44 @@ fn follow(
     depth: usize,
     how: &str,
 ) -> Vec<Range> {
-    if depth >= MAX_DEPTH || !walk.visited.insert(target.to_owned()) {
-        walk.problems
-            .push(format!("{how}:{target} loops or nests too deep"));
+    if walk.path.iter().any(|name| name == target) {
+        walk.errors
+            .push(format!("{how}:{target} loops back on itself"));
+        return Vec::new();
+    }
+    if depth >= MAX_DEPTH {
+        walk.errors
+            .push(format!("{how}:{target} nests more than {MAX_DEPTH} deep"));
+        return Vec::new();
+    }
+    if walk.stopped() || !walk.query() {
         return Vec::new();
     }
     match fetch(resolver, target) {
-        Record::Found(_, spf) => self::walk(resolver, target, &spf, walk, depth + 1),
+        Record::Found(_, spf) => {
+            walk.path.push(target.to_owned());
+            let ranges = self::walk(resolver, target, &spf, walk, depth + 1);
+            walk.path.pop();
+            ranges
+        }
         Record::None => {
             walk.void += 1;
-            walk.problems.push(format!(
-                "{how}:{target} has no SPF record (a permanent error)"
-            ));
+            walk.errors
+                .push(format!("{how}:{target} has no SPF record"));
+            Vec::new()
+        }
+        Record::NoSpf => {
+            walk.errors
+                .push(format!("{how}:{target} has no SPF record"));
             Vec::new()
         }
         Record::Several => {
-            walk.problems
+            walk.errors
                 .push(format!("{how}:{target} has more than one SPF record"));
             Vec::new()
         }
         Record::Broken(text) => {
-            walk.problems
+            walk.errors
                 .push(format!("{how}:{target} has a broken SPF record: {text:?}"));
             Vec::new()
         }
@@ -225,7 +331,7 @@ pub fn checks(context: &Context<'_>, domain: &str) -> Result<Vec<Check>, StoreEr
             checks.push(mail_from(context, domain)?);
             return Ok(checks);
         }
-        Record::None => {
+        Record::None | Record::NoSpf => {
             checks.push(
                 Check::new(CheckId::SpfRecord, Status::Fail, format!("no v=spf1 record at {domain}"))
                     .fix(format!("publish TXT {domain} \"v=spf1 <your senders> -all\", or \"v=spf1 -all\" if it sends no mail")),
@@ -277,17 +383,17 @@ pub fn checks(context: &Context<'_>, domain: &str) -> Result<Vec<Check>, StoreEr
                 Status::Ok,
                 format!("{domain}: {text}"),
             ));
-            let mut state = Walk::default();
-            state.visited.insert(domain.to_owned());
+            let mut state = Walk {
+                path: vec![domain.to_owned()],
+                ..Walk::default()
+            };
             walk(resolver, domain, &spf, &mut state, 0);
             checks.push(lookups(&state));
-            Some((spf, state.failed.is_none()))
+            Some(state)
         }
     };
     match (found, context.store) {
-        (Some((spf, complete)), Some(store)) => {
-            checks.push(traffic(context, store, domain, &spf, complete)?)
-        }
+        (Some(state), Some(store)) => checks.push(traffic(context, store, domain, &state)?),
         (None, Some(store)) => {
             let missing = store.dkim_only_sources(domain, context.since)?;
             let mut check = Check::new(
@@ -319,11 +425,16 @@ fn lookups(walk: &Walk) -> Check {
         return Check::dns_error(id, reason, "while counting lookups");
     }
     let mut status = Status::Ok;
-    let mut notes = walk.problems.clone();
+    let mut notes = walk.errors.clone();
+    notes.extend(walk.problems.iter().cloned());
     if walk.lookups > MAX_LOOKUPS {
         status = Status::Fail;
+        notes.push("receivers stop there with a permanent error".to_owned());
     } else if walk.lookups >= NEAR_LOOKUPS {
         status = Status::Warn;
+    }
+    if !walk.errors.is_empty() {
+        status = Status::Fail;
     }
     if walk.void > MAX_VOID {
         status = Status::Fail;
@@ -334,6 +445,9 @@ fn lookups(walk: &Walk) -> Check {
     }
     if !walk.problems.is_empty() {
         status = status.max(Status::Warn);
+    }
+    if walk.queries > MAX_QUERIES {
+        status = Status::Fail;
     }
     let mut message = format!(
         "{} of {MAX_LOOKUPS} DNS lookups, {} void",
@@ -357,8 +471,7 @@ fn traffic(
     context: &Context<'_>,
     store: &crate::store::Store,
     domain: &str,
-    spf: &Spf,
-    complete: bool,
+    walk: &Walk,
 ) -> Result<Check, StoreError> {
     let id = CheckId::SpfTraffic;
     let sources = store.domain_sources(domain, context.since)?;
@@ -375,39 +488,16 @@ fn traffic(
         .collect();
     // Add: sources that pass aligned DKIM but fail SPF.
     let missing = store.dkim_only_sources(domain, context.since)?;
-    // Remove: top-level ranges and includes no reported source falls in.
-    let mut unused = Vec::new();
-    for directive in spf.directives.iter() {
-        let (label, term_ranges) = match &directive.mechanism {
-            Mechanism::Ip4 { addr, mask } => (
-                format!("ip4:{addr}/{}", mask.count_ones()),
-                vec![Range::V4(u32::from(*addr), *mask)],
-            ),
-            Mechanism::Ip6 { addr, mask } => (
-                format!("ip6:{addr}/{}", mask.count_ones()),
-                vec![Range::V6(u128::from(*addr), *mask)],
-            ),
-            Mechanism::Include { macro_string } => {
-                let Some(target) = literal(macro_string, domain) else {
-                    continue;
-                };
-                let mut state = Walk::default();
-                let term_ranges = follow(context.resolver, &target, &mut state, 0, "include");
-                // Ranges not all known (a, mx, exists inside): not judged.
-                if state.failed.is_some() || term_ranges.is_empty() {
-                    continue;
-                }
-                (format!("include:{target}"), term_ranges)
-            }
-            _ => continue,
-        };
-        if !ips
-            .iter()
-            .any(|ip| term_ranges.iter().any(|r| r.contains(*ip)))
-        {
-            unused.push(label);
-        }
-    }
+    // Remove: top-level ranges and includes no reported source falls in,
+    // judged only where all their ranges are known.
+    let complete = !walk.stopped() && walk.errors.is_empty();
+    let unused: Vec<&str> = walk
+        .terms
+        .iter()
+        .filter(|(_, ranges, known)| *known && !ranges.is_empty())
+        .filter(|(_, ranges, _)| !ips.iter().any(|ip| ranges.iter().any(|r| r.contains(*ip))))
+        .map(|(label, _, _)| label.as_str())
+        .collect();
     let mut parts = vec![format!(
         "{} messages reported from {}",
         count(sources.iter().map(|s| s.messages).sum()),
@@ -563,6 +653,81 @@ mod tests {
         assert_eq!(count(&zone, "moved.example"), (3, 0));
         assert_eq!(count(&zone, "macro.example"), (1, 0));
         assert_eq!(count(&zone, "void.example"), (2, 2));
+    }
+
+    fn walked(zone: &Zone, domain: &str) -> Walk {
+        let Record::Found(_, spf) = fetch(zone, domain) else {
+            panic!("no record at {domain}");
+        };
+        let mut state = Walk {
+            path: vec![domain.to_owned()],
+            ..Walk::default()
+        };
+        walk(zone, domain, &spf, &mut state, 0);
+        state
+    }
+
+    #[test]
+    fn an_include_on_two_paths_counts_twice_and_errors_are_errors() {
+        let zone = Zone {
+            txt: HashMap::from([
+                (
+                    "twice.example",
+                    "v=spf1 include:a.example include:b.example -all",
+                ),
+                ("a.example", "v=spf1 include:c.example -all"),
+                ("b.example", "v=spf1 include:c.example -all"),
+                ("c.example", "v=spf1 ip4:192.0.2.1 -all"),
+                ("loop.example", "v=spf1 include:loop.example -all"),
+                ("all.example", "v=spf1 -all redirect=c.example"),
+                ("missing.example", "v=spf1 include:nowhere.example -all"),
+            ]),
+            ..Zone::default()
+        };
+        let twice = walked(&zone, "twice.example");
+        assert_eq!(
+            (twice.lookups, twice.errors.len()),
+            (4, 0),
+            "{:?}",
+            twice.errors
+        );
+        let looped = walked(&zone, "loop.example");
+        assert_eq!(looped.errors, ["include:loop.example loops back on itself"]);
+        // With all, the redirect is never reached: no lookup.
+        assert_eq!(walked(&zone, "all.example").lookups, 0);
+        let missing = walked(&zone, "missing.example");
+        assert_eq!(
+            missing.errors,
+            ["include:nowhere.example has no SPF record"]
+        );
+        assert_eq!(lookups(&missing).status, Status::Fail);
+    }
+
+    #[test]
+    fn a_hostile_zone_cannot_make_the_walk_endless() {
+        // Every include names two more: the walk stops at its budgets.
+        struct Endless;
+        impl SpfDns for Endless {
+            fn txt(&self, name: &str) -> Answer<Vec<String>> {
+                Answer::Found(vec![format!(
+                    "v=spf1 include:l.{name} include:r.{name} -all"
+                )])
+            }
+            fn has_address(&self, _: &str) -> Answer<bool> {
+                Answer::Found(true)
+            }
+            fn mx(&self, _: &str) -> Answer<Vec<(u16, String)>> {
+                Answer::None
+            }
+        }
+        let Record::Found(_, spf) = fetch(&Endless, "x.example") else {
+            panic!()
+        };
+        let mut state = Walk::default();
+        walk(&Endless, "x.example", &spf, &mut state, 0);
+        assert!(state.queries <= MAX_QUERIES + 1, "{}", state.queries);
+        assert!(state.lookups <= MAX_LOOKUPS + 2, "{}", state.lookups);
+        assert_eq!(lookups(&state).status, Status::Fail);
     }
 
     #[test]

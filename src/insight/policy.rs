@@ -194,7 +194,14 @@ pub fn readiness_with(
 /// at p=reject. `addresses`: the `rua` and `ruf` to keep, as published
 /// (read through `[dns]`) or as the reports were addressed.
 pub fn next_step(current: &PolicyPublished, addresses: &ReportAddresses) -> Option<Step> {
-    let next_p = match current.p.as_deref().unwrap_or("none") {
+    let published = current.p.as_deref().unwrap_or("none");
+    // In test mode (t=y) the step is dropping it: the same policy, applied.
+    let testing = current
+        .testing
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("y"));
+    let next_p = match published {
+        "reject" | "quarantine" if testing => published,
         "reject" => return None,
         "quarantine" => "reject",
         _ => "quarantine",
@@ -283,6 +290,21 @@ mod tests {
             "v=DMARC1; p=reject; np=reject; rua=mailto:dmarc@reports.example.net"
         );
         assert_eq!(next_step(&published("reject", Some(100)), &to), None);
+    }
+
+    #[test]
+    fn in_test_mode_the_step_is_to_drop_it() {
+        let mut testing = published("reject", None);
+        testing.testing = Some("y".into());
+        let step = next_step(&testing, &ReportAddresses::default()).unwrap();
+        assert_eq!(step.p, "reject");
+        assert!(!step.record.contains("t=y"), "{}", step.record);
+        let mut testing = published("quarantine", None);
+        testing.testing = Some("y".into());
+        assert_eq!(
+            next_step(&testing, &ReportAddresses::default()).unwrap().p,
+            "quarantine"
+        );
     }
 
     #[test]
