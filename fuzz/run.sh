@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets, one after the other, and prints libFuzzer's final
-# figures for each (README, Fuzzing).
+# figures for each (docs/fuzzing.md).
 #
 #   bash fuzz/run.sh [SECONDS] [TARGET...]   each target for SECONDS (900)
 #   bash fuzz/run.sh --smoke                 CI: every target, briefly

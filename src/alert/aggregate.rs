@@ -36,7 +36,7 @@ pub struct AggregateAlert {
     pub created_at: i64,
 }
 
-/// The JSON document of an aggregate report's alert (see README.md).
+/// The JSON document of an aggregate report's alert (see docs/operations.md, Alerts).
 #[derive(Serialize)]
 struct Document<'a> {
     #[serde(flatten)]

@@ -49,7 +49,7 @@ use std::time::Duration;
 use webhook::Webhook;
 
 /// The target of every alert's WARN line, whichever file writes it: the
-/// README shows it, and log filters name it.
+/// docs/operations.md shows it, and log filters name it.
 const LOG_TARGET: &str = module_path!();
 
 /// What an alert is about; its name is the `kind` in the store and the
@@ -112,7 +112,7 @@ impl AlertedReport {
     }
 }
 
-/// The fields every alert's JSON document opens with (see README.md).
+/// The fields every alert's JSON document opens with (see docs/operations.md, Alerts).
 #[derive(Serialize)]
 struct DocumentHead<'a> {
     kind: &'static str,
@@ -148,7 +148,7 @@ impl Alert {
     }
 
     /// The JSON document describing it: stored in `alerts.details`, posted
-    /// to `alerts.webhook`, documented field by field in README.md.
+    /// to `alerts.webhook`, documented field by field in docs/operations.md.
     pub fn document(&self) -> String {
         match self {
             Alert::Aggregate(alert) => alert.document(),

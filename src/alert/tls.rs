@@ -44,7 +44,7 @@ pub struct TlsAlert {
     pub created_at: i64,
 }
 
-/// The JSON document of a `new_tls_failure` alert (see README.md).
+/// The JSON document of a `new_tls_failure` alert (see docs/operations.md, Alerts).
 #[derive(Serialize)]
 struct Document<'a> {
     #[serde(flatten)]

@@ -17,7 +17,7 @@ use crate::store::{Scope, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// One domain's readiness. Its JSON is documented in README.
+/// One domain's readiness. Its JSON is documented in docs/insight.md.
 #[derive(Debug, Clone, Serialize)]
 pub struct Readiness {
     pub policy_domain: String,

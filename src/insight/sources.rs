@@ -8,7 +8,7 @@ use crate::store::{DomainSeen, Scope, SourceDomain, SourceTotals, Store, StoreEr
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// One sending IP for one policy domain. Its JSON is documented in README.
+/// One sending IP for one policy domain. Its JSON is documented in docs/insight.md.
 #[derive(Debug, Clone, Serialize)]
 pub struct Source {
     pub policy_domain: String,

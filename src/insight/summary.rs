@@ -9,7 +9,7 @@ use crate::report::PolicyPublished;
 use crate::store::{Scope, Store, StoreError};
 use serde::Serialize;
 
-/// One policy domain over the scope. Its JSON is documented in README.
+/// One policy domain over the scope. Its JSON is documented in docs/insight.md.
 #[derive(Debug, Clone, Serialize)]
 pub struct DomainSummary {
     pub policy_domain: String,

@@ -19,7 +19,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// TLS sessions towards one policy domain over the scope, as `summary`
-/// gives them. Its JSON is documented in README.
+/// gives them. Its JSON is documented in docs/insight.md.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TlsSessions {
     /// TLS reports with a policy for the domain.
@@ -51,7 +51,7 @@ impl From<&TlsDomainTotals> for TlsSessions {
 }
 
 /// The failure reports of one domain over the scope, as `summary` gives
-/// them. Its JSON is documented in README.
+/// them. Its JSON is documented in docs/insight.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailureReports {
     pub reports: i64,
@@ -123,7 +123,7 @@ pub fn per_domain(store: &Store, scope: &Scope) -> Result<PerDomain, StoreError>
 }
 
 /// The TLS failures towards one receiving MX host of a policy domain. Its
-/// JSON is documented in README.
+/// JSON is documented in docs/insight.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MxFailures {
     pub policy_domain: String,
@@ -170,7 +170,7 @@ impl From<TlsMxFailures> for MxFailures {
 }
 
 /// The failure reports of one domain about one source IP. Its JSON is
-/// documented in README.
+/// documented in docs/insight.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailureSource {
     /// The `Reported-Domain`: the policy domain whose check failed.

@@ -3,7 +3,7 @@
 //! per item ([`csv`]), and JSON documents ([`json`]).
 //!
 //! The JSON documents are an interface (scripts and dashboards read them):
-//! their fields are documented in README and only ever added to.
+//! their fields are documented in docs/insight.md and only ever added to.
 
 mod csv;
 mod layout;
