@@ -128,7 +128,7 @@ impl Authenticator {
             return refused("the header section reads two ways");
         }
         message.dkim_headers.truncate(MAX_SIGNATURES);
-        let body_len = raw.len() - message.body_offset as usize;
+        let body_len = raw.len().saturating_sub(message.body_offset as usize);
         let checks = self.checks(&message, client, body_len);
         let timed = self
             .runtime

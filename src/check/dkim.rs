@@ -5,7 +5,7 @@ use super::tags::Tags;
 use super::{Check, CheckId, Context, Status};
 use crate::dns::Answer;
 use crate::insight::count;
-use crate::insight::period::rfc3339;
+use crate::insight::period::day;
 use crate::store::StoreError;
 
 /// RSA keys shorter fail (RFC 8301 forbids them).
@@ -94,8 +94,8 @@ pub fn selectors(context: &Context<'_>, domain: &str) -> Result<Check, StoreErro
             selector.domain,
             count(selector.passed),
             count(selector.failed),
-            &rfc3339(selector.first_seen)[..10],
-            &rfc3339(selector.last_seen)[..10],
+            day(selector.first_seen),
+            day(selector.last_seen),
         ));
     }
     if valid.len() > MAX_SELECTORS {
