@@ -16,6 +16,7 @@ use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
 use rusqlite::Connection;
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The reporter's own sending address: in its SPF record.
@@ -81,6 +82,31 @@ fn report_mail(report_id: &str, records: &[(&str, u32, Dmarc)]) -> Vec<u8> {
          Content-Transfer-Encoding: base64\r\n\r\n{attachment}\r\n"
     )
     .into_bytes()
+}
+
+/// `import --authenticate` of `mails` (file name, bytes) into a fresh
+/// store that resolves through the world's DNS; the folder and the store.
+fn import_authenticated(world: &World, mails: &[(&str, Vec<u8>)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, world.dns.config(400)).unwrap();
+    let db = dir.path().join("store.sqlite");
+    let mut args = vec![
+        "--config".to_owned(),
+        config.display().to_string(),
+        "--db".to_owned(),
+        db.display().to_string(),
+        "import".to_owned(),
+        "--authenticate".to_owned(),
+    ];
+    for (name, bytes) in mails {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        args.push(path.display().to_string());
+    }
+    let output = crate::util::dmarc_sink(&args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    (dir, db)
 }
 
 /// Delivered with lettre, from the reporter's address.
@@ -383,25 +409,16 @@ fn the_601st_message_in_an_hour_from_one_address_is_deferred() {
 #[test]
 fn import_authenticate_checks_dkim_and_dmarc_by_dkim_alone() {
     let world = World::new();
-    let dir = tempfile::tempdir().unwrap();
-    let genuine = dir.path().join("genuine.eml");
-    std::fs::write(&genuine, world.signed(&report_mail("imported-1", PASSING))).unwrap();
-    let forged = dir.path().join("forged.eml");
-    std::fs::write(&forged, report_mail("imported-2", FORGED)).unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, world.dns.config(400)).unwrap();
-    let db = dir.path().join("store.sqlite");
-    let output = crate::util::dmarc_sink(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "import",
-        "--authenticate",
-        genuine.to_str().unwrap(),
-        forged.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (dir, db) = import_authenticated(
+        &world,
+        &[
+            (
+                "genuine.eml",
+                world.signed(&report_mail("imported-1", PASSING)),
+            ),
+            ("forged.eml", report_mail("imported-2", FORGED)),
+        ],
+    );
     let conn = Connection::open(&db).unwrap();
     let auth: Vec<(String, String)> = conn
         .prepare("SELECT message_id, auth FROM messages ORDER BY message_id")
@@ -425,6 +442,7 @@ fn import_authenticate_checks_dkim_and_dmarc_by_dkim_alone() {
     );
     // Without --authenticate, an import checks nothing and counts all.
     let plain = dir.path().join("plain.sqlite");
+    let forged = dir.path().join("forged.eml");
     let output = crate::util::dmarc_sink(&[
         "--db",
         plain.to_str().unwrap(),
@@ -614,22 +632,7 @@ fn a_header_section_read_two_ways_does_not_authenticate() {
     )
     .into_bytes();
     raw.extend_from_slice(&genuine);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("two-ways.eml");
-    std::fs::write(&file, &raw).unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, world.dns.config(400)).unwrap();
-    let db = dir.path().join("store.sqlite");
-    let output = crate::util::dmarc_sink(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "import",
-        "--authenticate",
-        file.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (_dir, db) = import_authenticated(&world, &[("two-ways.eml", raw)]);
     let (auth, results, org): (String, Option<String>, String) = Connection::open(&db)
         .unwrap()
         .query_row(
