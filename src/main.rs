@@ -215,7 +215,7 @@ fn main() -> ExitCode {
             reparse(&config, all)
         }
         Command::CheckConfig => {
-            print!("{}", config.to_toml());
+            print!("{}", config.redacted().to_toml());
             Ok(ExitCode::SUCCESS)
         }
         Command::Summary { scope, format } => {
@@ -332,7 +332,9 @@ fn show_summary(config: &Config, scope: &Scope, format: Format) -> anyhow::Resul
     let domains = summary::summary(&store, scope)?;
     let left_out = store.left_out(scope)?;
     emit(&match format {
-        Format::Table => render::summary_table(&domains) + &render::left_out_note(&left_out),
+        Format::Table => render::printable(
+            &(render::summary_table(&domains) + &render::left_out_note(&left_out)),
+        ),
         Format::Csv => csv_with_note(render::summary_csv(&domains), &left_out),
         Format::Json => render::json(
             "domains",
@@ -370,10 +372,10 @@ fn show_sources(
         failures.keep_per_domain(limit);
     }
     emit(&match format {
-        Format::Table => {
-            render::sources_table(&found, &failures, limit.unwrap_or(TABLE_SOURCES_PER_DOMAIN))
-                + &render::left_out_note(&left_out)
-        }
+        Format::Table => render::printable(
+            &(render::sources_table(&found, &failures, limit.unwrap_or(TABLE_SOURCES_PER_DOMAIN))
+                + &render::left_out_note(&left_out)),
+        ),
         Format::Csv => csv_with_note(render::sources_csv(&found), &left_out),
         Format::Json => {
             render::sources_json(&found, &failures, ScopeJson::from(scope), &left_out, now())
@@ -399,7 +401,9 @@ fn show_policy(config: &Config, scope: &Scope, format: Format) -> anyhow::Result
     let domains = policy::readiness_with(&store, scope, &found, &config.insight, &published)?;
     let left_out = store.left_out(scope)?;
     emit(&match format {
-        Format::Table => render::policy_table(&domains) + &render::left_out_note(&left_out),
+        Format::Table => {
+            render::printable(&(render::policy_table(&domains) + &render::left_out_note(&left_out)))
+        }
         Format::Csv => csv_with_note(render::policy_csv(&domains), &left_out),
         Format::Json => render::json(
             "domains",

@@ -600,3 +600,41 @@ fn sources_table_shows_tls_failures_and_failure_reports_next_to_sources() {
         "{limited}"
     );
 }
+
+/// A stranger's TLS report names a policy domain with an escape sequence:
+/// the table shows it inert, never as one.
+#[test]
+fn control_characters_in_reports_do_not_reach_the_terminal() {
+    use crate::util::tls_failure::{TlsPolicy, TlsReport};
+    let dir = tempfile::tempdir().unwrap();
+    let report = TlsReport::new(
+        "reporter.example",
+        "escape-1",
+        1_700_006_400,
+        vec![TlsPolicy::sts(
+            "evil\u{1b}]0;pwned\u{7}.example",
+            10,
+            vec![],
+        )],
+    );
+    let path = dir.path().join("escape.json");
+    std::fs::write(&path, report.json()).unwrap();
+    let db = dir.path().join("store.sqlite");
+    let output = crate::util::dmarc_sink(&[
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::util::text(&output.stderr)
+    );
+    let table = crate::util::insight_command(&db, &["summary"]);
+    assert!(table.contains("evil"), "{table}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "{table:?}"
+    );
+}

@@ -565,14 +565,56 @@ impl Config {
     }
 
     /// The effective configuration as TOML, for `check-config`.
+    /// The configuration as `check-config` shows it: the webhook's user
+    /// part and query, which often hold a token, replaced by `REDACTED`.
+    pub fn redacted(&self) -> Config {
+        let mut shown = self.clone();
+        if let Some(url) = &self.alerts.webhook {
+            shown.alerts.webhook = Some(redact_url(url));
+        }
+        shown
+    }
+
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("the configuration serialises")
     }
 }
 
+/// `url` without its secrets: userinfo and query become `REDACTED`.
+fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("REDACTED@{host}"),
+        None => authority.to_owned(),
+    };
+    let path = match path.split_once('?') {
+        Some((before, _)) => format!("{before}?REDACTED"),
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_config_shows_no_webhook_secret() {
+        assert_eq!(
+            redact_url("https://user:s3cret@hooks.example:8443/dmarc?token=abc#x"),
+            "https://REDACTED@hooks.example:8443/dmarc?REDACTED"
+        );
+        assert_eq!(
+            redact_url("https://hooks.example/dmarc"),
+            "https://hooks.example/dmarc"
+        );
+        let config = parse("[alerts]\nwebhook = \"https://hooks.example/x?key=s3cret\"\n").unwrap();
+        assert!(!config.redacted().to_toml().contains("s3cret"));
+    }
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("test.toml"))

@@ -64,11 +64,23 @@ impl<T: 'static> Fields<T> {
             .expect("writing to memory");
         for item in items {
             writer
-                .write_record(self.fields.iter().map(|(_, value)| value(item)))
+                .write_record(self.fields.iter().map(|(_, value)| inert(value(item))))
                 .expect("writing to memory");
         }
         String::from_utf8(writer.into_inner().expect("writing to memory"))
             .expect("CSV of UTF-8 is UTF-8")
+    }
+}
+
+/// A cell a spreadsheet will not run: one that begins with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return (a formula, to Excel and its kin) gets a
+/// `'` before it, unless it is a number. Report strings are a stranger's.
+fn inert(cell: String) -> String {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell
     }
 }
 
@@ -162,4 +174,19 @@ pub fn policy_csv(domains: &[Readiness]) -> String {
         .add("affected_sources", |r| r.affected_sources.len().to_string())
         .add("reasons", |r| r.reasons.join(" | "))
         .csv(domains)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn formulas_are_neutralised_numbers_kept() {
+        assert_eq!(inert("=HYPERLINK(\"x\")".into()), "'=HYPERLINK(\"x\")");
+        assert_eq!(inert("@SUM(A1)".into()), "'@SUM(A1)");
+        assert_eq!(inert("+1+1".into()), "'+1+1");
+        assert_eq!(inert("\tcmd".into()), "'\tcmd");
+        assert_eq!(inert("-0.5".into()), "-0.5");
+        assert_eq!(inert("example.com".into()), "example.com");
+    }
 }

@@ -20,6 +20,21 @@ use super::tls_failure::ReportedFailures;
 use crate::store::LeftOut;
 use serde::Serialize;
 
+/// Text for a terminal: every control character but the line feed becomes
+/// U+FFFD, so that no report string (a TLS report's `policy-domain` of
+/// `\u{1b}]...`) reaches the operator's terminal as an escape sequence.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
