@@ -68,6 +68,9 @@ enum Command {
     },
     /// Check the configuration and print it with every default filled in.
     CheckConfig,
+    /// Print the manual page, dmarc-sink(1), in roff, made from these
+    /// commands' own help: `dmarc-sink man > dmarc-sink.1`.
+    Man,
     /// Per policy domain: messages, DMARC / aligned DKIM / aligned SPF pass
     /// shares, dispositions, reporters, period and the policy last seen.
     Summary {
@@ -213,6 +216,14 @@ fn main() -> ExitCode {
         Command::Reparse { all } => {
             init_batch_logging(&config);
             reparse(&config, all)
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            let mut out = Vec::new();
+            match page.render(&mut out) {
+                Ok(()) => emit(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS),
+                Err(error) => Err(error.into()),
+            }
         }
         Command::CheckConfig => {
             print!("{}", config.redacted().to_toml());

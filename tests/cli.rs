@@ -300,3 +300,28 @@ fn serve_runs_without_a_config_file() {
     assert!(goodbye.starts_with("221 "), "{goodbye:?}");
     assert!(db.exists(), "the store was created");
 }
+
+#[test]
+fn the_manual_page_lists_every_command() {
+    let output = dmarc_sink(&["man"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let page = text(&output.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH dmarc-sink 1"),
+        "{page}"
+    );
+    for command in [
+        "serve",
+        "import",
+        "reparse",
+        "check\\-config",
+        "summary",
+        "sources",
+        "policy",
+        "html",
+        "check\\-dns",
+        "man",
+    ] {
+        assert!(page.contains(command), "{command} in:\n{page}");
+    }
+}
