@@ -474,3 +474,41 @@ fn a_missing_store_is_an_error_not_a_new_file() {
     assert!(text(&output.stderr).contains("no store at"));
     assert!(!db.exists());
 }
+
+/// Alignment is the public suffix list's: a signature of a bare public
+/// suffix (`com`) does not align with `example.com`, though `example.com`
+/// ends in `.com`.
+#[test]
+fn a_bare_public_suffix_does_not_align() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>google.com</org_name>\
+        <email>noreply-dmarc-support@google.com</email><report_id>psl-1</report_id>\
+        <date_range><begin>1700006400</begin><end>1700092799</end></date_range></report_metadata>\
+        <policy_published><domain>example.com</domain><p>none</p></policy_published>\
+        <record><row><source_ip>192.0.2.5</source_ip><count>7</count><policy_evaluated>\
+        <disposition>none</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated></row>\
+        <identifiers><header_from>example.com</header_from></identifiers><auth_results>\
+        <dkim><domain>com</domain><selector>s</selector><result>pass</result></dkim>\
+        <spf><domain>com</domain><result>pass</result></spf></auth_results></record></feedback>";
+    let path = dir.path().join("psl.xml");
+    std::fs::write(&path, xml).unwrap();
+    let db = dir.path().join("store.sqlite");
+    let output = dmarc_sink(&[
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        path.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let store = Store::open(&db).unwrap();
+    let totals = store
+        .source_totals(&dmarc_sink::store::Scope::default())
+        .unwrap();
+    assert_eq!(totals.len(), 1);
+    // Passing, but for a domain that does not align: both counted so.
+    assert_eq!(
+        (totals[0].dkim_pass_unaligned, totals[0].spf_pass_unaligned),
+        (7, 7),
+        "{totals:?}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use super::Figures;
 use super::diagnosis::{Diagnosis, Evidence, diagnose};
-use super::providers::{Provider, domain_of, identify, is_within};
+use super::providers::{Provider, domain_of, identify};
 use super::rdns::ReverseDns;
 use crate::store::{DomainSeen, Scope, SourceDomain, SourceTotals, Store, StoreError};
 use serde::Serialize;
@@ -99,10 +99,9 @@ impl<'a> Seen<'a> {
     }
 }
 
-/// Relaxed alignment without a public suffix list: one name is the other
-/// or a subdomain of it.
+/// Relaxed alignment: the one rule, by the public suffix list.
 fn aligns(domain: &str, policy_domain: &str) -> bool {
-    is_within(domain, policy_domain) || is_within(policy_domain, domain)
+    crate::auth::aligned(domain, policy_domain)
 }
 
 /// Every source in scope, most messages first, named and diagnosed.

@@ -129,6 +129,27 @@ pub struct StoredMessage {
     pub origin: Option<String>,
 }
 
+/// The SQL functions the queries use: `dmarc_aligned(a, b)`, relaxed DMARC
+/// alignment of two domain names by the public suffix list. It is
+/// [`crate::auth::aligned`] itself, so that SQL and Rust cannot disagree.
+fn register_functions(conn: &Connection) -> Result<(), StoreError> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "dmarc_aligned",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let a: Option<String> = ctx.get(0)?;
+            let b: Option<String> = ctx.get(1)?;
+            Ok(match (a, b) {
+                (Some(a), Some(b)) => crate::auth::aligned(&a, &b),
+                _ => false,
+            })
+        },
+    )?;
+    Ok(())
+}
+
 /// The SQLite store.
 pub struct Store {
     conn: Connection,
@@ -150,6 +171,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(32);
+        register_functions(&conn)?;
         let mut store = Store {
             conn,
             keep_failure_bodies: false,

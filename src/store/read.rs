@@ -236,14 +236,10 @@ pub struct DailyTotals {
     pub counts: Counts,
 }
 
-/// `column` names the policy domain, a parent or a subdomain of it:
-/// relaxed alignment, without a public suffix list.
+/// `column` aligns with the policy domain: relaxed alignment by the public
+/// suffix list (`dmarc_aligned`, the one rule; see `Store::open`).
 fn aligned(column: &str) -> String {
-    format!(
-        "(lower({column}) = lower(rep.policy_domain)
-          OR lower({column}) LIKE '%.' || lower(rep.policy_domain)
-          OR lower(rep.policy_domain) LIKE '%.' || lower({column}))"
-    )
+    format!("dmarc_aligned({column}, rep.policy_domain)")
 }
 
 /// The six sums of [`Counts`], in its order, over `records rec`.

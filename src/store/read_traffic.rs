@@ -66,7 +66,7 @@ impl Store {
              FROM reports rep JOIN records rec ON rec.report = rep.id
                   JOIN dkim_results d ON d.record = rec.id
              WHERE {condition} AND d.selector IS NOT NULL AND d.selector != ''
-               AND (lower(d.domain) = :domain OR lower(d.domain) LIKE '%.' || :domain)
+               AND dmarc_aligned(d.domain, :domain)
              GROUP BY 1, 2
              ORDER BY 1, 2"
         );
@@ -163,8 +163,7 @@ impl Store {
                   JOIN spf_results s ON s.record = rec.id
              WHERE {condition} AND rec.spf IS NOT 'pass' AND s.result = 'pass'
                AND s.domain IS NOT NULL AND s.domain != ''
-               AND lower(s.domain) != :domain AND lower(s.domain) NOT LIKE '%.' || :domain
-               AND :domain NOT LIKE '%.' || lower(s.domain)
+               AND NOT dmarc_aligned(s.domain, :domain)
              GROUP BY 1
              ORDER BY 3 DESC, 1"
         );
