@@ -50,7 +50,7 @@ mod walk;
 pub use arf::FailureMessage;
 pub use decompress::{Bounded, Budget, GzipMembers};
 pub use header::MessageHeader;
-pub use mime::{Entity, MessageTree, Shape, TransferEncoding, split_multipart};
+use mime::Entity;
 pub use sniff::{SNIFF_BYTES, Sniffed, report_like_name, report_like_type, sniff};
 
 use crate::limits::{LimitExceeded, Limits};
