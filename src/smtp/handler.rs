@@ -181,6 +181,14 @@ impl SessionState {
         self.shared
             .rates
             .count(ip, if stored { size as u64 } else { 0 });
+        // The store lowers a message that carries a report its sender is
+        // not the reporter of: the log says what was stored.
+        let auth_label = match &committed {
+            Committed::Stored(outcome) if !auth_label.starts_with(outcome.trust.as_str()) => {
+                format!("{} (was {auth_label})", outcome.trust.as_str())
+            }
+            _ => auth_label,
+        };
         let (response, outcome, reports) = match &committed {
             Committed::Stored(outcome) => {
                 let reports: Vec<String> = outcome
