@@ -57,17 +57,9 @@ impl World {
     }
 }
 
+/// Signed as reporter.test with `pkcs8`, selector s1.
 fn sign(pkcs8: &[u8], raw: &[u8]) -> Vec<u8> {
-    let key = Ed25519Key::from_pkcs8_der(pkcs8).unwrap();
-    let signature = DkimSigner::from_key(key)
-        .domain("reporter.test")
-        .selector("s1")
-        .headers(["From", "To", "Subject", "Date", "Message-ID"])
-        .sign(raw)
-        .unwrap();
-    let mut signed = signature.to_header().into_bytes();
-    signed.extend_from_slice(raw);
-    signed
+    sign_as(pkcs8, "reporter.test", raw)
 }
 
 /// A report mail from the reporter about example.com.
