@@ -17,6 +17,7 @@
 //!   a WARN line and a webhook.
 //! - [`insight`]: store → what it means: summaries, sources and their
 //!   diagnoses, policy readiness, the HTML page.
+//! - [`housekeeping`]: under `serve`, what runs on a clock: retention.
 //!
 //! Around them: [`config`] (the TOML file), [`limits`] (what hostile input
 //! may cost), [`logging`] (tracing, text or JSON).
@@ -27,6 +28,7 @@ pub mod check;
 pub mod config;
 pub mod dns;
 pub mod extract;
+pub mod housekeeping;
 pub mod import;
 pub mod ingest;
 pub mod insight;

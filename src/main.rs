@@ -66,6 +66,17 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Delete messages and reports older than a cut, keeping their daily
+    /// sums for `summary`, `policy` and `html`, and give the space back.
+    Prune {
+        /// The cut: a duration back from now (400d, 52w) or a date.
+        /// Default: `store.retention_days`.
+        #[arg(long, value_name = "WHEN", value_parser = since)]
+        older_than: Option<i64>,
+        /// Print what would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Check the configuration and print it with every default filled in.
     CheckConfig,
     /// Print the manual page, dmarc-sink(1), in roff, made from these
@@ -217,6 +228,13 @@ fn main() -> ExitCode {
             init_batch_logging(&config);
             reparse(&config, all)
         }
+        Command::Prune {
+            older_than,
+            dry_run,
+        } => {
+            init_batch_logging(&config);
+            prune(&config, older_than, dry_run)
+        }
         Command::Man => {
             let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
             let mut out = Vec::new();
@@ -322,6 +340,58 @@ fn emit(text: &str) -> anyhow::Result<()> {
 
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
+}
+
+/// `prune`: deletes (or with `dry_run` counts) what is older than the cut,
+/// converting a store from before schema 6 to incremental auto-vacuum first.
+fn prune(config: &Config, older_than: Option<i64>, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let cut = match (older_than, config.store.retention_days) {
+        (Some(cut), _) => cut,
+        (None, 0) => anyhow::bail!(
+            "prune needs --older-than (such as 400d), or store.retention_days in the configuration"
+        ),
+        (None, days) => now() - i64::from(days) * 86_400,
+    };
+    let mut store = open_existing_store(config)?;
+    let cut_text = dmarc_sink::insight::period::rfc3339(cut);
+    if dry_run {
+        let counts = store.prune_preview(cut)?;
+        emit(&format!(
+            "would delete, as everything in them is older than {cut_text}:\n{}",
+            prune_counts_text(&counts)
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !store.is_incremental_vacuum()? {
+        eprintln!(
+            "dmarc-sink: converting the store to incremental auto-vacuum (once; rewrites the file)"
+        );
+        store.convert_to_incremental_vacuum()?;
+    }
+    let progress = store.prune(cut, dmarc_sink::store::PruneBudget::default())?;
+    emit(&format!(
+        "deleted, as everything in them was older than {cut_text}:\n{}\
+         {} transactions, the longest {} ms; {} pages given back\n",
+        prune_counts_text(&progress.deleted),
+        progress.transactions,
+        progress.longest_transaction.as_millis(),
+        progress.pages_freed,
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prune_counts_text(counts: &dmarc_sink::store::PruneCounts) -> String {
+    format!(
+        "  messages         {} ({} bytes)\n  reports          {} ({} records)\n  \
+         tls reports      {}\n  failure reports  {}\n  quarantined      {}\n",
+        counts.messages,
+        counts.message_bytes,
+        counts.reports,
+        counts.records,
+        counts.tls_reports,
+        counts.failure_reports,
+        counts.quarantined,
+    )
 }
 
 /// The sources of the scope, named by reverse DNS when configured.

@@ -11,6 +11,7 @@
 use crate::alert::Alerter;
 use crate::auth::Authenticator;
 use crate::config::{Config, NotAReportPolicy};
+use crate::housekeeping::Housekeeping;
 use crate::ingest::Committer;
 use crate::smtp::{Shared, Shutdown, accept_all, tls};
 use crate::store::Store;
@@ -76,6 +77,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         "listening"
     );
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+    let housekeeping = Housekeeping::start(config).context("cannot start housekeeping")?;
 
     accept_all(listeners, shared.clone())?;
     let grace = Instant::now() + Duration::from_secs(config.smtp.shutdown_grace_secs);
@@ -88,6 +90,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         shutdown.drain(Instant::now() + Duration::from_secs(5));
     }
     drop(shared);
+    housekeeping.finish();
     committer.finish();
     signal_handle.close();
     let _ = signal_thread.join();

@@ -17,6 +17,7 @@ mod insight;
 mod insight_tls_failure;
 mod mime_walk;
 mod parse;
+mod retention;
 mod smtp;
 mod storage_failures;
 mod systemd;

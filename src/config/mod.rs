@@ -52,6 +52,9 @@ pub struct StoreConfig {
     /// in `failure_reports.original_body`. Off: bodies are personal data,
     /// and the headers tell what failed.
     pub keep_failure_bodies: bool,
+    /// Days to keep messages and reports (0: forever). `serve` prunes once
+    /// a day what is older, keeping its daily sums (`daily_rollups`).
+    pub retention_days: u32,
 }
 
 impl Default for StoreConfig {
@@ -60,6 +63,7 @@ impl Default for StoreConfig {
             path: default_store_path(),
             busy_timeout_secs: default_busy_timeout_secs(),
             keep_failure_bodies: false,
+            retention_days: 0,
         }
     }
 }

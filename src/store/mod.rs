@@ -12,16 +12,19 @@
 
 mod failing;
 mod failure_report;
+mod prune;
 mod raw;
 mod read;
 mod read_tls_failure;
 mod read_traffic;
 mod records;
+mod rollups;
 mod supersede;
 mod tls;
 mod write;
 
 pub use failing::{FailingSource, NewAlert, ReportFailures};
+pub use prune::{PruneBudget, PruneCounts, PruneProgress};
 pub use raw::RawReader;
 pub use read::{
     Counts, DailyTotals, DomainSeen, DomainTotals, LeftOut, Scope, SourceDomain, SourceTotals,
@@ -46,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_3_tls_failure.sql"),
     include_str!("migrate_4_reader.sql"),
     include_str!("migrate_5_trust.sql"),
+    include_str!("migrate_6_years.sql"),
 ];
 
 /// The version of the reader (extraction and parsing) that stores what it
@@ -167,6 +171,12 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Only a database without tables takes a new auto_vacuum mode; older
+        // stores are converted by `prune` (see `Store::vacuum_mode`).
+        let fresh: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if fresh == 0 {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -251,7 +251,7 @@ const COUNT_SUMS: &str = "sum(rec.count),
     sum(CASE WHEN rec.disposition = 'reject' THEN rec.count ELSE 0 END)";
 
 impl Store {
-    /// Totals per policy domain, largest first.
+    /// Totals per policy domain, largest first, pruned days included.
     pub fn domain_totals(&self, scope: &Scope) -> Result<Vec<DomainTotals>, StoreError> {
         let (condition, params) = scope.condition();
         let sql = format!(
@@ -266,7 +266,7 @@ impl Store {
              GROUP BY 1
              ORDER BY 3 DESC, 1"
         );
-        self.query(&sql, &params, |row| {
+        let live = self.query(&sql, &params, |row| {
             Ok(DomainTotals {
                 policy_domain: row.get(0)?,
                 reports: row.get(1)?,
@@ -275,7 +275,8 @@ impl Store {
                 first_seen: row.get(9)?,
                 last_seen: row.get(10)?,
             })
-        })
+        })?;
+        self.with_rolled_up_domains(scope, live)
     }
 
     /// Totals per policy domain and sending IP, most messages first.
@@ -369,7 +370,8 @@ impl Store {
         })
     }
 
-    /// Totals per policy domain and day, in day order.
+    /// Totals per policy domain and day, in day order, pruned days included
+    /// (`daily_rollups`).
     pub fn daily_totals(&self, scope: &Scope) -> Result<Vec<DailyTotals>, StoreError> {
         let (condition, params) = scope.condition();
         let sql = format!(
@@ -381,13 +383,14 @@ impl Store {
              GROUP BY 1, 2
              ORDER BY 1, 2"
         );
-        self.query(&sql, &params, |row| {
+        let live = self.query(&sql, &params, |row| {
             Ok(DailyTotals {
                 policy_domain: row.get(0)?,
                 day: row.get(1)?,
                 counts: Counts::from_row(row, 2)?,
             })
-        })
+        })?;
+        self.with_rolled_up_days(scope, live)
     }
 
     /// The DMARC record of each policy domain as the latest report in

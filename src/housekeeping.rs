@@ -1,0 +1,111 @@
+//! What `serve` does on a clock rather than on a delivery: prune once a
+//! day (`store.retention_days`), on a connection of its own, so that the
+//! committer's writes wait at most one short prune transaction.
+//!
+//! The thread wakes for its next task or for [`Housekeeping::finish`],
+//! whichever comes first, and never delays shutdown by more than the
+//! task it is in.
+
+use crate::config::Config;
+use crate::store::{PruneBudget, Store, StoreError};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How often retention runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// The housekeeping thread.
+pub struct Housekeeping {
+    stop: Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+/// The tasks and what they need.
+struct Tasks {
+    store_path: PathBuf,
+    busy_timeout: Duration,
+    retention_days: u32,
+}
+
+impl Housekeeping {
+    /// Starts the thread; its first round runs at once.
+    pub fn start(config: &Config) -> std::io::Result<Housekeeping> {
+        let tasks = Tasks {
+            store_path: config.store.path.clone(),
+            busy_timeout: Duration::from_secs(config.store.busy_timeout_secs),
+            retention_days: config.store.retention_days,
+        };
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("housekeeping".into())
+            .spawn(move || {
+                let mut next_prune = Instant::now();
+                loop {
+                    let wait = next_prune.saturating_duration_since(Instant::now());
+                    match stopped.recv_timeout(wait) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                    if Instant::now() >= next_prune {
+                        tasks.prune_logged(now());
+                        next_prune = Instant::now() + PRUNE_EVERY;
+                    }
+                }
+            })?;
+        Ok(Housekeeping { stop, thread })
+    }
+
+    /// Stops the thread once its task at hand is done.
+    pub fn finish(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+impl Tasks {
+    fn open(&self) -> Result<Store, StoreError> {
+        let store = Store::open(&self.store_path)?;
+        store.set_busy_timeout(self.busy_timeout)?;
+        Ok(store)
+    }
+
+    /// Prunes what is older than `store.retention_days` before `now`, if
+    /// retention is on, and logs what went.
+    fn prune_logged(&self, now: i64) {
+        if self.retention_days == 0 {
+            return;
+        }
+        let cut = now - i64::from(self.retention_days) * 86_400;
+        let result = self.open().and_then(|mut store| {
+            if !store.is_incremental_vacuum()? {
+                tracing::warn!(
+                    "the store predates incremental auto-vacuum: pruned space is reused but \
+                     not given back to the file system until `dmarc-sink prune` converts it once"
+                );
+            }
+            store.prune(cut, PruneBudget::default())
+        });
+        match result {
+            Ok(progress) => tracing::info!(
+                retention_days = self.retention_days,
+                messages = progress.deleted.messages,
+                reports = progress.deleted.reports,
+                records = progress.deleted.records,
+                tls_reports = progress.deleted.tls_reports,
+                failure_reports = progress.deleted.failure_reports,
+                quarantined = progress.deleted.quarantined,
+                transactions = progress.transactions,
+                longest_transaction_ms = progress.longest_transaction.as_millis() as u64,
+                pages_freed = progress.pages_freed,
+                "pruned"
+            ),
+            Err(error) => tracing::error!(%error, "pruning failed; retrying tomorrow"),
+        }
+    }
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}

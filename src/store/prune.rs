@@ -1,0 +1,258 @@
+//! Retention: deleting what is older than a cut, keeping its daily sums.
+//!
+//! The unit of deletion is a message, with its raw bytes and everything
+//! read from it, so that what stays can always be read again (`reparse`).
+//! A message goes when everything in it is older than the cut: each
+//! aggregate and TLS report's range ended before it, each failure report
+//! arrived before it, each quarantined payload was quarantined before it;
+//! a message with none of these, when it was received before it. Before an
+//! aggregate report goes, its records are added to `daily_rollups`, which
+//! the daily and per-domain totals read beside the reports that remain.
+//!
+//! Deleting is done in short transactions of whole messages, each ended
+//! once it has held the writer for [`PruneBudget::per_transaction`], so
+//! that deliveries waiting on the writer are never held for long.
+
+use super::{Store, StoreError};
+use rusqlite::{Connection, TransactionBehavior};
+use std::time::{Duration, Instant};
+
+/// What a prune deleted, or with `--dry-run` would delete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PruneCounts {
+    pub messages: i64,
+    /// Bytes of those messages as received.
+    pub message_bytes: i64,
+    pub reports: i64,
+    pub records: i64,
+    pub tls_reports: i64,
+    pub failure_reports: i64,
+    pub quarantined: i64,
+}
+
+impl PruneCounts {
+    fn add(&mut self, other: PruneCounts) {
+        self.messages += other.messages;
+        self.message_bytes += other.message_bytes;
+        self.reports += other.reports;
+        self.records += other.records;
+        self.tls_reports += other.tls_reports;
+        self.failure_reports += other.failure_reports;
+        self.quarantined += other.quarantined;
+    }
+}
+
+/// How a prune paces itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PruneBudget {
+    /// A transaction commits once it has run this long (after the message
+    /// at hand), and the next begins.
+    pub per_transaction: Duration,
+}
+
+impl Default for PruneBudget {
+    fn default() -> Self {
+        PruneBudget {
+            per_transaction: Duration::from_millis(50),
+        }
+    }
+}
+
+/// How a prune went, beyond what it deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneProgress {
+    pub deleted: PruneCounts,
+    pub transactions: u64,
+    /// The longest any one transaction held the writer.
+    pub longest_transaction: Duration,
+    /// Pages given back to the file system by incremental vacuum.
+    pub pages_freed: i64,
+}
+
+/// The messages to delete for a cut at `:cut` (unix seconds).
+const DOOMED: &str = "SELECT m.id FROM messages m
+    WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.message = m.id AND r.date_end >= :cut)
+      AND NOT EXISTS (SELECT 1 FROM tls_reports t WHERE t.message = m.id AND t.date_end >= :cut)
+      AND NOT EXISTS (SELECT 1 FROM failure_reports f WHERE f.message = m.id
+                      AND coalesce(f.arrival_date, m.received_at) >= :cut)
+      AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.message = m.id AND q.created_at >= :cut)
+      AND (m.received_at < :cut
+           OR EXISTS (SELECT 1 FROM reports r WHERE r.message = m.id)
+           OR EXISTS (SELECT 1 FROM tls_reports t WHERE t.message = m.id)
+           OR EXISTS (SELECT 1 FROM failure_reports f WHERE f.message = m.id)
+           OR EXISTS (SELECT 1 FROM quarantine q WHERE q.message = m.id))";
+
+/// Pages handed back per `incremental_vacuum` step (4 MiB of 4 KiB pages).
+const VACUUM_STEP_PAGES: i64 = 1024;
+
+impl Store {
+    /// What pruning at `cut` (unix seconds) would delete, without deleting.
+    pub fn prune_preview(&self, cut: i64) -> Result<PruneCounts, StoreError> {
+        let sql = format!(
+            "WITH doomed(id) AS ({DOOMED})
+             SELECT (SELECT count(*) FROM doomed),
+                    (SELECT coalesce(sum(size), 0) FROM messages WHERE id IN doomed),
+                    (SELECT count(*) FROM reports WHERE message IN doomed),
+                    (SELECT count(*) FROM records WHERE report IN
+                        (SELECT id FROM reports WHERE message IN doomed)),
+                    (SELECT count(*) FROM tls_reports WHERE message IN doomed),
+                    (SELECT count(*) FROM failure_reports WHERE message IN doomed),
+                    (SELECT count(*) FROM quarantine WHERE message IN doomed)"
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, rusqlite::named_params! {":cut": cut}, counts_row)?)
+    }
+
+    /// Deletes what is older than `cut` (see the module documentation),
+    /// rolling aggregate reports up into `daily_rollups` first, then gives
+    /// the freed pages back to the file system when the store is in
+    /// incremental auto-vacuum mode.
+    pub fn prune(&mut self, cut: i64, budget: PruneBudget) -> Result<PruneProgress, StoreError> {
+        let doomed: Vec<i64> = {
+            let mut stmt = self.conn.prepare(DOOMED)?;
+            stmt.query_map(rusqlite::named_params! {":cut": cut}, |row| row.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut progress = PruneProgress::default();
+        let mut pending = doomed.as_slice();
+        while !pending.is_empty() {
+            let started = Instant::now();
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            while let Some((&message, rest)) = pending.split_first() {
+                progress.deleted.add(delete_message(&tx, message)?);
+                pending = rest;
+                if started.elapsed() >= budget.per_transaction {
+                    break;
+                }
+            }
+            tx.commit()?;
+            progress.transactions += 1;
+            progress.longest_transaction = progress.longest_transaction.max(started.elapsed());
+        }
+        progress.pages_freed = self.give_back_space()?;
+        Ok(progress)
+    }
+
+    /// Whether the store gives freed pages back to the file system
+    /// (`auto_vacuum = INCREMENTAL`, as every store created since schema 6).
+    pub fn is_incremental_vacuum(&self) -> Result<bool, StoreError> {
+        let mode: i64 = self
+            .conn
+            .pragma_query_value(None, "auto_vacuum", |row| row.get(0))?;
+        Ok(mode == 2)
+    }
+
+    /// Converts a store created before schema 6 to incremental auto-vacuum:
+    /// a full `VACUUM`, which rewrites the whole file, needs as much free
+    /// disk again, and holds the writer until it is done. Once per store.
+    pub fn convert_to_incremental_vacuum(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        self.conn.execute_batch("VACUUM")?;
+        Ok(())
+    }
+
+    /// Hands the free pages back, a step at a time (each step a short write
+    /// of its own). Nothing to do unless the store is incremental.
+    fn give_back_space(&self) -> Result<i64, StoreError> {
+        if !self.is_incremental_vacuum()? {
+            return Ok(0);
+        }
+        let mut freed = 0;
+        loop {
+            let free: i64 = self
+                .conn
+                .pragma_query_value(None, "freelist_count", |row| row.get(0))?;
+            if free == 0 {
+                return Ok(freed);
+            }
+            let step = free.min(VACUUM_STEP_PAGES);
+            self.conn
+                .execute_batch(&format!("PRAGMA incremental_vacuum({step})"))?;
+            freed += step;
+        }
+    }
+}
+
+fn counts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PruneCounts> {
+    Ok(PruneCounts {
+        messages: row.get(0)?,
+        message_bytes: row.get(1)?,
+        reports: row.get(2)?,
+        records: row.get(3)?,
+        tls_reports: row.get(4)?,
+        failure_reports: row.get(5)?,
+        quarantined: row.get(6)?,
+    })
+}
+
+/// Rolls up and deletes one message and everything read from it.
+fn delete_message(conn: &Connection, message: i64) -> Result<PruneCounts, StoreError> {
+    let counts = conn
+        .prepare_cached(
+            "SELECT 1, size,
+                    (SELECT count(*) FROM reports WHERE message = ?1),
+                    (SELECT count(*) FROM records WHERE report IN
+                        (SELECT id FROM reports WHERE message = ?1)),
+                    (SELECT count(*) FROM tls_reports WHERE message = ?1),
+                    (SELECT count(*) FROM failure_reports WHERE message = ?1),
+                    (SELECT count(*) FROM quarantine WHERE message = ?1)
+             FROM messages WHERE id = ?1",
+        )?
+        .query_row([message], counts_row)?;
+    for sql in DELETE_MESSAGE {
+        conn.prepare_cached(sql)?.execute([message])?;
+    }
+    Ok(counts)
+}
+
+/// The statements that roll up and delete message `?1`, in order.
+const DELETE_MESSAGE: &[&str] = &[
+    // The trend stays: its records, summed as `daily_totals` sums them.
+    "INSERT INTO daily_rollups (policy_domain, day, auth, reports, messages, dmarc_pass,
+                                dkim_aligned_pass, spf_aligned_pass, quarantined, rejected)
+     SELECT lower(rep.policy_domain), date(rep.date_begin, 'unixepoch'), m.auth,
+            count(DISTINCT rep.id),
+            sum(rec.count),
+            sum(CASE WHEN rec.dkim = 'pass' OR rec.spf = 'pass' THEN rec.count ELSE 0 END),
+            sum(CASE WHEN rec.dkim = 'pass' THEN rec.count ELSE 0 END),
+            sum(CASE WHEN rec.spf = 'pass' THEN rec.count ELSE 0 END),
+            sum(CASE WHEN rec.disposition = 'quarantine' THEN rec.count ELSE 0 END),
+            sum(CASE WHEN rec.disposition = 'reject' THEN rec.count ELSE 0 END)
+     FROM reports rep JOIN records rec ON rec.report = rep.id
+          JOIN messages m ON m.id = rep.message
+     WHERE rep.message = ?1 AND rep.superseded_by IS NULL
+     GROUP BY 1, 2, 3
+     ON CONFLICT (policy_domain, day, auth) DO UPDATE SET
+        reports = reports + excluded.reports,
+        messages = messages + excluded.messages,
+        dmarc_pass = dmarc_pass + excluded.dmarc_pass,
+        dkim_aligned_pass = dkim_aligned_pass + excluded.dkim_aligned_pass,
+        spf_aligned_pass = spf_aligned_pass + excluded.spf_aligned_pass,
+        quarantined = quarantined + excluded.quarantined,
+        rejected = rejected + excluded.rejected",
+    // What remembers these reports keeps what it learnt, not the reference.
+    "UPDATE alerts SET report = NULL
+     WHERE report IN (SELECT id FROM reports WHERE message = ?1)",
+    "UPDATE alerts SET tls_report = NULL
+     WHERE tls_report IN (SELECT id FROM tls_reports WHERE message = ?1)",
+    "UPDATE failing_sources SET first_report = NULL
+     WHERE first_report IN (SELECT id FROM reports WHERE message = ?1)",
+    "UPDATE tls_failure_types SET first_report = NULL
+     WHERE first_report IN (SELECT id FROM tls_reports WHERE message = ?1)",
+    // A copy kept elsewhere stays superseded, by itself (docs/store.md).
+    "UPDATE reports SET superseded_by = id
+     WHERE message <> ?1 AND superseded_by IN (SELECT id FROM reports WHERE message = ?1)",
+    "UPDATE tls_reports SET superseded_by = id
+     WHERE message <> ?1 AND superseded_by IN (SELECT id FROM tls_reports WHERE message = ?1)",
+    // Records, reasons, results, policies and failures go by cascade.
+    "DELETE FROM reports WHERE message = ?1",
+    "DELETE FROM tls_reports WHERE message = ?1",
+    "DELETE FROM failure_reports WHERE message = ?1",
+    "DELETE FROM quarantine WHERE message = ?1",
+    // And message_raw with it.
+    "DELETE FROM messages WHERE id = ?1",
+];
