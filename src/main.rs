@@ -90,8 +90,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
-    /// Per sending source: its name, pass shares, and a diagnosis with the fix.
+    /// Per sending source: its name, pass shares, and a diagnosis with the
+    /// fix; and the list of approved sources (`sources approve ...`).
+    #[command(args_conflicts_with_subcommands = true)]
     Sources {
+        #[command(subcommand)]
+        list: Option<SourcesList>,
         #[command(flatten)]
         scope: ScopeArgs,
         #[arg(long, value_enum, default_value = "table")]
@@ -140,6 +144,55 @@ enum Command {
         #[arg(long)]
         check_dns: bool,
     },
+}
+
+/// `sources approve|deny|forget|export|import`: the operator's list.
+#[derive(Subcommand)]
+enum SourcesList {
+    /// Say SOURCE sends DOMAIN's own mail: `policy` counts it as the
+    /// domain's, and its failures raise no `new_failing_source` alert.
+    Approve {
+        #[command(flatten)]
+        entry: ListEntryArgs,
+    },
+    /// Say SOURCE is not DOMAIN's, whatever its diagnosis.
+    Deny {
+        #[command(flatten)]
+        entry: ListEntryArgs,
+    },
+    /// Take SOURCE off DOMAIN's list.
+    Forget {
+        /// The policy domain.
+        domain: String,
+        /// An IP address, a CIDR block, or a DKIM or SPF domain.
+        source: String,
+    },
+    /// Print the list as TOML.
+    Export,
+    /// Read a list written by `export`: its entries are approved or denied
+    /// as it says; others stay unless --replace.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Forget every entry the file does not hold.
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ListEntryArgs {
+    /// The policy domain.
+    domain: String,
+    /// An IP address (192.0.2.10), a CIDR block (192.0.2.0/24), or a DKIM
+    /// or SPF domain (amazonses.com, which covers its subdomains) that
+    /// passed for the source's mail.
+    source: String,
+    /// What to call it.
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    note: Option<String>,
 }
 
 /// How `check-dns` prints.
@@ -252,6 +305,13 @@ fn main() -> ExitCode {
             show_summary(&config, &scope.scope(), format)
         }
         Command::Sources {
+            list: Some(list), ..
+        } => {
+            init_batch_logging(&config);
+            change_list(&config, list)
+        }
+        Command::Sources {
+            list: None,
             scope,
             format,
             limit,
@@ -392,6 +452,111 @@ fn prune_counts_text(counts: &dmarc_sink::store::PruneCounts) -> String {
         counts.failure_reports,
         counts.quarantined,
     )
+}
+
+/// `sources approve|deny|forget|export|import`.
+fn change_list(config: &Config, list: SourcesList) -> anyhow::Result<ExitCode> {
+    use dmarc_sink::insight::approved::{ListFile, SourcePattern};
+    use dmarc_sink::store::{ApprovedSource, ChangedBy, ListChange, Standing};
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let by = ChangedBy {
+        user: &user,
+        at: now(),
+    };
+    let entry = |args: ListEntryArgs, standing| -> anyhow::Result<ApprovedSource> {
+        Ok(ApprovedSource {
+            policy_domain: policy_domain(&args.domain)?,
+            source: SourcePattern::parse(&args.source)?.to_string(),
+            standing,
+            name: args.name,
+            note: args.note,
+        })
+    };
+    let said = |change: ListChange, entry: &ApprovedSource| {
+        let what = match change {
+            ListChange::Added => "added",
+            ListChange::Changed => "changed",
+            ListChange::Unchanged => "unchanged",
+        };
+        format!(
+            "{} {} for {}: {what}\n",
+            entry.standing.as_str(),
+            entry.source,
+            entry.policy_domain
+        )
+    };
+    match list {
+        SourcesList::Approve { entry: args } => {
+            let entry = entry(args, Standing::Approved)?;
+            let change = open_store(config)?.set_source_standing(&entry, by)?;
+            emit(&said(change, &entry))?;
+        }
+        SourcesList::Deny { entry: args } => {
+            let entry = entry(args, Standing::Denied)?;
+            let change = open_store(config)?.set_source_standing(&entry, by)?;
+            emit(&said(change, &entry))?;
+        }
+        SourcesList::Forget { domain, source } => {
+            let domain = policy_domain(&domain)?;
+            let source = SourcePattern::parse(&source)?.to_string();
+            if !open_store(config)?.forget_source(&domain, &source, by)? {
+                anyhow::bail!("{source} is not on the list of {domain}");
+            }
+            emit(&format!("forgot {source} for {domain}\n"))?;
+        }
+        SourcesList::Export => {
+            let store = open_existing_store(config)?;
+            let file = ListFile {
+                source: store.approved_sources()?,
+            };
+            emit(&file.to_toml())?;
+        }
+        SourcesList::Import { file, replace } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let list = ListFile::parse(&text).with_context(|| format!("{}", file.display()))?;
+            let mut store = open_store(config)?;
+            let mut out = String::new();
+            for entry in &list.source {
+                let change = store.set_source_standing(entry, by)?;
+                if change != ListChange::Unchanged {
+                    out.push_str(&said(change, entry));
+                }
+            }
+            if replace {
+                for old in store.approved_sources()? {
+                    let kept = list
+                        .source
+                        .iter()
+                        .any(|e| e.policy_domain == old.policy_domain && e.source == old.source);
+                    if !kept && store.forget_source(&old.policy_domain, &old.source, by)? {
+                        out.push_str(&format!(
+                            "forgot {} for {}\n",
+                            old.source, old.policy_domain
+                        ));
+                    }
+                }
+            }
+            out.push_str(&format!(
+                "{} entries read from {}\n",
+                list.source.len(),
+                file.display()
+            ));
+            emit(&out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A policy domain as given on the command line, checked and lower-cased.
+fn policy_domain(text: &str) -> anyhow::Result<String> {
+    use dmarc_sink::insight::approved::SourcePattern;
+    match SourcePattern::parse(text) {
+        Ok(SourcePattern::Domain(domain)) => Ok(domain),
+        _ => anyhow::bail!("{text:?} is not a domain name"),
+    }
 }
 
 /// The sources of the scope, named by reverse DNS when configured.

@@ -71,10 +71,18 @@ fn deliver(store: &mut Store, report: &Report, extra: Vec<Part>) {
 fn fill(db: &Path) {
     let mut store = Store::open(db).unwrap();
     for i in 0..30 {
-        deliver(&mut store, &report(&format!("old-{i}"), 400 + i, 400), vec![]);
+        deliver(
+            &mut store,
+            &report(&format!("old-{i}"), 400 + i, 400),
+            vec![],
+        );
     }
     for i in 0..3 {
-        deliver(&mut store, &report(&format!("young-{i}"), 2 + i, 400), vec![]);
+        deliver(
+            &mut store,
+            &report(&format!("young-{i}"), 2 + i, 400),
+            vec![],
+        );
     }
 }
 
@@ -118,16 +126,30 @@ fn prune_deletes_what_is_older_keeps_the_trend_and_shrinks_the_file() {
     let days_before = count(&db, "SELECT count(*) FROM daily_totals");
     let messages_before = count(&db, "SELECT sum(messages) FROM daily_totals");
     assert_eq!(days_before, 33);
-    assert_eq!(count(&db, "PRAGMA auto_vacuum"), 2, "new stores are incremental");
+    assert_eq!(
+        count(&db, "PRAGMA auto_vacuum"),
+        2,
+        "new stores are incremental"
+    );
 
     let preview = prune(&db, &["--older-than", "365d", "--dry-run"]);
     assert!(preview.contains("messages         30 ("), "{preview}");
-    assert!(preview.contains("reports          30 (12000 records)"), "{preview}");
-    assert_eq!(count(&db, "SELECT count(*) FROM reports"), 33, "a dry run deletes nothing");
+    assert!(
+        preview.contains("reports          30 (12000 records)"),
+        "{preview}"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM reports"),
+        33,
+        "a dry run deletes nothing"
+    );
 
     let size_before = file_size(&db);
     let done = prune(&db, &["--older-than", "365d"]);
-    assert!(done.contains("reports          30 (12000 records)"), "{done}");
+    assert!(
+        done.contains("reports          30 (12000 records)"),
+        "{done}"
+    );
     let size_after = file_size(&db);
     assert!(
         size_after * 3 < size_before,
@@ -188,7 +210,10 @@ fn a_young_quarantined_payload_keeps_its_message_and_an_old_one_goes() {
         )
         .unwrap();
     }
-    let only_broken = count(&db, "SELECT id FROM messages WHERE message_id = 'only-broken@test'");
+    let only_broken = count(
+        &db,
+        "SELECT id FROM messages WHERE message_id = 'only-broken@test'",
+    );
     Connection::open(&db)
         .unwrap()
         .execute(
@@ -200,9 +225,16 @@ fn a_young_quarantined_payload_keeps_its_message_and_an_old_one_goes() {
 
     prune(&db, &["--older-than", "365d"]);
     assert_eq!(count(&db, "SELECT count(*) FROM quarantine"), 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM reports"), 1, "kept with its message");
     assert_eq!(
-        count(&db, "SELECT count(*) FROM messages WHERE message_id = 'only-broken@test'"),
+        count(&db, "SELECT count(*) FROM reports"),
+        1,
+        "kept with its message"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM messages WHERE message_id = 'only-broken@test'"
+        ),
         0
     );
 }

@@ -4,6 +4,7 @@ mod util;
 
 mod abuse;
 mod alerts;
+mod approved;
 mod bombs;
 mod check_dns;
 mod cli;

@@ -5,9 +5,11 @@
 
 use super::{Alert, AlertKind, AlertedReport, DocumentHead};
 use crate::ingest::ReportSummary;
+use crate::insight::approved::{ApprovedList, SourceStanding};
 use crate::insight::period::rfc3339;
 use crate::store::{Batch, FailingSource, NewAlert, StoreError};
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// New failing sources listed in one alert: a big reporter's first report
 /// can name thousands. The rest are counted in `sources_total`.
@@ -162,12 +164,18 @@ pub(super) fn raise(
     created_at: i64,
 ) -> Result<Vec<Alert>, StoreError> {
     let mut raised = Vec::new();
+    let approved = approved_among_new(batch, id, &report.policy_domain, new_failing_sources)?;
     let listed = if new_failing_sources > 0 {
-        MAX_LISTED_SOURCES
+        MAX_LISTED_SOURCES + approved.len()
     } else {
         0
     };
-    let failures = batch.report_failures(id, listed)?;
+    let mut failures = batch.report_failures(id, listed)?;
+    failures
+        .new_sources
+        .retain(|s| !approved.contains(&s.source_ip));
+    failures.new_sources.truncate(MAX_LISTED_SOURCES);
+    let new_failing_sources = new_failing_sources.saturating_sub(approved.len() as u64);
     let alert = |kind, sources: Vec<FailingSource>, sources_total| AggregateAlert {
         kind,
         report: id,
@@ -195,6 +203,33 @@ pub(super) fn raise(
         }
     }
     Ok(raised)
+}
+
+/// The new failing sources of report `id` that the operator approved for
+/// `policy_domain` (`sources approve`): they raise no alert.
+fn approved_among_new(
+    batch: &Batch<'_>,
+    id: i64,
+    policy_domain: &str,
+    new_failing_sources: u64,
+) -> Result<HashSet<String>, StoreError> {
+    if new_failing_sources == 0 {
+        return Ok(HashSet::new());
+    }
+    let list = ApprovedList::new(batch.approved_sources()?);
+    if list.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(batch
+        .new_failing_sources_passing(id)?
+        .into_iter()
+        .filter(|(ip, passing)| {
+            list.verdict(policy_domain, ip, passing.iter().map(String::as_str))
+                .standing
+                == SourceStanding::Approved
+        })
+        .map(|(ip, _)| ip)
+        .collect())
 }
 
 /// `failing` out of `messages`; 0 when there are none.

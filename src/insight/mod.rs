@@ -12,6 +12,7 @@
 //! next policy step ([`policy`]), and the ways of showing them ([`render`],
 //! [`html`]).
 
+pub mod approved;
 pub mod diagnosis;
 pub mod html;
 pub mod period;

@@ -3,10 +3,13 @@
 //! what would the step catch today?
 //!
 //! A step is advised when the reports cover enough days and messages and
-//! the mail of the domain's own sources (every source not diagnosed
-//! `unauthorised`) that fails DMARC is a small enough share of all its mail:
-//! that is the mail the step would quarantine or reject by mistake.
+//! the mail of the domain's own sources that fails DMARC is a small enough
+//! share of all its mail: that is the mail the step would quarantine or
+//! reject by mistake. A source is the domain's own when the operator
+//! approved it (`sources approve`); one denied never is; for the rest the
+//! diagnoses decide (every source not diagnosed `unauthorised`).
 
+use super::approved::SourceStanding;
 use super::diagnosis::Code;
 use super::sources::Source;
 use super::summary::Policy;
@@ -27,10 +30,11 @@ pub struct Readiness {
     /// Days with at least one report.
     pub days_covered: i64,
     pub failing_messages: i64,
-    /// Failing mail from sources that are not diagnosed `unauthorised`.
+    /// Failing mail from the domain's own sources: approved, or not on the
+    /// list and not diagnosed `unauthorised`.
     pub legitimate_failing_messages: i64,
     pub legitimate_failure_share: f64,
-    /// Failing mail from unauthorised sources: what the step is for.
+    /// Failing mail from the other sources: what the step is for.
     pub unauthorised_messages: i64,
     pub ready: bool,
     /// Why it is ready or not, one sentence each.
@@ -63,6 +67,8 @@ pub struct AffectedSource {
     pub name: Option<String>,
     pub failing_messages: i64,
     pub diagnosis: Code,
+    /// `approved` when the operator said it is the domain's, else `unknown`.
+    pub standing: SourceStanding,
 }
 
 /// Readiness of every domain in scope; `sources` are those of the scope.
@@ -98,14 +104,13 @@ pub fn readiness_with(
         let mut affected: Vec<AffectedSource> = sources
             .iter()
             .filter(|s| s.policy_domain == domain)
-            .filter(|s| {
-                s.diagnosis.code.is_legitimate() && s.figures.messages > s.figures.dmarc_pass
-            })
+            .filter(|s| s.is_own() && s.figures.messages > s.figures.dmarc_pass)
             .map(|s| AffectedSource {
                 source_ip: s.source_ip.clone(),
                 name: s.name.clone(),
                 failing_messages: s.figures.messages - s.figures.dmarc_pass,
                 diagnosis: s.diagnosis.code,
+                standing: s.standing,
             })
             .collect();
         affected.sort_by(|a, b| {

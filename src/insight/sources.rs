@@ -1,6 +1,7 @@
 //! `dmarc-sink sources`: who sends as each domain, how it fares, and why.
 
 use super::Figures;
+use super::approved::{ApprovedList, SourceStanding};
 use super::diagnosis::{Diagnosis, Evidence, diagnose};
 use super::providers::{Provider, domain_of, identify};
 use super::rdns::ReverseDns;
@@ -34,6 +35,22 @@ pub struct Source {
     /// SPF (envelope) domains checked, most messages first.
     pub spf_domains: Vec<String>,
     pub diagnosis: Diagnosis,
+    /// What the approved-sender list says of it (`sources approve`).
+    pub standing: SourceStanding,
+    /// The name the operator gave the list entry that decided it.
+    pub approved_as: Option<String>,
+}
+
+impl Source {
+    /// Whether its mail is the domain's own: approved, or not on the list
+    /// and not diagnosed unauthorised. Denied sources never are.
+    pub fn is_own(&self) -> bool {
+        match self.standing {
+            SourceStanding::Approved => true,
+            SourceStanding::Denied => false,
+            SourceStanding::Unknown => self.diagnosis.code.is_legitimate(),
+        }
+    }
 }
 
 /// The domains seen for one source, ranked by messages.
@@ -63,6 +80,14 @@ impl<'a> Seen<'a> {
             }
         }
         names
+    }
+
+    /// The DKIM and SPF domains that passed: what may match the list.
+    fn passing(&self) -> impl Iterator<Item = &'a str> + Clone + '_ {
+        self.rows
+            .iter()
+            .filter(|r| r.passed && matches!(r.seen, DomainSeen::Dkim | DomainSeen::Spf))
+            .map(|r| r.domain.as_str())
     }
 
     /// The first domain, by messages, that passed without aligning.
@@ -137,6 +162,7 @@ pub fn sources(
         rdns.resolve_all(totals.iter().map(|t| t.source_ip.as_str()));
         &*rdns
     });
+    let approved = ApprovedList::new(store.approved_sources()?);
     let empty = Seen::default();
     let mut sources = Vec::with_capacity(totals.len());
     for t in &totals {
@@ -164,6 +190,7 @@ pub fn sources(
             failing_selector: seen.failing_own_selector(&t.policy_domain),
         };
         let diagnosis = diagnose(&evidence);
+        let verdict = approved.verdict(&t.policy_domain, &t.source_ip, seen.passing());
         sources.push(Source {
             policy_domain: t.policy_domain.clone(),
             source_ip: t.source_ip.clone(),
@@ -180,6 +207,8 @@ pub fn sources(
             dkim_domains: seen.names(DomainSeen::Dkim),
             spf_domains: seen.names(DomainSeen::Spf),
             diagnosis,
+            standing: verdict.standing,
+            approved_as: verdict.name,
         });
     }
     Ok(sources)

@@ -10,6 +10,7 @@
 //! failing DMARC (`failing_sources`), each TLS report the failure types seen
 //! (`tls_failure_types`). The store knows no MIME, XML or JSON.
 
+mod approved;
 mod failing;
 mod failure_report;
 mod prune;
@@ -23,6 +24,7 @@ mod supersede;
 mod tls;
 mod write;
 
+pub use approved::{ApprovedSource, ChangedBy, ListChange, Standing};
 pub use failing::{FailingSource, NewAlert, ReportFailures};
 pub use prune::{PruneBudget, PruneCounts, PruneProgress};
 pub use raw::RawReader;

@@ -146,6 +146,8 @@ pub fn sources_csv(sources: &[Source]) -> String {
         .add("spf_domains", |s| s.spf_domains.join(" | "))
         .add("diagnosis", |s| s.diagnosis.code.as_str().to_owned())
         .add("diagnosis_message", |s| s.diagnosis.message.clone())
+        .add("standing", |s| s.standing.as_str().to_owned())
+        .add("approved_as", |s| opt(s.approved_as.as_ref()))
         .csv(sources)
 }
 

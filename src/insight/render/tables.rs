@@ -1,6 +1,8 @@
 //! `summary`, `sources` and `policy` as tables and blocks for people.
 
 use super::layout::{flexible, left, record, right, table, wrap, wrap_hanging};
+use super::printable;
+use crate::insight::approved::SourceStanding;
 use crate::insight::period::day;
 use crate::insight::policy::{Readiness, Step};
 use crate::insight::sources::Source;
@@ -285,6 +287,17 @@ fn aggregate_sources(out: &mut String, all: &[&Source], limit: usize) {
             ),
             6,
         ));
+        if source.standing != SourceStanding::Unknown {
+            let named = source
+                .approved_as
+                .as_deref()
+                .map(|name| format!(" as {}", printable(name)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "      {} by you{named}\n",
+                source.standing.as_str()
+            ));
+        }
         out.push_str(&format!(
             "      reported by {}, {} authenticated\n",
             plural(source.reporters, "organisation"),
