@@ -20,6 +20,7 @@ mod read_tls_failure;
 mod read_traffic;
 mod records;
 mod rollups;
+mod silence;
 mod supersede;
 mod tls;
 mod write;
@@ -36,6 +37,7 @@ pub use read_tls_failure::{
     TlsResultCount,
 };
 pub use read_traffic::{ForeignSpf, SelectorSeen, SourceSeen};
+pub use silence::{SilentDomain, SilentReporter};
 pub use tls::NewTlsFailure;
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 
