@@ -1,20 +1,26 @@
-//! What `serve` does on a clock rather than on a delivery: prune once a
-//! day (`store.retention_days`), on a connection of its own, so that the
-//! committer's writes wait at most one short prune transaction.
+//! What `serve` does on a clock rather than on a delivery: the alerts no
+//! single report raises (silences, pass-rate drops, policy changes: see
+//! `crate::alert::watch`) every hour, and prune once a day
+//! (`store.retention_days`); both on a connection of their own, so that
+//! the committer's writes wait at most one short transaction.
 //!
 //! The thread wakes for its next task or for [`Housekeeping::finish`],
 //! whichever comes first, and never delays shutdown by more than the
 //! task it is in.
 
-use crate::config::Config;
+use crate::alert::{self, Alerter};
+use crate::config::{AlertsConfig, Config};
 use crate::store::{PruneBudget, Store, StoreError};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How often retention runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
+/// How often the alerts of the store as a whole are looked for.
+const CHECK_EVERY: Duration = Duration::from_secs(3600);
 
 /// The housekeeping thread.
 pub struct Housekeeping {
@@ -27,32 +33,45 @@ struct Tasks {
     store_path: PathBuf,
     busy_timeout: Duration,
     retention_days: u32,
+    alerts: AlertsConfig,
+    alerter: Arc<Alerter>,
 }
 
 impl Housekeeping {
-    /// Starts the thread; its first round runs at once.
-    pub fn start(config: &Config) -> std::io::Result<Housekeeping> {
+    /// Starts the thread; its first round runs at once. `alerter` makes
+    /// the alerts of the hourly check known.
+    pub fn start(config: &Config, alerter: Arc<Alerter>) -> std::io::Result<Housekeeping> {
         let tasks = Tasks {
             store_path: config.store.path.clone(),
             busy_timeout: Duration::from_secs(config.store.busy_timeout_secs),
             retention_days: config.store.retention_days,
+            alerts: config.alerts.clone(),
+            alerter,
         };
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("housekeeping".into())
             .spawn(move || {
                 let mut next_prune = Instant::now();
+                let mut next_check = Instant::now();
                 loop {
-                    let wait = next_prune.saturating_duration_since(Instant::now());
+                    let wait = next_prune
+                        .min(next_check)
+                        .saturating_duration_since(Instant::now());
                     match stopped.recv_timeout(wait) {
                         Err(RecvTimeoutError::Timeout) => {}
-                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
                     }
                     if Instant::now() >= next_prune {
                         tasks.prune_logged(now());
                         next_prune = Instant::now() + PRUNE_EVERY;
                     }
+                    if Instant::now() >= next_check {
+                        tasks.check_logged(now());
+                        next_check = Instant::now() + CHECK_EVERY;
+                    }
                 }
+                tasks.alerter.release();
             })?;
         Ok(Housekeeping { stop, thread })
     }
@@ -102,6 +121,24 @@ impl Tasks {
                 "pruned"
             ),
             Err(error) => tracing::error!(%error, "pruning failed; retrying tomorrow"),
+        }
+    }
+}
+
+impl Tasks {
+    /// Looks for the alerts of the store as a whole at `now`, and makes
+    /// those not raised before known.
+    fn check_logged(&self, now: i64) {
+        match self
+            .open()
+            .and_then(|store| alert::check(&store, &self.alerts, now))
+        {
+            Ok(raised) => {
+                for alert in &raised {
+                    self.alerter.notify(alert);
+                }
+            }
+            Err(error) => tracing::error!(%error, "the hourly alert check failed"),
         }
     }
 }

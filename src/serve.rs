@@ -39,8 +39,13 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         .map(|a| a.to_string())
         .collect();
     let keep_non_reports = config.smtp.not_a_report == NotAReportPolicy::Keep;
-    let alerter = Alerter::start(&config.alerts)?;
-    let committer = Committer::start(store, config.limits.clone(), keep_non_reports, alerter)?;
+    let alerter = Arc::new(Alerter::start(&config.alerts)?);
+    let committer = Committer::start(
+        store,
+        config.limits.clone(),
+        keep_non_reports,
+        alerter.clone(),
+    )?;
     let authenticator = Authenticator::new(&config.dns, &config.smtp.hostname)
         .context("cannot authenticate report mail")?;
     let shutdown = Shutdown::new();
@@ -77,7 +82,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         "listening"
     );
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
-    let housekeeping = Housekeeping::start(config).context("cannot start housekeeping")?;
+    let housekeeping = Housekeeping::start(config, alerter).context("cannot start housekeeping")?;
 
     accept_all(listeners, shared.clone())?;
     let grace = Instant::now() + Duration::from_secs(config.smtp.shutdown_grace_secs);

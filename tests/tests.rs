@@ -24,3 +24,4 @@ mod storage_failures;
 mod systemd;
 mod tls_failure;
 mod trust;
+mod watch;

@@ -33,10 +33,12 @@ macro_rules! warn_alert {
 
 mod aggregate;
 mod tls;
+mod watch;
 mod webhook;
 
 pub use aggregate::AggregateAlert;
 pub use tls::TlsAlert;
+pub use watch::{WatchAlert, check};
 
 use crate::config::AlertsConfig;
 use crate::ingest::{MessageOutcome, PayloadOutcome, ReportSummary};
@@ -62,6 +64,14 @@ pub enum AlertKind {
     FailureThreshold,
     /// TLS failure types seen for the domain for the first time.
     NewTlsFailure,
+    /// A regular reporter of the domain sent nothing for a while.
+    ReporterSilent,
+    /// No report for a regularly reported domain for a while.
+    DomainSilent,
+    /// An approved source's DMARC pass share fell.
+    PassRateDrop,
+    /// Reports show the domain's published policy changed.
+    PolicyChanged,
 }
 
 impl AlertKind {
@@ -70,6 +80,10 @@ impl AlertKind {
             AlertKind::NewFailingSource => "new_failing_source",
             AlertKind::FailureThreshold => "failure_threshold",
             AlertKind::NewTlsFailure => "new_tls_failure",
+            AlertKind::ReporterSilent => "reporter_silent",
+            AlertKind::DomainSilent => "domain_silent",
+            AlertKind::PassRateDrop => "pass_rate_drop",
+            AlertKind::PolicyChanged => "policy_changed",
         }
     }
 }
@@ -130,6 +144,8 @@ pub enum Alert {
     Aggregate(AggregateAlert),
     /// About a TLS report's new failure types.
     Tls(TlsAlert),
+    /// Found by the hourly check, about no one report.
+    Watch(WatchAlert),
 }
 
 impl Alert {
@@ -137,6 +153,7 @@ impl Alert {
         match self {
             Alert::Aggregate(alert) => alert.kind,
             Alert::Tls(_) => AlertKind::NewTlsFailure,
+            Alert::Watch(alert) => alert.kind,
         }
     }
 
@@ -144,6 +161,7 @@ impl Alert {
         match self {
             Alert::Aggregate(alert) => &alert.about.policy_domain,
             Alert::Tls(alert) => &alert.about.policy_domain,
+            Alert::Watch(alert) => &alert.policy_domain,
         }
     }
 
@@ -153,6 +171,7 @@ impl Alert {
         match self {
             Alert::Aggregate(alert) => alert.document(),
             Alert::Tls(alert) => alert.document(),
+            Alert::Watch(alert) => alert.document(),
         }
     }
 
@@ -161,6 +180,7 @@ impl Alert {
         match self {
             Alert::Aggregate(alert) => alert.log(),
             Alert::Tls(alert) => alert.log(),
+            Alert::Watch(alert) => alert.log(),
         }
     }
 }
@@ -245,6 +265,15 @@ impl Alerter {
                 alert.policy_domain(),
                 alert.document(),
             );
+        }
+    }
+
+    /// [`Alerter::finish`] when this is the last handle of a shared
+    /// alerter (the committer's and the hourly check's); otherwise only
+    /// lets go of it.
+    pub fn release(self: std::sync::Arc<Self>) {
+        if let Ok(alerter) = std::sync::Arc::try_unwrap(self) {
+            alerter.finish();
         }
     }
 

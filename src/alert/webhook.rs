@@ -9,9 +9,9 @@
 //! timeout, all together, to go out.
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Alerts that may wait for the webhook; past it they are dropped. Alerts
@@ -41,8 +41,10 @@ pub struct Webhook {
     queue: SyncSender<Delivery>,
     /// Deliveries queued or being sent.
     pending: Arc<AtomicUsize>,
-    /// Hangs up when the thread has sent everything and ended.
-    ended: Receiver<()>,
+    /// Hangs up when the thread has sent everything and ended. In a mutex
+    /// only so that the alerter can be shared between threads; only
+    /// `finish` reads it.
+    ended: Mutex<Receiver<()>>,
     timeout: Duration,
 }
 
@@ -68,7 +70,7 @@ impl Webhook {
         Ok(Webhook {
             queue,
             pending,
-            ended,
+            ended: Mutex::new(ended),
             timeout,
         })
     }
@@ -106,6 +108,9 @@ impl Webhook {
             timeout,
         } = self;
         drop(queue);
+        let ended = ended
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Err(RecvTimeoutError::Timeout) = ended.recv_timeout(timeout) {
             tracing::warn!(
                 abandoned = pending.load(Ordering::SeqCst),

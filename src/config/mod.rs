@@ -319,6 +319,10 @@ pub struct AlertsConfig {
     /// Hours without a report after which a regular reporter, or a domain
     /// that had reports, is silent.
     pub silence_after_hours: u32,
+    /// How far an approved source's DMARC pass share over the last 2 days
+    /// may fall below that of the 14 days before before it alerts
+    /// (`pass_rate_drop`), in (0, 1].
+    pub pass_rate_drop: f64,
 }
 
 impl Default for AlertsConfig {
@@ -330,6 +334,7 @@ impl Default for AlertsConfig {
             min_failing_messages: default_min_failing_messages(),
             silence_min_days: default_silence_min_days(),
             silence_after_hours: default_silence_after_hours(),
+            pass_rate_drop: default_pass_rate_drop(),
         }
     }
 }
@@ -360,6 +365,13 @@ pub fn default_silence_min_days() -> u32 {
 /// ends, and a weekend's delay is common; three days without one is not.
 pub fn default_silence_after_hours() -> u32 {
     72
+}
+
+/// 0.2: a source of yours that went from 98 % passing to 78 % broke
+/// something (a rotated key, a changed SPF include); day-to-day noise is
+/// far smaller.
+pub fn default_pass_rate_drop() -> f64 {
+    0.2
 }
 
 /// The days back over which [`AlertsConfig::silence_min_days`] counts.
@@ -603,6 +615,15 @@ impl Config {
                 ),
             ));
         }
+        if !(alerts.pass_rate_drop > 0.0 && alerts.pass_rate_drop <= 1.0) {
+            return Err(invalid(
+                "alerts.pass_rate_drop",
+                format!(
+                    "{} is not a share above 0 and at most 1",
+                    alerts.pass_rate_drop
+                ),
+            ));
+        }
         if alerts.silence_after_hours == 0 {
             return Err(invalid(
                 "alerts.silence_after_hours",
@@ -720,6 +741,8 @@ mod tests {
             ("silence_min_days = 0", "alerts.silence_min_days"),
             ("silence_min_days = 31", "alerts.silence_min_days"),
             ("silence_after_hours = 0", "alerts.silence_after_hours"),
+            ("pass_rate_drop = 0.0", "alerts.pass_rate_drop"),
+            ("pass_rate_drop = 2.0", "alerts.pass_rate_drop"),
         ] {
             let error = parse(&format!("[alerts]\n{text}\n"))
                 .unwrap_err()

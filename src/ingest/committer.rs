@@ -22,6 +22,7 @@ use crate::limits::Limits;
 use crate::report::QuarantineKind;
 use crate::store::{Batch, Source, Store, StoreError};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -79,13 +80,13 @@ pub struct Submitter {
 impl Committer {
     /// Starts the writer thread over `store`. `keep_non_reports`: whether a
     /// message with no report-like payload is stored (else it is refused).
-    /// `alerter` decides which stored reports raise alerts, and is finished
-    /// (its webhook drained) when the writer stops.
+    /// `alerter` decides which stored reports raise alerts, and is released
+    /// (its webhook drained, when no one else holds it) as the writer stops.
     pub fn start(
         store: Store,
         limits: Limits,
         keep_non_reports: bool,
-        alerter: Alerter,
+        alerter: Arc<Alerter>,
     ) -> std::io::Result<Committer> {
         Self::start_reading(store, limits, keep_non_reports, alerter, read_delivery)
     }
@@ -94,7 +95,7 @@ impl Committer {
         store: Store,
         limits: Limits,
         keep_non_reports: bool,
-        alerter: Alerter,
+        alerter: Arc<Alerter>,
         read: Reader,
     ) -> std::io::Result<Committer> {
         let (queue, jobs) = sync_channel(QUEUE_DEPTH);
@@ -108,7 +109,7 @@ impl Committer {
                     read,
                 };
                 run(store, jobs, &writer);
-                alerter.finish();
+                alerter.release();
             })?;
         Ok(Committer {
             submitter: Submitter { queue },
@@ -399,7 +400,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.sqlite");
         let store = Store::open(&path).unwrap();
-        let alerter = Alerter::start(&AlertsConfig::default()).unwrap();
+        let alerter = Arc::new(Alerter::start(&AlertsConfig::default()).unwrap());
         let committer =
             Committer::start_reading(store, Limits::default(), false, alerter, panicking_reader)
                 .unwrap();

@@ -110,6 +110,8 @@ impl SourceStanding {
 pub struct Verdict {
     pub standing: SourceStanding,
     pub name: Option<String>,
+    /// The entry's source, as on the list.
+    pub entry: Option<String>,
 }
 
 /// The list, by policy domain, ready to match traffic against.
@@ -160,12 +162,14 @@ impl ApprovedList {
                     return Verdict {
                         standing: SourceStanding::Denied,
                         name: name.clone(),
+                        entry: Some(pattern.to_string()),
                     };
                 }
                 Standing::Approved if verdict.standing == SourceStanding::Unknown => {
                     verdict = Verdict {
                         standing: SourceStanding::Approved,
                         name: name.clone(),
+                        entry: Some(pattern.to_string()),
                     };
                 }
                 Standing::Approved => {}

@@ -39,6 +39,9 @@ pub struct Source {
     pub standing: SourceStanding,
     /// The name the operator gave the list entry that decided it.
     pub approved_as: Option<String>,
+    /// That entry's source (an address, a block, a domain).
+    #[serde(skip)]
+    pub list_entry: Option<String>,
 }
 
 impl Source {
@@ -209,6 +212,7 @@ pub fn sources(
             diagnosis,
             standing: verdict.standing,
             approved_as: verdict.name,
+            list_entry: verdict.entry,
         });
     }
     Ok(sources)

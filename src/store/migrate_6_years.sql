@@ -50,7 +50,7 @@ CREATE TABLE approved_source_changes (
 -- report; each is raised once.
 ALTER TABLE alerts ADD COLUMN subject TEXT;
 ALTER TABLE alerts ADD COLUMN occasion TEXT;
-CREATE UNIQUE INDEX alerts_once ON alerts (kind, policy_domain, subject, occasion)
+CREATE UNIQUE INDEX alerts_once ON alerts (kind, policy_domain, coalesce(subject, ''), occasion)
     WHERE occasion IS NOT NULL;
 
 -- daily_totals goes on showing the days retention deleted.

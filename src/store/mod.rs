@@ -23,6 +23,7 @@ mod rollups;
 mod silence;
 mod supersede;
 mod tls;
+mod watch;
 mod write;
 
 pub use approved::{ApprovedSource, ChangedBy, ListChange, Standing};
@@ -39,6 +40,7 @@ pub use read_tls_failure::{
 pub use read_traffic::{ForeignSpf, SelectorSeen, SourceSeen};
 pub use silence::{SilentDomain, SilentReporter};
 pub use tls::NewTlsFailure;
+pub use watch::{OnceAlert, PolicySeen};
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 
 use crate::auth::Trust;
