@@ -12,6 +12,7 @@
 
 mod failing;
 mod failure_report;
+mod last_report;
 mod raw;
 mod read;
 mod read_tls_failure;
