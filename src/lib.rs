@@ -32,6 +32,7 @@ pub mod ingest;
 pub mod insight;
 pub mod limits;
 pub mod logging;
+pub mod metrics;
 pub mod parse;
 pub mod report;
 pub mod serve;
