@@ -15,6 +15,7 @@ mod html;
 mod ingest;
 mod insight;
 mod insight_tls_failure;
+mod metrics;
 mod mime_walk;
 mod parse;
 mod smtp;

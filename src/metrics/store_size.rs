@@ -42,7 +42,7 @@ impl Collector for StoreSize {
         let gauge = ConstGauge::new(i64::try_from(self.bytes()).unwrap_or(i64::MAX));
         let metric = encoder.encode_descriptor(
             "store_size_bytes",
-            "Bytes of the SQLite store on disk: its file and its write-ahead log",
+            "Bytes of the SQLite store on disk: its file and its write-ahead log.",
             None,
             gauge.metric_type(),
         )?;
