@@ -19,7 +19,8 @@
 //!   diagnoses, policy readiness, the HTML page.
 //!
 //! Around them: [`config`] (the TOML file), [`limits`] (what hostile input
-//! may cost), [`logging`] (tracing, text or JSON).
+//! may cost), [`logging`] (tracing, text or JSON), [`metrics`] (what
+//! `serve` counts, served to Prometheus).
 
 pub mod alert;
 pub mod auth;

@@ -8,9 +8,9 @@
 //! waits on a scrape, so the endpoint can never hold up a delivery. `import`
 //! and `reparse` count nothing.
 //!
-//! Labels take values only from closed enums ([`labels`]), and the one
+//! Labels take values only from closed enums (`labels.rs`), and the one
 //! label a sender could choose, the policy domain, only for domains the
-//! operator lists ([`last_report`]). docs/operations.md lists every series.
+//! operator lists (`last_report.rs`). docs/operations.md lists every series.
 
 pub mod http;
 mod labels;
