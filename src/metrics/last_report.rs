@@ -115,3 +115,76 @@ impl LastReports {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(kind: ReportKind, policy_domain: &str) -> ReportSummary {
+        ReportSummary {
+            kind,
+            org_name: "google.com".into(),
+            report_id: "1".into(),
+            policy_domain: policy_domain.into(),
+            date_begin: 0,
+            date_end: 0,
+            records: 1,
+            messages: 1,
+        }
+    }
+
+    fn at(last: &LastReports, kind: ReportKind, policy_domain: Option<&str>) -> Option<i64> {
+        let labels = LastReportLabels {
+            kind,
+            policy_domain: policy_domain.map(str::to_owned),
+        };
+        last.gauges.get(&labels).map(|gauge| gauge.get())
+    }
+
+    #[test]
+    fn only_listed_domains_get_a_series_and_strangers_move_none() {
+        let last = LastReports::new(&["Example.COM".to_owned()]);
+        assert_eq!(at(&last, ReportKind::Failure, Some("example.com")), Some(0));
+
+        last.note(
+            &report(ReportKind::Tls, "other.example,EXAMPLE.com"),
+            Trust::Unchecked,
+            100,
+        );
+        assert_eq!(at(&last, ReportKind::Tls, Some("example.com")), Some(100));
+        assert_eq!(at(&last, ReportKind::Tls, None), Some(100));
+        assert_eq!(at(&last, ReportKind::Tls, Some("other.example")), None);
+
+        // Only a TLS summary lists domains: an aggregate report's policy
+        // domain is one string, commas and all.
+        last.note(
+            &report(ReportKind::Aggregate, "x,example.com"),
+            Trust::Authenticated,
+            200,
+        );
+        assert_eq!(
+            at(&last, ReportKind::Aggregate, Some("example.com")),
+            Some(0)
+        );
+        assert_eq!(at(&last, ReportKind::Aggregate, None), Some(200));
+
+        last.note(
+            &report(ReportKind::Aggregate, "example.com"),
+            Trust::Unauthenticated,
+            300,
+        );
+        assert_eq!(
+            at(&last, ReportKind::Aggregate, Some("example.com")),
+            Some(0)
+        );
+        assert_eq!(at(&last, ReportKind::Aggregate, None), Some(200));
+
+        // Never backwards: a batch answered late does not undo a later one.
+        last.note(
+            &report(ReportKind::Tls, "example.com"),
+            Trust::Unchecked,
+            50,
+        );
+        assert_eq!(at(&last, ReportKind::Tls, Some("example.com")), Some(100));
+    }
+}

@@ -17,12 +17,11 @@ mod labels;
 mod last_report;
 mod store_size;
 
-pub use labels::{Outcome, ReplyClass};
-
 use crate::ingest::{Committed, PayloadOutcome};
 use crate::store::{Store, StoreError};
 use labels::{
-    KindLabels, OutcomeLabels, QuarantineLabels, REPORT_KINDS, ReplyLabels, ReportLabels, TRUSTS,
+    KindLabels, Outcome, OutcomeLabels, QuarantineLabels, REPORT_KINDS, ReplyClass, ReplyLabels,
+    ReportLabels, TRUSTS,
 };
 use last_report::LastReports;
 use prometheus_client::metrics::counter::Counter;
