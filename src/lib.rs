@@ -20,7 +20,8 @@
 //! - [`housekeeping`]: under `serve`, what runs on a clock: retention.
 //!
 //! Around them: [`config`] (the TOML file), [`limits`] (what hostile input
-//! may cost), [`logging`] (tracing, text or JSON).
+//! may cost), [`logging`] (tracing, text or JSON), [`metrics`] (what
+//! `serve` counts, served to Prometheus).
 
 pub mod alert;
 pub mod auth;
@@ -34,6 +35,7 @@ pub mod ingest;
 pub mod insight;
 pub mod limits;
 pub mod logging;
+pub mod metrics;
 pub mod parse;
 pub mod report;
 pub mod serve;

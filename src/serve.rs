@@ -2,17 +2,20 @@
 //!
 //! Opens the store, starts the committer with the alerter (`[alerts]`),
 //! binds the listening sockets (or takes them from systemd socket
-//! activation), tells systemd it is ready, and serves until SIGTERM or
-//! SIGINT; then it stops accepting, lets deliveries already in DATA finish
-//! within `smtp.shutdown_grace_secs`, answers 421 to the rest, gives alert
+//! activation) and the metrics endpoint (`metrics.listen`, always bound
+//! here), tells systemd it is ready, and serves until SIGTERM or SIGINT;
+//! then it stops accepting, lets deliveries already in DATA finish within
+//! `smtp.shutdown_grace_secs`, answers 421 to the rest, gives alert
 //! webhooks still pending `alerts.webhook_timeout_secs`, and closes the
-//! store cleanly.
+//! store cleanly. `/healthz` answers 503 from the moment shutdown begins.
 
 use crate::alert::Alerter;
 use crate::auth::Authenticator;
 use crate::config::{Config, NotAReportPolicy};
 use crate::housekeeping::Housekeeping;
 use crate::ingest::Committer;
+use crate::metrics::Metrics;
+use crate::metrics::http::Endpoint;
 use crate::smtp::{Shared, Shutdown, accept_all, tls};
 use crate::store::Store;
 use anyhow::Context;
@@ -38,6 +41,22 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         .filter_map(|l| l.local_addr().ok())
         .map(|a| a.to_string())
         .collect();
+    let shutdown = Shutdown::new();
+    let metrics = Metrics::new(&config.metrics.domains).with_store_size(&config.store.path);
+    metrics
+        .load_last_reports(&store)
+        .context("cannot read the time of the last reports from the store")?;
+    let metrics = Arc::new(metrics);
+    let endpoint = match config.metrics.listen {
+        Some(address) => {
+            let stopping = shutdown.clone();
+            let endpoint =
+                Endpoint::start(address, metrics.clone(), move || !stopping.is_stopping())?;
+            tracing::info!(listen = %endpoint.local_addr(), "serving metrics");
+            Some(endpoint)
+        }
+        None => None,
+    };
     let keep_non_reports = config.smtp.not_a_report == NotAReportPolicy::Keep;
     let alerter = Arc::new(Alerter::start(&config.alerts)?);
     let committer = Committer::start(
@@ -45,10 +64,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         config.limits.clone(),
         keep_non_reports,
         alerter.clone(),
+        metrics.clone(),
     )?;
     let authenticator = Authenticator::new(&config.dns, &config.smtp.hostname)
         .context("cannot authenticate report mail")?;
-    let shutdown = Shutdown::new();
     let shared = Arc::new(
         Shared::new(
             config.smtp.clone(),
@@ -58,7 +77,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             shutdown.clone(),
         )
         .with_authentication(Arc::new(authenticator), config.trust.unauthenticated)
-        .with_stored_bytes_per_day(config.limits.max_stored_bytes_per_ip_per_day),
+        .with_stored_bytes_per_day(config.limits.max_stored_bytes_per_ip_per_day)
+        .with_metrics(metrics),
     );
 
     let mut signals = Signals::new([SIGTERM, SIGINT]).context("cannot install signal handlers")?;
@@ -97,6 +117,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     drop(shared);
     housekeeping.finish();
     committer.finish();
+    if let Some(endpoint) = endpoint {
+        endpoint.stop();
+    }
     signal_handle.close();
     let _ = signal_thread.join();
     tracing::info!("stopped; the store is closed");

@@ -16,6 +16,7 @@ mod html;
 mod ingest;
 mod insight;
 mod insight_tls_failure;
+mod metrics;
 mod mime_walk;
 mod parse;
 mod retention;

@@ -6,10 +6,12 @@
 
 mod digest;
 mod dns;
+mod metrics;
 mod trust;
 
 pub use digest::{DigestConfig, Relay, default_digest_from, default_subject_prefix};
 pub use dns::{DnsConfig, default_dns_timeout_ms};
+pub use metrics::MetricsConfig;
 pub use trust::{TrustConfig, UnauthenticatedPolicy};
 
 use crate::limits::Limits;
@@ -31,6 +33,7 @@ pub struct Config {
     pub trust: TrustConfig,
     pub check_dns: CheckDnsConfig,
     pub digest: DigestConfig,
+    pub metrics: MetricsConfig,
 }
 
 /// `[check_dns]`: how `check-dns --fetch-mta-sts` fetches policy files.
@@ -473,6 +476,9 @@ impl Config {
         if let Err(reason) = self.dns.nameserver_addrs() {
             return Err(invalid("dns.nameservers", reason));
         }
+        if let Err(reason) = self.metrics.check_domains() {
+            return Err(invalid("metrics.domains", reason));
+        }
         let smtp_positive: [(&'static str, u64); 10] = [
             ("smtp.max_connections", smtp.max_connections as u64),
             (
@@ -719,6 +725,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("smtp.listen"), "{error}");
+    }
+
+    #[test]
+    fn metrics_keys_are_checked() {
+        let config =
+            parse("[metrics]\nlisten = \"127.0.0.1:9925\"\ndomains = [\"example.com\"]\n").unwrap();
+        assert_eq!(
+            config.metrics.listen,
+            Some("127.0.0.1:9925".parse().unwrap())
+        );
+        assert_eq!(parse(&config.to_toml()).unwrap(), config);
+        // A typed address: serde's error points at the line.
+        let error = parse("[metrics]\nlisten = \"localhost\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("listen = \"localhost\"") && error.contains("socket address"),
+            "{error}"
+        );
+        for (text, key) in [
+            ("domains = [\"\"]", "metrics.domains"),
+            ("domains = [\"a b.example\"]", "metrics.domains"),
+            ("domains = [\"example..com\"]", "metrics.domains"),
+            (
+                "domains = [\"example.com\", \"Example.COM\"]",
+                "metrics.domains",
+            ),
+        ] {
+            let error = parse(&format!("[metrics]\n{text}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(key), "{text}: {error}");
+        }
     }
 
     #[test]

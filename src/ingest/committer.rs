@@ -7,7 +7,8 @@
 //! for its answer, and answers its client only then: 250 means committed.
 //!
 //! The alerts its reports raise are recorded in the same transaction, and
-//! made known (logged, posted) only once it is committed.
+//! made known (logged, posted) only once it is committed; so are the
+//! metrics counted, once each message is answered.
 //!
 //! A message whose reading panics (a bug, in this code or a library) must
 //! neither take the writer down with it, which would refuse every later
@@ -19,6 +20,7 @@ use super::{Envelope, MessageOutcome, PendingMessage, keep_whole, now, read_mess
 use crate::alert::{Alert, Alerter};
 use crate::auth::Trust;
 use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::report::QuarantineKind;
 use crate::store::{Batch, Source, Store, StoreError};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -82,13 +84,22 @@ impl Committer {
     /// message with no report-like payload is stored (else it is refused).
     /// `alerter` decides which stored reports raise alerts, and is released
     /// (its webhook drained, when no one else holds it) as the writer stops.
+    /// `metrics` counts what became of each message.
     pub fn start(
         store: Store,
         limits: Limits,
         keep_non_reports: bool,
         alerter: Arc<Alerter>,
+        metrics: Arc<Metrics>,
     ) -> std::io::Result<Committer> {
-        Self::start_reading(store, limits, keep_non_reports, alerter, read_delivery)
+        Self::start_reading(
+            store,
+            limits,
+            keep_non_reports,
+            alerter,
+            metrics,
+            read_delivery,
+        )
     }
 
     fn start_reading(
@@ -96,6 +107,7 @@ impl Committer {
         limits: Limits,
         keep_non_reports: bool,
         alerter: Arc<Alerter>,
+        metrics: Arc<Metrics>,
         read: Reader,
     ) -> std::io::Result<Committer> {
         let (queue, jobs) = sync_channel(QUEUE_DEPTH);
@@ -106,6 +118,7 @@ impl Committer {
                     limits: &limits,
                     keep_non_reports,
                     alerter: &alerter,
+                    metrics: &metrics,
                     read,
                 };
                 run(store, jobs, &writer);
@@ -196,6 +209,7 @@ struct Writer<'a> {
     /// Whether a message with no report-like payload is stored.
     keep_non_reports: bool,
     alerter: &'a Alerter,
+    metrics: &'a Metrics,
     read: Reader,
 }
 
@@ -214,7 +228,7 @@ fn run(mut store: Store, jobs: Receiver<Job>, writer: &Writer<'_>) {
             Ok((answers, alerts)) => {
                 outage.over();
                 for (job, answer) in batch.into_iter().zip(answers) {
-                    let _ = job.answer.send(answer);
+                    writer.answer(job, answer);
                 }
                 notify(alerter, &alerts);
             }
@@ -235,7 +249,7 @@ fn run(mut store: Store, jobs: Receiver<Job>, writer: &Writer<'_>) {
                                 (Committed::Failed(failure(&store, &error)), Vec::new())
                             }
                         };
-                    let _ = job.answer.send(answer);
+                    writer.answer(job, answer);
                     notify(alerter, &alerts);
                 }
             }
@@ -243,10 +257,18 @@ fn run(mut store: Store, jobs: Receiver<Job>, writer: &Writer<'_>) {
                 let error = failure(&store, &error);
                 outage.failed(batch.len());
                 for job in batch {
-                    let _ = job.answer.send(Committed::Failed(error.clone()));
+                    writer.answer(job, Committed::Failed(error.clone()));
                 }
             }
         }
+    }
+}
+
+impl Writer<'_> {
+    /// Counts what became of the job's message, and tells its session.
+    fn answer(&self, job: Job, answer: Committed) {
+        self.metrics.committed(&answer, now());
+        let _ = job.answer.send(answer);
     }
 }
 
@@ -401,9 +423,15 @@ mod tests {
         let path = dir.path().join("store.sqlite");
         let store = Store::open(&path).unwrap();
         let alerter = Arc::new(Alerter::start(&AlertsConfig::default()).unwrap());
-        let committer =
-            Committer::start_reading(store, Limits::default(), false, alerter, panicking_reader)
-                .unwrap();
+        let committer = Committer::start_reading(
+            store,
+            Limits::default(),
+            false,
+            alerter,
+            Arc::default(),
+            panicking_reader,
+        )
+        .unwrap();
         let submitter = committer.submitter();
         let poisoned = [REPORT, b"PANIC"].concat();
         let Committed::Stored(outcome) = submitter.submit(poisoned, Envelope::default()) else {

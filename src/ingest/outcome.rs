@@ -142,7 +142,7 @@ impl MessageOutcome {
 }
 
 /// What became of a message as a whole, from what became of its payloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
     /// At least one report stored, nothing quarantined.
     Stored,

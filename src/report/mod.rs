@@ -18,7 +18,7 @@ pub use aggregate::*;
 pub use quarantine::QuarantineKind;
 
 /// The kind of a report, as told from its content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReportKind {
     /// A DMARC aggregate report.
     Aggregate,

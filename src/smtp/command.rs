@@ -8,8 +8,10 @@
 //! is handed a plain form of the command. The EHLO reply is extended with
 //! what this server supports beyond mailin's own list.
 
+use mailin::Response;
+
 /// A command line prepared for mailin.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Prepared {
     /// Pass this line to mailin as it is.
     AsIs,
@@ -19,7 +21,7 @@ pub enum Prepared {
     /// RCPT without its parameters.
     Rcpt { line: Vec<u8> },
     /// Answer the client directly with this reply; mailin is not involved.
-    Reply(String),
+    Reply(Response),
 }
 
 /// Looks at one command line (ending in CRLF).
@@ -34,12 +36,20 @@ pub fn prepare(line: &[u8], max_message_bytes: u64) -> Prepared {
             if name.eq_ignore_ascii_case("SIZE") {
                 match value.parse::<u64>() {
                     Ok(size) if size > max_message_bytes => {
-                        return Prepared::Reply(format!(
-                            "552 5.3.4 Message size {size} exceeds the limit of {max_message_bytes} bytes"
+                        return Prepared::Reply(Response::custom(
+                            552,
+                            format!(
+                                "5.3.4 Message size {size} exceeds the limit of {max_message_bytes} bytes"
+                            ),
                         ));
                     }
                     Ok(_) => {}
-                    Err(_) => return Prepared::Reply("501 5.5.4 Bad SIZE parameter".into()),
+                    Err(_) => {
+                        return Prepared::Reply(Response::custom(
+                            501,
+                            "5.5.4 Bad SIZE parameter".into(),
+                        ));
+                    }
                 }
             } else if name.eq_ignore_ascii_case("BODY") {
                 body_8bit = value.eq_ignore_ascii_case("8BITMIME");
@@ -146,10 +156,13 @@ mod tests {
     fn declared_size_over_the_limit_is_refused_at_mail() {
         assert_eq!(
             prepare(b"MAIL FROM:<a@b> SIZE=6000\r\n", 5000),
-            Prepared::Reply("552 5.3.4 Message size 6000 exceeds the limit of 5000 bytes".into())
+            Prepared::Reply(Response::custom(
+                552,
+                "5.3.4 Message size 6000 exceeds the limit of 5000 bytes".into()
+            ))
         );
         assert!(
-            matches!(prepare(b"MAIL FROM:<a@b> SIZE=x\r\n", 5000), Prepared::Reply(r) if r.starts_with("501"))
+            matches!(prepare(b"MAIL FROM:<a@b> SIZE=x\r\n", 5000), Prepared::Reply(r) if r.code == 501)
         );
     }
 

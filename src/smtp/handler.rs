@@ -336,7 +336,9 @@ impl Handler for SessionHandler {
 
     fn data_end(&mut self) -> Response {
         let mut state = self.0.borrow_mut();
+        let ended = Instant::now();
         let reply = state.end_of_data();
+        state.shared.metrics.data_replied(ended.elapsed());
         state.end_of_data_reply = Some(reply);
         response::OK
     }

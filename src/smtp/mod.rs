@@ -25,6 +25,7 @@ pub use stream::Connection;
 use crate::auth::Authenticator;
 use crate::config::{SmtpConfig, UnauthenticatedPolicy};
 use crate::ingest::Submitter;
+use crate::metrics::Metrics;
 use rate::RateLimits;
 use rustls::ServerConfig;
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct Shared {
     rates: RateLimits,
     /// Message bytes held by all sessions (`smtp.max_buffered_bytes`).
     buffered: AtomicU64,
+    /// Sessions, open connections, replies and end-of-DATA latency.
+    metrics: Arc<Metrics>,
 }
 
 impl Shared {
@@ -68,7 +71,15 @@ impl Shared {
             unauthenticated: UnauthenticatedPolicy::default(),
             rates,
             buffered: AtomicU64::new(0),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts into `metrics` (`serve`'s, which it serves on
+    /// `metrics.listen`) rather than into a registry nobody reads.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Shared {
+        self.metrics = metrics;
+        self
     }
 
     /// Authenticates every message with `authenticator`, and treats those

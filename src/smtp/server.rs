@@ -6,6 +6,8 @@
 //! (`smtp.max_connections`, `smtp.max_connections_per_ip`) bound them.
 
 use super::{Shared, session};
+use crate::metrics::OpenConnection;
+use mailin::Response;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, Shutdown as Close, SocketAddr, TcpListener, TcpStream};
@@ -100,25 +102,31 @@ impl Shutdown {
         0
     }
 
-    /// Registers a connection under the caps; None when over one of them,
-    /// with the reply to send.
+    /// Registers a connection under the caps; the reply to send when over
+    /// one of them.
     fn register(
         self: &Arc<Self>,
         stream: &TcpStream,
         ip: IpAddr,
         shared: &Shared,
-    ) -> Result<Registration, &'static str> {
+    ) -> Result<Registration, Response> {
         let mut connections = self.connections.lock().expect("connections");
         if connections.open.len() >= shared.config.max_connections {
-            return Err("421 4.3.2 Too many connections, try again later\r\n");
+            return Err(Response::custom(
+                421,
+                "4.3.2 Too many connections, try again later".into(),
+            ));
         }
         let from_ip = connections.per_ip.get(&ip).copied().unwrap_or(0);
         if from_ip >= shared.config.max_connections_per_ip {
-            return Err("421 4.7.0 Too many connections from your address, try again later\r\n");
+            return Err(Response::custom(
+                421,
+                "4.7.0 Too many connections from your address, try again later".into(),
+            ));
         }
         let closer = stream
             .try_clone()
-            .map_err(|_| "421 4.3.2 Out of resources\r\n")?;
+            .map_err(|_| Response::custom(421, "4.3.2 Out of resources".into()))?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let in_data = Arc::new(AtomicBool::new(false));
         connections.open.insert(
@@ -134,6 +142,7 @@ impl Shutdown {
             shutdown: self.clone(),
             id,
             in_data,
+            _open: shared.metrics.session_opened(),
         })
     }
 }
@@ -143,6 +152,8 @@ struct Registration {
     shutdown: Arc<Shutdown>,
     id: u64,
     in_data: Arc<AtomicBool>,
+    /// Counted as open while registered.
+    _open: OpenConnection,
 }
 
 impl Drop for Registration {
@@ -197,9 +208,13 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let registration = match shared.shutdown.register(&stream, remote.ip(), &shared) {
             Ok(registration) => registration,
             Err(reply) => {
-                tracing::info!(%remote, reply = reply.trim_end(), "connection refused at the cap");
+                shared.metrics.reply(reply.code);
+                let mut text = Vec::new();
+                let _ = reply.write_to(&mut text);
+                tracing::info!(%remote, reply = %String::from_utf8_lossy(&text).trim_end(),
+                    "connection refused at the cap");
                 let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-                let _ = stream.write_all(reply.as_bytes());
+                let _ = stream.write_all(&text);
                 continue;
             }
         };

@@ -10,7 +10,7 @@ use super::command::{Prepared, extend_ehlo, is_ehlo, prepare};
 use super::handler::{SessionHandler, SessionState};
 use super::line::{LineError, LineReader};
 use super::stream::{Connection, Stream};
-use mailin::{Action, SessionBuilder};
+use mailin::{Action, Response, SessionBuilder};
 use std::cell::RefCell;
 use std::net::{SocketAddr, TcpStream};
 use std::rc::Rc;
@@ -53,10 +53,11 @@ pub fn serve_connection(
     let session_deadline = Instant::now() + Duration::from_secs(config.session_timeout_secs);
 
     if shared.shutdown.is_stopping() {
-        let _ = stream.write_all(b"421 4.3.2 Shutting down, try again later\r\n");
+        put(&mut out, &shutting_down(), &shared);
+        let _ = stream.write_all(&out);
         return;
     }
-    let _ = session.greeting().write_to(&mut out);
+    put(&mut out, &session.greeting(), &shared);
     let mut normalized = Vec::new();
     loop {
         if stream
@@ -69,7 +70,8 @@ pub fn serve_connection(
         out.clear();
         let in_data_now = in_data.load(Ordering::SeqCst);
         if shared.shutdown.is_stopping() && !in_data_now {
-            let _ = stream.write_all(b"421 4.3.2 Shutting down, try again later\r\n");
+            put(&mut out, &shutting_down(), &shared);
+            let _ = stream.write_all(&out);
             break;
         }
         let (max, limit_key) = if in_data_now {
@@ -87,24 +89,32 @@ pub fn serve_connection(
                     let reply = match error {
                         LineError::TooLong(limit) => {
                             tracing::info!(%remote, limit, "line too long; closing");
-                            format!(
-                                "500 5.5.2 Line too long (limit {limit} bytes, {limit_key})\r\n"
-                            )
+                            Some(Response::custom(
+                                500,
+                                format!("5.5.2 Line too long (limit {limit} bytes, {limit_key})"),
+                            ))
                         }
                         LineError::TimedOut if Instant::now() >= session_deadline => {
-                            "421 4.4.2 Session time limit reached, closing\r\n".to_owned()
+                            Some(Response::custom(
+                                421,
+                                "4.4.2 Session time limit reached, closing".into(),
+                            ))
                         }
-                        LineError::TimedOut => "421 4.4.2 Timeout, closing\r\n".to_owned(),
+                        LineError::TimedOut => {
+                            Some(Response::custom(421, "4.4.2 Timeout, closing".into()))
+                        }
                         LineError::Closed | LineError::Io(_) if shared.shutdown.is_stopping() => {
-                            "421 4.3.2 Shutting down, try again later\r\n".to_owned()
+                            Some(shutting_down())
                         }
                         LineError::Io(error) => {
                             tracing::debug!(%remote, %error, "connection failed");
-                            String::new()
+                            None
                         }
-                        LineError::Closed => String::new(),
+                        LineError::Closed => None,
                     };
-                    out.extend_from_slice(reply.as_bytes());
+                    if let Some(reply) = reply {
+                        put(&mut out, &reply, &shared);
+                    }
                     let _ = stream.write_all(&out);
                     let _ = stream.flush();
                     stream.close();
@@ -126,8 +136,7 @@ pub fn serve_connection(
             };
             let response = match prepared {
                 Prepared::Reply(reply) => {
-                    out.extend_from_slice(reply.as_bytes());
-                    out.extend_from_slice(b"\r\n");
+                    put(&mut out, &reply, &shared);
                     if !reader.has_line() {
                         break;
                     }
@@ -147,14 +156,14 @@ pub fn serve_connection(
                 .unwrap_or(response);
             if !in_data_now && is_ehlo(&normalized) && response.code == 250 {
                 let mut reply = Vec::new();
-                let _ = response.write_to(&mut reply);
+                put(&mut reply, &response, &shared);
                 out.extend(extend_ehlo(
                     &reply,
                     &config.hostname,
                     shared.max_message_bytes,
                 ));
             } else {
-                let _ = response.write_to(&mut out);
+                put(&mut out, &response, &shared);
             }
             match response.action {
                 Action::Close => {
@@ -187,4 +196,17 @@ pub fn serve_connection(
             }
         }
     }
+}
+
+/// The answer to a client while shutdown is under way.
+fn shutting_down() -> Response {
+    Response::custom(421, "4.3.2 Shutting down, try again later".into())
+}
+
+/// Appends `reply` to what goes out next, and counts it by its class. Every
+/// reply of a session goes through here; mailin's "say nothing" (the lines
+/// of a message) writes and counts nothing.
+fn put(out: &mut Vec<u8>, reply: &Response, shared: &Shared) {
+    shared.metrics.reply(reply.code);
+    let _ = reply.write_to(out);
 }

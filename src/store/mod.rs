@@ -13,6 +13,7 @@
 mod approved;
 mod failing;
 mod failure_report;
+mod last_report;
 mod prune;
 mod raw;
 mod read;
