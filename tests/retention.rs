@@ -69,8 +69,13 @@ fn deliver(store: &mut Store, report: &Report, extra: Vec<Part>) {
 
 /// 30 reports of a year and more ago, 3 of the last week.
 fn fill(db: &Path) {
+    fill_old(db, 30);
+}
+
+/// `old` reports of a year and more ago, 3 of the last week.
+fn fill_old(db: &Path, old: i64) {
     let mut store = Store::open(db).unwrap();
-    for i in 0..30 {
+    for i in 0..old {
         deliver(
             &mut store,
             &report(&format!("old-{i}"), 400 + i, 400),
@@ -272,12 +277,42 @@ fn fill_one(db: &Path) {
 #[test]
 fn serve_prunes_by_retention_days() {
     let dir = tempfile::tempdir().unwrap();
-    fill(&dir.path().join("store.sqlite"));
+    fill_old(&dir.path().join("store.sqlite"), 5);
     let server = TestServer::start_in(dir, "[store]\nretention_days = 30\n");
     let pruned = server.wait_for_log("pruned", 1);
-    assert!(pruned[0].contains("reports=30"), "{pruned:?}");
+    assert!(pruned[0].contains("reports=5"), "{pruned:?}");
     assert_eq!(server.count("SELECT count(*) FROM reports"), 3);
-    assert_eq!(server.count("SELECT count(*) FROM daily_rollups"), 30);
+    assert_eq!(server.count("SELECT count(*) FROM daily_rollups"), 5);
     let summary = insight_command(&server.db, &["summary"]);
     assert!(summary.contains(DOMAIN), "{summary}");
+}
+
+#[test]
+fn a_report_of_very_many_records_is_deleted_in_steps_and_counted_once() {
+    let (_dir, db) = temp_db();
+    {
+        let mut store = Store::open(&db).unwrap();
+        deliver(&mut store, &report("huge", 400, 12_000), vec![]);
+        deliver(&mut store, &report("young", 2, 10), vec![]);
+    }
+    let messages_before = count(&db, "SELECT sum(messages) FROM daily_totals");
+    let done = prune(&db, &["--older-than", "365d"]);
+    assert!(
+        done.contains("reports          1 (12000 records)"),
+        "{done}"
+    );
+    // The roll-up, the records in 5,000s, what remains, and the vacuum.
+    let transactions: u64 = done
+        .split(" transactions")
+        .next()
+        .and_then(|t| t.rsplit('\n').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{done}"));
+    assert!(transactions >= 5, "{done}");
+    assert_eq!(count(&db, "SELECT count(*) FROM records"), 10);
+    assert_eq!(count(&db, "SELECT count(*) FROM reports"), 1);
+    assert_eq!(
+        count(&db, "SELECT sum(messages) FROM daily_totals"),
+        messages_before
+    );
 }

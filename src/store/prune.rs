@@ -46,17 +46,30 @@ impl PruneCounts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PruneBudget {
     /// A transaction commits once it has run this long (after the message
-    /// at hand), and the next begins.
+    /// at hand).
     pub per_transaction: Duration,
+    /// The least pause before the next. A writer waiting on the lock
+    /// sleeps between tries, longer the longer it has waited (SQLite's
+    /// busy handler: 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms),
+    /// so the pause is this or as long as the transaction was, up to
+    /// 100 ms: enough for it to wake and take the lock, so that a prune
+    /// cannot starve deliveries.
+    pub pause: Duration,
 }
 
 impl Default for PruneBudget {
     fn default() -> Self {
         PruneBudget {
             per_transaction: Duration::from_millis(50),
+            pause: Duration::from_millis(30),
         }
     }
 }
+
+/// Records of one message above which they are deleted in transactions
+/// of their own, this many at a time, after the message's reports have
+/// been rolled up and left out of every count.
+const RECORDS_PER_TRANSACTION: i64 = 5_000;
 
 /// How a prune went, beyond what it deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -81,6 +94,9 @@ const DOOMED: &str = "SELECT m.id FROM messages m
            OR EXISTS (SELECT 1 FROM tls_reports t WHERE t.message = m.id)
            OR EXISTS (SELECT 1 FROM failure_reports f WHERE f.message = m.id)
            OR EXISTS (SELECT 1 FROM quarantine q WHERE q.message = m.id))";
+
+/// The longest SQLite's busy handler sleeps between tries.
+const MAX_BUSY_SLEEP: Duration = Duration::from_millis(100);
 
 /// Pages handed back per `incremental_vacuum` step (4 MiB of 4 KiB pages).
 const VACUUM_STEP_PAGES: i64 = 1024;
@@ -114,26 +130,77 @@ impl Store {
             stmt.query_map(rusqlite::named_params! {":cut": cut}, |row| row.get(0))?
                 .collect::<Result<_, _>>()?
         };
-        let mut progress = PruneProgress::default();
+        let mut pacer = Pacer::new(budget);
+        let mut deleted = PruneCounts::default();
         let mut pending = doomed.as_slice();
-        while !pending.is_empty() {
-            let started = Instant::now();
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            while let Some((&message, rest)) = pending.split_first() {
-                progress.deleted.add(delete_message(&tx, message)?);
-                pending = rest;
-                if started.elapsed() >= budget.per_transaction {
-                    break;
-                }
+        while let Some(&first) = pending.first() {
+            if message_counts(&self.conn, first)?.records > RECORDS_PER_TRANSACTION {
+                deleted.add(self.delete_large_message(first, &mut pacer)?);
+                pending = &pending[1..];
+                continue;
             }
-            tx.commit()?;
-            progress.transactions += 1;
-            progress.longest_transaction = progress.longest_transaction.max(started.elapsed());
+            pacer.transaction(&mut self.conn, |tx, started| {
+                while let Some((&message, rest)) = pending.split_first() {
+                    let counts = message_counts(tx, message)?;
+                    if counts.records > RECORDS_PER_TRANSACTION {
+                        break;
+                    }
+                    delete_message(tx, message)?;
+                    deleted.add(counts);
+                    pending = rest;
+                    if started.elapsed() >= budget.per_transaction {
+                        break;
+                    }
+                }
+                Ok(())
+            })?;
         }
-        progress.pages_freed = self.give_back_space()?;
-        Ok(progress)
+        let pages_freed = self.give_back_space(&mut pacer)?;
+        Ok(PruneProgress {
+            deleted,
+            transactions: pacer.transactions,
+            longest_transaction: pacer.longest,
+            pages_freed,
+        })
+    }
+
+    /// A message of very many records: its reports rolled up and left out
+    /// of every count (superseded by themselves) in one transaction, its
+    /// records deleted [`RECORDS_PER_TRANSACTION`] at a time, then the
+    /// rest. Stopped half-way, the next prune finishes it without counting
+    /// it twice: a superseded report is never rolled up.
+    fn delete_large_message(
+        &mut self,
+        message: i64,
+        pacer: &mut Pacer,
+    ) -> Result<PruneCounts, StoreError> {
+        let counts = message_counts(&self.conn, message)?;
+        pacer.transaction(&mut self.conn, |tx, _| {
+            tx.prepare_cached(ROLL_UP)?.execute([message])?;
+            tx.prepare_cached(
+                "UPDATE reports SET superseded_by = id
+                 WHERE message = ?1 AND superseded_by IS NULL",
+            )?
+            .execute([message])?;
+            Ok(())
+        })?;
+        loop {
+            let removed = pacer.transaction(&mut self.conn, |tx, _| {
+                Ok(tx
+                    .prepare_cached(
+                        "DELETE FROM records WHERE id IN
+                            (SELECT rec.id FROM records rec
+                             JOIN reports rep ON rep.id = rec.report
+                             WHERE rep.message = ?1 LIMIT ?2)",
+                    )?
+                    .execute((message, RECORDS_PER_TRANSACTION))?)
+            })?;
+            if removed == 0 {
+                break;
+            }
+        }
+        pacer.transaction(&mut self.conn, |tx, _| delete_message(tx, message))?;
+        Ok(counts)
     }
 
     /// Whether the store gives freed pages back to the file system
@@ -156,24 +223,79 @@ impl Store {
     }
 
     /// Hands the free pages back, a step at a time (each step a short write
-    /// of its own). Nothing to do unless the store is incremental.
-    fn give_back_space(&self) -> Result<i64, StoreError> {
+    /// of its own, paced like the deletions). Nothing to do unless the
+    /// store is incremental.
+    fn give_back_space(&mut self, pacer: &mut Pacer) -> Result<i64, StoreError> {
         if !self.is_incremental_vacuum()? {
             return Ok(0);
         }
+        // The pages free now: writers go on freeing and reusing pages
+        // meanwhile, and those are theirs, not this prune's.
+        let to_free: i64 = self
+            .conn
+            .pragma_query_value(None, "freelist_count", |row| row.get(0))?;
         let mut freed = 0;
         loop {
             let free: i64 = self
                 .conn
                 .pragma_query_value(None, "freelist_count", |row| row.get(0))?;
-            if free == 0 {
+            if free == 0 || freed >= to_free {
                 return Ok(freed);
             }
-            let step = free.min(VACUUM_STEP_PAGES);
-            self.conn
-                .execute_batch(&format!("PRAGMA incremental_vacuum({step})"))?;
+            let step = free.min(VACUUM_STEP_PAGES).min(to_free - freed);
+            pacer.transaction(&mut self.conn, |tx, _| {
+                // It frees one page per step of the statement: step it
+                // to the end.
+                let mut stmt = tx.prepare(&format!("PRAGMA incremental_vacuum({step})"))?;
+                let mut rows = stmt.query([])?;
+                while rows.next()?.is_some() {}
+                Ok(())
+            })?;
             freed += step;
         }
+    }
+}
+
+/// Runs a prune's transactions one after another, each after a pause, and
+/// keeps count of them.
+struct Pacer {
+    budget: PruneBudget,
+    transactions: u64,
+    longest: Duration,
+    /// How long the last transaction took.
+    last: Option<Duration>,
+}
+
+impl Pacer {
+    fn new(budget: PruneBudget) -> Pacer {
+        Pacer {
+            budget,
+            transactions: 0,
+            longest: Duration::ZERO,
+            last: None,
+        }
+    }
+
+    /// Runs `work` in a write transaction of its own (given the instant it
+    /// began), after the pause when one ran before.
+    fn transaction<T>(
+        &mut self,
+        conn: &mut Connection,
+        work: impl FnOnce(&rusqlite::Transaction<'_>, Instant) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if let Some(last) = self.last {
+            let pause = last.clamp(self.budget.pause, MAX_BUSY_SLEEP.max(self.budget.pause));
+            std::thread::sleep(pause);
+        }
+        let started = Instant::now();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let result = work(&tx, started)?;
+        tx.commit()?;
+        let took = started.elapsed();
+        self.transactions += 1;
+        self.longest = self.longest.max(took);
+        self.last = Some(took);
+        Ok(result)
     }
 }
 
@@ -189,9 +311,9 @@ fn counts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PruneCounts> {
     })
 }
 
-/// Rolls up and deletes one message and everything read from it.
-fn delete_message(conn: &Connection, message: i64) -> Result<PruneCounts, StoreError> {
-    let counts = conn
+/// What deleting `message` deletes.
+fn message_counts(conn: &Connection, message: i64) -> Result<PruneCounts, StoreError> {
+    Ok(conn
         .prepare_cached(
             "SELECT 1, size,
                     (SELECT count(*) FROM reports WHERE message = ?1),
@@ -202,16 +324,21 @@ fn delete_message(conn: &Connection, message: i64) -> Result<PruneCounts, StoreE
                     (SELECT count(*) FROM quarantine WHERE message = ?1)
              FROM messages WHERE id = ?1",
         )?
-        .query_row([message], counts_row)?;
+        .query_row([message], counts_row)?)
+}
+
+/// Rolls up and deletes one message and everything read from it.
+fn delete_message(conn: &Connection, message: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(ROLL_UP)?.execute([message])?;
     for sql in DELETE_MESSAGE {
         conn.prepare_cached(sql)?.execute([message])?;
     }
-    Ok(counts)
+    Ok(())
 }
 
-/// The statements that roll up and delete message `?1`, in order.
-const DELETE_MESSAGE: &[&str] = &[
-    // The trend stays: its records, summed as `daily_totals` sums them.
+/// Adds the records of message `?1`'s reports (those counted: not
+/// superseded) to `daily_rollups`, summed as `daily_totals` sums them.
+const ROLL_UP: &str =
     "INSERT INTO daily_rollups (policy_domain, day, auth, reports, messages, dmarc_pass,
                                 dkim_aligned_pass, spf_aligned_pass, quarantined, rejected)
      SELECT lower(rep.policy_domain), date(rep.date_begin, 'unixepoch'), m.auth,
@@ -233,7 +360,10 @@ const DELETE_MESSAGE: &[&str] = &[
         dkim_aligned_pass = dkim_aligned_pass + excluded.dkim_aligned_pass,
         spf_aligned_pass = spf_aligned_pass + excluded.spf_aligned_pass,
         quarantined = quarantined + excluded.quarantined,
-        rejected = rejected + excluded.rejected",
+        rejected = rejected + excluded.rejected";
+
+/// The statements that delete message `?1` once rolled up, in order.
+const DELETE_MESSAGE: &[&str] = &[
     // What remembers these reports keeps what it learnt, not the reference.
     "UPDATE alerts SET report = NULL
      WHERE report IN (SELECT id FROM reports WHERE message = ?1)",
