@@ -4,9 +4,11 @@
 //! keys are errors (a typo must not silently mean "default"). Errors name the
 //! file and the key, and `main` exits with status 78 (EX_CONFIG) on them.
 
+mod digest;
 mod dns;
 mod trust;
 
+pub use digest::{DigestConfig, Relay, default_digest_from, default_subject_prefix};
 pub use dns::{DnsConfig, default_dns_timeout_ms};
 pub use trust::{TrustConfig, UnauthenticatedPolicy};
 
@@ -28,6 +30,7 @@ pub struct Config {
     pub dns: DnsConfig,
     pub trust: TrustConfig,
     pub check_dns: CheckDnsConfig,
+    pub digest: DigestConfig,
 }
 
 /// `[check_dns]`: how `check-dns --fetch-mta-sts` fetches policy files.
@@ -306,6 +309,12 @@ pub struct AlertsConfig {
     pub failure_share: f64,
     /// Failing messages a report needs before the share counts.
     pub min_failing_messages: u64,
+    /// A reporter counts as regular for a domain once it reported on at
+    /// least this many of the last 30 days; only then is its silence news.
+    pub silence_min_days: u32,
+    /// Hours without a report after which a regular reporter, or a domain
+    /// that had reports, is silent.
+    pub silence_after_hours: u32,
 }
 
 impl Default for AlertsConfig {
@@ -315,6 +324,8 @@ impl Default for AlertsConfig {
             webhook_timeout_secs: default_webhook_timeout_secs(),
             failure_share: default_failure_share(),
             min_failing_messages: default_min_failing_messages(),
+            silence_min_days: default_silence_min_days(),
+            silence_after_hours: default_silence_after_hours(),
         }
     }
 }
@@ -334,6 +345,21 @@ pub fn default_failure_share() -> f64 {
 pub fn default_min_failing_messages() -> u64 {
     20
 }
+
+/// 5 days: a reporter seen on fewer of the last 30 may simply send
+/// weekly, or have had one visitor; its silence says nothing.
+pub fn default_silence_min_days() -> u32 {
+    5
+}
+
+/// 72 hours: a daily reporter's report arrives up to a day after its range
+/// ends, and a weekend's delay is common; three days without one is not.
+pub fn default_silence_after_hours() -> u32 {
+    72
+}
+
+/// The days back over which [`AlertsConfig::silence_min_days`] counts.
+pub const SILENCE_WINDOW_DAYS: u32 = 30;
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -495,6 +521,9 @@ impl Config {
             ));
         }
         self.validate_alerts(&invalid)?;
+        self.digest
+            .check()
+            .map_err(|(key, reason)| invalid(key, reason))?;
         let limits = &self.limits;
         let positive: [(&'static str, u64); 8] = [
             ("limits.max_message_bytes", limits.max_message_bytes),
@@ -559,6 +588,21 @@ impl Config {
                     "{} is not a share above 0 and at most 1",
                     alerts.failure_share
                 ),
+            ));
+        }
+        if alerts.silence_min_days == 0 || alerts.silence_min_days > SILENCE_WINDOW_DAYS {
+            return Err(invalid(
+                "alerts.silence_min_days",
+                format!(
+                    "{} is not between 1 and {SILENCE_WINDOW_DAYS} (the days looked back)",
+                    alerts.silence_min_days
+                ),
+            ));
+        }
+        if alerts.silence_after_hours == 0 {
+            return Err(invalid(
+                "alerts.silence_after_hours",
+                "must be greater than 0".into(),
             ));
         }
         Ok(())
@@ -669,6 +713,9 @@ mod tests {
             ("failure_share = 0.0", "alerts.failure_share"),
             ("failure_share = 1.5", "alerts.failure_share"),
             ("failure_share = nan", "alerts.failure_share"),
+            ("silence_min_days = 0", "alerts.silence_min_days"),
+            ("silence_min_days = 31", "alerts.silence_min_days"),
+            ("silence_after_hours = 0", "alerts.silence_after_hours"),
         ] {
             let error = parse(&format!("[alerts]\n{text}\n"))
                 .unwrap_err()
@@ -679,6 +726,29 @@ mod tests {
             parse("[alerts]\nwebhook = \"https://hooks.example/dmarc\"\nfailure_share = 0.5\n")
                 .unwrap();
         assert_eq!(config.alerts.failure_share, 0.5);
+        assert_eq!(parse(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn digest_keys_are_checked() {
+        for (text, key) in [
+            ("relay = \"smtp.example.net\"", "digest.relay"),
+            ("from = \"not an address\"", "digest.from"),
+            ("to = [\"ops@example.com\", \"ops\"]", "digest.to"),
+            ("username = \"digest\"", "digest.password_file"),
+            ("password_file = \"/etc/pw\"", "digest.username"),
+        ] {
+            let error = parse(&format!("[digest]\n{text}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(key), "{text}: {error}");
+        }
+        let config = parse(
+            "[digest]\nrelay = \"smtp.example.net:587\"\nto = [\"ops@example.com\"]\n\
+             username = \"digest\"\npassword_file = \"/etc/dmarc-sink/pw\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.digest.from, default_digest_from());
         assert_eq!(parse(&config.to_toml()).unwrap(), config);
     }
 

@@ -17,6 +17,7 @@ mod read;
 mod read_tls_failure;
 mod read_traffic;
 mod records;
+mod silence;
 mod supersede;
 mod tls;
 mod write;
@@ -31,6 +32,7 @@ pub use read_tls_failure::{
     TlsResultCount,
 };
 pub use read_traffic::{ForeignSpf, SelectorSeen, SourceSeen};
+pub use silence::{SilentDomain, SilentReporter};
 pub use tls::NewTlsFailure;
 pub use write::{Batch, MessageTx, ReportWriter, Written};
 
