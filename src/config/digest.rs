@@ -132,7 +132,14 @@ mod tests {
         assert_eq!((relay.host.as_str(), relay.port), ("::1", 25));
         assert!(relay.is_loopback());
         assert!(!Relay::parse("smtp.example.net:25").unwrap().is_loopback());
-        for bad in ["smtp.example.net", ":25", "host:0", "::1:25", "host:port", "[::1:25"] {
+        for bad in [
+            "smtp.example.net",
+            ":25",
+            "host:0",
+            "::1:25",
+            "host:port",
+            "[::1:25",
+        ] {
             let error = Relay::parse(bad).unwrap_err();
             assert!(error.contains(bad), "{error}");
         }
