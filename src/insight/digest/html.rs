@@ -86,11 +86,11 @@ pub fn html(digest: &Digest) -> String {
         day(period.until - 1)
     );
     readiness(&mut out, &digest.readiness);
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p class=\"muted\">Sent by dmarc-sink {} \
          every week, quiet or not. Charts of the period: <code>dmarc-sink html --since {} \
-         --until {} --out digest.html</code></p></body></html>\n",
+         --until {} --out digest.html</code></p></body></html>",
         env!("CARGO_PKG_VERSION"),
         rfc3339(period.since),
         rfc3339(period.until),
