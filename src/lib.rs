@@ -16,7 +16,7 @@
 //!   failing DMARC, failures over a threshold, or a new TLS failure type:
 //!   a WARN line and a webhook.
 //! - [`insight`]: store → what it means: summaries, sources and their
-//!   diagnoses, policy readiness, the HTML page.
+//!   diagnoses, policy readiness, the HTML page, the weekly digest mail.
 //!
 //! Around them: [`config`] (the TOML file), [`limits`] (what hostile input
 //! may cost), [`logging`] (tracing, text or JSON).
