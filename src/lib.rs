@@ -16,8 +16,9 @@
 //!   failing DMARC, failures over a threshold, or a new TLS failure type:
 //!   a WARN line and a webhook.
 //! - [`insight`]: store → what it means: summaries, sources and their
-//!   diagnoses, policy readiness, the HTML page.
-//! - [`housekeeping`]: under `serve`, what runs on a clock: retention.
+//!   diagnoses, policy readiness, the HTML page, the weekly digest mail.
+//! - [`housekeeping`]: under `serve`, what runs on a clock: retention and
+//!   the hourly alert check.
 //!
 //! Around them: [`config`] (the TOML file), [`limits`] (what hostile input
 //! may cost), [`logging`] (tracing, text or JSON), [`metrics`] (what

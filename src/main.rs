@@ -9,7 +9,7 @@ use dmarc_sink::import::{ImportSummary, collect_inputs, import_input};
 use dmarc_sink::insight::period::{End, parse_instant};
 use dmarc_sink::insight::rdns::ReverseDns;
 use dmarc_sink::insight::render::{self, Format};
-use dmarc_sink::insight::{ScopeJson, html, policy, sources, summary, tls_failure};
+use dmarc_sink::insight::{ScopeJson, digest, html, policy, sources, summary, tls_failure};
 use dmarc_sink::store::{Scope, Store};
 use dmarc_sink::{ingest, logging, serve};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,6 +19,8 @@ use std::process::ExitCode;
 
 /// Exit status for a configuration that cannot be used (sysexits EX_CONFIG).
 const EXIT_CONFIG: u8 = 78;
+/// Exit status for arguments that cannot be used, as clap gives it.
+const EXIT_USAGE: u8 = 2;
 /// Exit status when some input failed (named on stderr) or the store failed.
 const EXIT_FAILURE: u8 = 1;
 /// Below this many inputs an import finishes too fast for a progress bar.
@@ -144,6 +146,34 @@ enum Command {
         #[arg(long)]
         check_dns: bool,
     },
+    /// Mail a digest of the period (a week by default) through
+    /// `digest.relay`: DMARC pass shares and their change, new and failing
+    /// sources, what was left out, silent reporters, TLS failures per MX,
+    /// and each domain's policy readiness. A quiet week's says so.
+    Digest {
+        /// Reports whose range begins at or after: a date, a UTC
+        /// timestamp, or a duration back from --until (7d, 2w).
+        #[arg(long, value_name = "WHEN", value_parser = period_start, default_value = "7d")]
+        since: String,
+        /// The end of the period, and the time silence is reckoned from:
+        /// a date (that whole day is in), a UTC timestamp, or a duration
+        /// back from now. Default: now.
+        #[arg(long, value_name = "WHEN", value_parser = until)]
+        until: Option<i64>,
+        /// A policy domain to cover (repeatable; default: all).
+        #[arg(long = "domain", value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// A recipient, replacing `digest.to` (repeatable).
+        #[arg(long = "to", value_name = "ADDR")]
+        to: Vec<String>,
+        /// Print the whole message (RFC 5322) instead of sending it.
+        #[arg(long)]
+        stdout: bool,
+        /// Count reports from senders that did not authenticate too (the
+        /// silent reporters never do).
+        #[arg(long)]
+        include_unauthenticated: bool,
+    },
 }
 
 /// `sources approve|deny|forget|export|import`: the operator's list.
@@ -239,6 +269,11 @@ fn since(value: &str) -> Result<i64, String> {
 
 fn until(value: &str) -> Result<i64, String> {
     parse_instant(value, End::Until, jiff::Timestamp::now()).map_err(|e| e.to_string())
+}
+
+/// `digest --since`: checked here, read against `--until` once it is known.
+fn period_start(value: &str) -> Result<String, String> {
+    since(value).map(|_| value.to_owned())
 }
 
 fn main() -> ExitCode {
@@ -339,6 +374,44 @@ fn main() -> ExitCode {
         } => {
             init_batch_logging(&config);
             check_dns(&config, &domains, format, since, fetch_mta_sts)
+        }
+        Command::Digest {
+            since,
+            until,
+            domains,
+            to,
+            stdout,
+            include_unauthenticated,
+        } => {
+            init_batch_logging(&config);
+            let until = until.unwrap_or_else(now);
+            let since = match parse_instant(&since, End::Since, timestamp(until)) {
+                Ok(since) if since < until => since,
+                Ok(_) => {
+                    eprintln!("dmarc-sink: --since {since} is not before --until");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+                Err(error) => {
+                    eprintln!("dmarc-sink: --since: {error}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
+            let request = digest::Request {
+                period: digest::Period { since, until },
+                domains,
+                include_unauthenticated,
+            };
+            match send_digest(&config, &request, &to, stdout) {
+                Err(error)
+                    if error
+                        .downcast_ref::<digest::DigestError>()
+                        .is_some_and(digest::DigestError::is_config) =>
+                {
+                    eprintln!("dmarc-sink: {error}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+                result => result,
+            }
         }
     };
     result.unwrap_or_else(|error| {
@@ -557,6 +630,10 @@ fn policy_domain(text: &str) -> anyhow::Result<String> {
         Ok(SourcePattern::Domain(domain)) => Ok(domain),
         _ => anyhow::bail!("{text:?} is not a domain name"),
     }
+}
+
+fn timestamp(seconds: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(seconds).unwrap_or_else(|_| jiff::Timestamp::now())
 }
 
 /// The sources of the scope, named by reverse DNS when configured.
@@ -796,6 +873,51 @@ fn write_html(
     let page = html::page_with_checks(&store, scope, &found, &config.insight, now(), &checks)?;
     std::fs::write(out, page).with_context(|| format!("cannot write {}", out.display()))?;
     println!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `digest`: gathers the period's figures and sends them, or prints the
+/// message with `--stdout`. What cannot be sent (no relay, no recipient)
+/// fails before the store is read.
+fn send_digest(
+    config: &Config,
+    request: &digest::Request,
+    to: &[String],
+    stdout: bool,
+) -> anyhow::Result<ExitCode> {
+    let recipients = digest::recipients(to, &config.digest.to)?;
+    if !stdout {
+        if config.digest.relay.is_none() {
+            return Err(digest::DigestError::NoRelay.into());
+        }
+        if recipients.is_empty() {
+            return Err(digest::DigestError::NoRecipients.into());
+        }
+    }
+    let store = open_existing_store(config)?;
+    let mut rdns = config.insight.reverse_dns.then(|| {
+        ReverseDns::new(std::time::Duration::from_millis(
+            config.insight.reverse_dns_timeout_ms,
+        ))
+    });
+    let gathered = digest::gather(&store, request, config, rdns.as_mut())?;
+    let message = digest::message(
+        &gathered,
+        &config.digest.from,
+        &recipients,
+        &config.digest.subject_prefix,
+    )?;
+    if stdout {
+        emit(&String::from_utf8_lossy(&message.formatted()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    digest::send(&message, &config.digest)?;
+    let names: Vec<String> = recipients.iter().map(|r| r.email.to_string()).collect();
+    println!(
+        "sent the digest to {} through {}",
+        names.join(", "),
+        config.digest.relay.as_deref().unwrap_or_default()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -320,6 +320,7 @@ fn the_manual_page_lists_every_command() {
         "policy",
         "html",
         "check\\-dns",
+        "digest",
         "man",
     ] {
         assert!(page.contains(command), "{command} in:\n{page}");

@@ -2,7 +2,8 @@
 //! binary from gzip, zip and plain files built here; then the page as a
 //! real headless browser shows it ([`browser`]).
 
-mod browser;
+/// Also the judge of the digest's HTML (tests/digest.rs).
+pub mod browser;
 
 use crate::util::mail::{gzip, zip};
 use crate::util::report::{Report, Row};

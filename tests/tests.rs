@@ -9,6 +9,7 @@ mod bombs;
 mod check_dns;
 mod cli;
 mod conformance;
+mod digest;
 mod docs;
 mod exact_values;
 mod fuzz_regressions;

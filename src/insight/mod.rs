@@ -1,5 +1,5 @@
 //! What the reports say, for the people who must act on them: the commands
-//! `summary`, `sources`, `policy` and `html`.
+//! `summary`, `sources`, `policy`, `html` and `digest`.
 //!
 //! The aggregate reports carry most of it; the SMTP TLS reports and the
 //! failure reports add, per domain, the TLS sessions that failed towards
@@ -10,10 +10,11 @@
 //! [`crate::store`] and knows no SQL; it adds the meaning: source names
 //! ([`providers`], [`rdns`]), diagnoses ([`diagnosis`]), readiness for the
 //! next policy step ([`policy`]), and the ways of showing them ([`render`],
-//! [`html`]).
+//! [`html`], the weekly mail of [`digest`]).
 
 pub mod approved;
 pub mod diagnosis;
+pub mod digest;
 pub mod html;
 pub mod period;
 pub mod policy;

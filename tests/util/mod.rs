@@ -5,6 +5,7 @@ pub mod dns;
 pub mod dot_stuff;
 pub mod https;
 pub mod mail;
+pub mod relay;
 pub mod report;
 pub mod server;
 pub mod tls_failure;

@@ -35,7 +35,7 @@ use crate::insight::{count, percent};
 use crate::store::{LeftOut, Scope, Store, StoreError};
 use domain::{DomainView, policy_label, seconds, section};
 use std::fmt::Write;
-use text::escape;
+pub(crate) use text::escape;
 
 /// Rows shown per domain in each table (sources, receiving MX hosts,
 /// failure-report source IPs); `dmarc-sink sources` lists the rest.
