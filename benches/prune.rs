@@ -12,7 +12,7 @@
 
 use dmarc_sink::ingest::{Envelope, ingest_message};
 use dmarc_sink::limits::Limits;
-use dmarc_sink::store::{PruneBudget, Source, Store};
+use dmarc_sink::store::{PruneControl, Source, Store};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
@@ -71,7 +71,7 @@ fn run(reports: u64, records: u64) {
     let mut store = Store::open(&path).expect("open the store");
     let started = Instant::now();
     let progress = store
-        .prune(now - 365 * DAY, PruneBudget::default())
+        .prune(now - 365 * DAY, &PruneControl::default())
         .expect("prune");
     let took = started.elapsed();
     stop.store(true, Ordering::SeqCst);

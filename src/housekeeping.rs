@@ -10,9 +10,10 @@
 
 use crate::alert::{self, Alerter};
 use crate::config::{AlertsConfig, Config};
-use crate::store::{PruneBudget, Store, StoreError};
+use crate::store::{PruneControl, Store, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -25,6 +26,8 @@ const CHECK_EVERY: Duration = Duration::from_secs(3600);
 /// The housekeeping thread.
 pub struct Housekeeping {
     stop: Sender<()>,
+    /// Tells a prune under way to end before its next transaction.
+    stopping: Arc<AtomicBool>,
     thread: JoinHandle<()>,
 }
 
@@ -35,6 +38,7 @@ struct Tasks {
     retention_days: u32,
     alerts: AlertsConfig,
     alerter: Arc<Alerter>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl Housekeeping {
@@ -47,7 +51,9 @@ impl Housekeeping {
             retention_days: config.store.retention_days,
             alerts: config.alerts.clone(),
             alerter,
+            stopping: Arc::new(AtomicBool::new(false)),
         };
+        let stopping = tasks.stopping.clone();
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("housekeeping".into())
@@ -73,11 +79,17 @@ impl Housekeeping {
                 }
                 tasks.alerter.release();
             })?;
-        Ok(Housekeeping { stop, thread })
+        Ok(Housekeeping {
+            stop,
+            stopping,
+            thread,
+        })
     }
 
-    /// Stops the thread once its task at hand is done.
+    /// Stops the thread: a prune under way ends after its transaction at
+    /// hand (the next prune finishes it), any other task once done.
     pub fn finish(self) {
+        self.stopping.store(true, Ordering::SeqCst);
         let _ = self.stop.send(());
         let _ = self.thread.join();
     }
@@ -104,7 +116,13 @@ impl Tasks {
                      not given back to the file system until `dmarc-sink prune` converts it once"
                 );
             }
-            store.prune(cut, PruneBudget::default())
+            store.prune(
+                cut,
+                &PruneControl {
+                    stop: Some(self.stopping.clone()),
+                    ..PruneControl::default()
+                },
+            )
         });
         match result {
             Ok(progress) => tracing::info!(
@@ -118,6 +136,7 @@ impl Tasks {
                 transactions = progress.transactions,
                 longest_transaction_ms = progress.longest_transaction.as_millis() as u64,
                 pages_freed = progress.pages_freed,
+                stopped_by_shutdown = progress.stopped,
                 "pruned"
             ),
             Err(error) => tracing::error!(%error, "pruning failed; retrying tomorrow"),

@@ -485,6 +485,14 @@ fn prune(config: &Config, older_than: Option<i64>, dry_run: bool) -> anyhow::Res
         ),
         (None, days) => now() - i64::from(days) * 86_400,
     };
+    // A report arrives up to a day or two after its range ends: a cut
+    // closer to now would delete what just came in.
+    if cut > now() - 86_400 {
+        anyhow::bail!(
+            "--older-than must reach at least a day back (such as 400d or a date): \
+             a later cut deletes reports that have just arrived"
+        );
+    }
     let mut store = open_existing_store(config)?;
     let cut_text = dmarc_sink::insight::period::rfc3339(cut);
     if dry_run {
@@ -495,13 +503,14 @@ fn prune(config: &Config, older_than: Option<i64>, dry_run: bool) -> anyhow::Res
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
+    let progress = store.prune(cut, &dmarc_sink::store::PruneControl::default())?;
+    // After the prune, so that the rewrite copies only what stays.
     if !store.is_incremental_vacuum()? {
         eprintln!(
             "dmarc-sink: converting the store to incremental auto-vacuum (once; rewrites the file)"
         );
         store.convert_to_incremental_vacuum()?;
     }
-    let progress = store.prune(cut, dmarc_sink::store::PruneBudget::default())?;
     emit(&format!(
         "deleted, as everything in them was older than {cut_text}:\n{}\
          {} transactions, the longest {} ms; {} pages given back\n",

@@ -357,7 +357,7 @@ fn duplicate_delivery_is_stored_once() {
     };
     match &second.payloads[0].outcome {
         PayloadOutcome::Duplicate { existing, report } => {
-            assert_eq!(existing, id);
+            assert_eq!(*existing, Some(*id));
             assert_eq!(report.messages, 5);
         }
         other => panic!("second delivery: {other:?}"),

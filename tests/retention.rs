@@ -316,3 +316,112 @@ fn a_report_of_very_many_records_is_deleted_in_steps_and_counted_once() {
         messages_before
     );
 }
+
+#[test]
+fn a_pruned_report_that_comes_again_is_a_duplicate_not_counted_twice() {
+    let (_dir, db) = temp_db();
+    fill_old(&db, 2);
+    let messages_before = count(&db, "SELECT sum(messages) FROM daily_totals");
+    prune(&db, &["--older-than", "365d"]);
+    {
+        let mut store = Store::open(&db).unwrap();
+        // The same old report again: an archive imported, a late retry.
+        deliver(&mut store, &report("old-0", 400, 400), vec![]);
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM reports WHERE report_id = 'old-0'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM messages WHERE outcome = 'duplicate'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&db, "SELECT sum(messages) FROM daily_totals"),
+        messages_before
+    );
+}
+
+#[test]
+fn a_range_that_ends_in_the_future_does_not_escape_retention() {
+    let (_dir, db) = temp_db();
+    {
+        let mut store = Store::open(&db).unwrap();
+        // Dated 2099 by its sender.
+        let mut future = report("future", 0, 2);
+        future.begin = 4_070_908_800;
+        deliver(&mut store, &future, vec![]);
+    }
+    let id = count(&db, "SELECT message FROM reports");
+    Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE messages SET received_at = received_at - 400 * 86400 WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+    prune(&db, &["--older-than", "365d"]);
+    assert_eq!(count(&db, "SELECT count(*) FROM reports"), 0);
+}
+
+#[test]
+fn a_cut_closer_than_a_day_is_refused() {
+    let (_dir, db) = temp_db();
+    fill_one(&db);
+    for cut in ["1h", "0d"] {
+        let output = dmarc_sink(&["--db", db.to_str().unwrap(), "prune", "--older-than", cut]);
+        assert!(!output.status.success(), "{cut}");
+        assert!(
+            text(&output.stderr).contains("at least a day"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM reports"), 1);
+}
+
+#[test]
+fn policy_weighs_the_reports_that_remain_not_the_rolled_up_days() {
+    let (_dir, db) = temp_db();
+    fill(&db);
+    prune(&db, &["--older-than", "365d"]);
+    let policy = insight_json(&db, &["policy"]);
+    let domain = &policy["domains"][0];
+    // The 3 young reports alone: 200 × 3 passing and 200 failing each.
+    assert_eq!(domain["messages"], 3 * 800);
+    assert_eq!(domain["days_covered"], 3);
+    // summary still counts the year.
+    let summary = insight_json(&db, &["summary"]);
+    assert_eq!(summary["domains"][0]["messages"], 33 * 800);
+}
+
+#[test]
+fn a_prune_told_to_stop_ends_early_and_the_next_finishes() {
+    use dmarc_sink::store::PruneControl;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let (_dir, db) = temp_db();
+    fill_old(&db, 3);
+    let mut store = Store::open(&db).unwrap();
+    let cut = now() - 365 * DAY;
+    let stopped = store
+        .prune(
+            cut,
+            &PruneControl {
+                stop: Some(Arc::new(AtomicBool::new(true))),
+                ..PruneControl::default()
+            },
+        )
+        .unwrap();
+    assert!(stopped.stopped);
+    assert_eq!(stopped.deleted.messages, 0);
+    let done = store.prune(cut, &PruneControl::default()).unwrap();
+    assert!(!done.stopped);
+    assert_eq!(done.deleted.reports, 3);
+}

@@ -377,3 +377,121 @@ fn silent_db_check(db: &Path) {
         .unwrap();
     assert_eq!(reports, 10);
 }
+
+#[test]
+fn a_policy_change_needs_a_second_reporter_and_a_value_a_record_can_have() {
+    let (_dir, mut store) = temp_store();
+    let domain = "two.example";
+    for k in 0..4 {
+        deliver(
+            &mut store,
+            "google.com",
+            domain,
+            NOW - (20 - k) * DAY,
+            "none",
+            clean(domain),
+        );
+        deliver(
+            &mut store,
+            "yahoo.com",
+            domain,
+            NOW - (20 - k) * DAY,
+            "none",
+            clean(domain),
+        );
+    }
+    // One reporter alone says the policy changed, and one says nonsense.
+    deliver(
+        &mut store,
+        "google.com",
+        domain,
+        NOW - 10 * DAY,
+        "quarantine",
+        clean(domain),
+    );
+    deliver(
+        &mut store,
+        "yahoo.com",
+        domain,
+        NOW - 10 * DAY,
+        "x1",
+        clean(domain),
+    );
+    deliver(
+        &mut store,
+        "yahoo.com",
+        domain,
+        NOW - 9 * DAY,
+        "x2",
+        clean(domain),
+    );
+    let config = AlertsConfig::default();
+    let raised = documents(&check(&store, &config, NOW).unwrap());
+    assert!(of_kind(&raised, "policy_changed").is_empty(), "{raised:?}");
+
+    // The second reporter sees it too: now it is news.
+    deliver(
+        &mut store,
+        "yahoo.com",
+        domain,
+        NOW - 8 * DAY,
+        "quarantine",
+        clean(domain),
+    );
+    let raised = documents(&check(&store, &config, NOW).unwrap());
+    let changed = of_kind(&raised, "policy_changed");
+    assert_eq!(changed.len(), 1, "{raised:?}");
+    assert_eq!(changed[0]["reporters"], 2);
+    assert_eq!(
+        changed[0]["first_seen"],
+        crate::util::rfc3339(NOW - 10 * DAY)
+    );
+}
+
+#[test]
+fn an_approved_source_that_stops_authenticating_altogether_alerts() {
+    let (_dir, mut store) = temp_store();
+    let domain = "signed.example";
+    for k in 3..16 {
+        deliver(
+            &mut store,
+            "google.com",
+            domain,
+            NOW - k * DAY,
+            "none",
+            clean(domain),
+        );
+    }
+    for k in 1..3 {
+        // The key was rotated wrong: nothing passes, nothing names the domain.
+        deliver(
+            &mut store,
+            "google.com",
+            domain,
+            NOW - k * DAY + HOUR,
+            "none",
+            vec![Row::failing("192.0.2.10", 40, "other.example")],
+        );
+    }
+    store
+        .set_source_standing(
+            &ApprovedSource {
+                policy_domain: domain.into(),
+                source: domain.into(),
+                standing: Standing::Approved,
+                name: Some("Our own DKIM".into()),
+                note: None,
+            },
+            ChangedBy {
+                user: "test",
+                at: NOW,
+            },
+        )
+        .unwrap();
+    let raised = documents(&check(&store, &AlertsConfig::default(), NOW).unwrap());
+    let drops = of_kind(&raised, "pass_rate_drop");
+    assert_eq!(drops.len(), 1, "{raised:?}");
+    assert_eq!(drops[0]["source"], domain);
+    assert_eq!(drops[0]["recent_share"], 0.0);
+    assert_eq!(drops[0]["recent_failing"], 80);
+}

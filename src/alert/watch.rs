@@ -24,12 +24,13 @@ use super::{Alert, AlertKind, LOG_TARGET};
 use crate::config::{AlertsConfig, SILENCE_WINDOW_DAYS};
 use crate::insight::approved::SourceStanding;
 use crate::insight::period::{day, rfc3339};
+use crate::insight::render::printable;
 use crate::insight::sources::sources;
 use crate::insight::summary::Policy;
 use crate::report::PolicyPublished;
 use crate::store::{OnceAlert, Scope, Store, StoreError};
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3600;
@@ -70,7 +71,9 @@ impl WatchAlert {
             .fields
             .iter()
             .map(|(name, value)| match value {
-                Value::String(text) => format!("{name}={text}"),
+                // Reporters choose these (org names): no control
+                // character reaches a terminal tailing the log.
+                Value::String(text) => format!("{name}={}", printable(text)),
                 other => format!("{name}={other}"),
             })
             .collect();
@@ -94,6 +97,13 @@ pub fn check(store: &Store, config: &AlertsConfig, now: i64) -> Result<Vec<Alert
     policy_changes(store, now, &mut found)?;
     let mut raised = Vec::new();
     for alert in found {
+        // At most one policy change a domain and day: the next waits for
+        // tomorrow's check rather than flooding the webhook.
+        if alert.kind == AlertKind::PolicyChanged
+            && store.alerted_since(alert.kind.as_str(), &alert.policy_domain, now - DAY)?
+        {
+            continue;
+        }
         let details = alert.document();
         let recorded = store.record_once(&OnceAlert {
             created_at: alert.created_at,
@@ -180,20 +190,36 @@ impl Tally {
 /// the entry's name.
 type Tallies = BTreeMap<(String, String), (Tally, Option<String>)>;
 
-/// [`Tallies`] over `scope`.
-fn approved_tallies(store: &Store, scope: &Scope) -> Result<Tallies, StoreError> {
+/// The list entry that approved each (domain, address) of a window.
+type Approvals = HashMap<(String, String), (String, Option<String>)>;
+
+/// [`Tallies`] over `scope`: each source the list approves now, and each
+/// that `earlier` approved, by the same entry, whatever its results now: a
+/// source approved by a domain whose signatures or SPF stopped passing
+/// altogether no longer matches it, and is the worst drop of all.
+fn approved_tallies(
+    store: &Store,
+    scope: &Scope,
+    earlier: &Approvals,
+) -> Result<(Tallies, Approvals), StoreError> {
     let mut tallies = Tallies::new();
+    let mut approvals = Approvals::new();
     for source in sources(store, scope, None)? {
-        let (SourceStanding::Approved, Some(entry)) = (source.standing, source.list_entry) else {
-            continue;
+        let key = (source.policy_domain.clone(), source.source_ip.clone());
+        let entry = match (source.standing, source.list_entry) {
+            (SourceStanding::Approved, Some(entry)) => Some((entry, source.approved_as)),
+            (SourceStanding::Denied, _) => None,
+            _ => earlier.get(&key).cloned(),
         };
+        let Some((entry, name)) = entry else { continue };
+        approvals.insert(key, (entry.clone(), name.clone()));
         let (tally, _) = tallies
             .entry((source.policy_domain, entry))
-            .or_insert((Tally::default(), source.approved_as));
+            .or_insert((Tally::default(), name));
         tally.messages += source.figures.messages;
         tally.dmarc_pass += source.figures.dmarc_pass;
     }
-    Ok(tallies)
+    Ok((tallies, approvals))
 }
 
 fn pass_rate_drops(
@@ -216,8 +242,9 @@ fn pass_rate_drops(
         until: Some(now - RECENT_DAYS * DAY),
         ..Scope::default()
     };
-    let before = approved_tallies(store, &baseline)?;
-    for ((policy_domain, entry), (now_tally, name)) in approved_tallies(store, &recent)? {
+    let (before, approved_before) = approved_tallies(store, &baseline, &Approvals::new())?;
+    let (recent, _) = approved_tallies(store, &recent, &approved_before)?;
+    for ((policy_domain, entry), (now_tally, name)) in recent {
         let Some((then_tally, _)) = before.get(&(policy_domain.clone(), entry.clone())) else {
             continue;
         };
@@ -254,24 +281,53 @@ fn pass_rate_drops(
 
 /// The tags a change of which is news, with what an absent one means
 /// (RFC 9989), so that reporters that leave defaults out and those that
-/// write them in agree.
-fn effective(policy: &PolicyPublished) -> PolicyPublished {
-    let lower = |v: &Option<String>| v.as_ref().map(|v| v.trim().to_ascii_lowercase());
-    let p = lower(&policy.p);
-    let sp = lower(&policy.sp).or_else(|| p.clone());
-    let np = lower(&policy.np).or_else(|| sp.clone());
-    PolicyPublished {
+/// write them in agree. None when a tag holds a value no DMARC record can
+/// have: such a report says nothing about the policy (and a stranger
+/// cannot mint endless "changes" of made-up values).
+fn effective(policy: &PolicyPublished) -> Option<PolicyPublished> {
+    fn tag(value: &Option<String>, allowed: &[&str]) -> Result<Option<String>, ()> {
+        match value.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(None),
+            Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
+            Some(_) => Err(()),
+        }
+    }
+    const POLICIES: &[&str] = &["none", "quarantine", "reject"];
+    const MODES: &[&str] = &["r", "s"];
+    let p = tag(&policy.p, POLICIES).ok()??;
+    let sp = tag(&policy.sp, POLICIES).ok()?.unwrap_or_else(|| p.clone());
+    let np = tag(&policy.np, POLICIES)
+        .ok()?
+        .unwrap_or_else(|| sp.clone());
+    Some(PolicyPublished {
         domain: policy.domain.clone(),
-        adkim: lower(&policy.adkim).or_else(|| Some("r".into())),
-        aspf: lower(&policy.aspf).or_else(|| Some("r".into())),
-        p,
-        sp,
+        adkim: Some(
+            tag(&policy.adkim, MODES)
+                .ok()?
+                .unwrap_or_else(|| "r".into()),
+        ),
+        aspf: Some(tag(&policy.aspf, MODES).ok()?.unwrap_or_else(|| "r".into())),
+        p: Some(p),
+        sp: Some(sp),
         pct: None,
         fo: None,
-        np,
-        testing: lower(&policy.testing).or_else(|| Some("n".into())),
+        np: Some(np),
+        testing: Some(
+            tag(&policy.testing, &["y", "n"])
+                .ok()?
+                .unwrap_or_else(|| "n".into()),
+        ),
         discovery_method: None,
-    }
+    })
+}
+
+/// A change of one domain's policy, as the reports show it.
+#[derive(Debug, Default)]
+struct Change {
+    /// The first report that showed the new policy after the old.
+    first_seen: i64,
+    /// Reporters whose reports showed it.
+    reporters: HashSet<String>,
 }
 
 fn policy_changes(store: &Store, now: i64, found: &mut Vec<WatchAlert>) -> Result<(), StoreError> {
@@ -280,36 +336,78 @@ fn policy_changes(store: &Store, now: i64, found: &mut Vec<WatchAlert>) -> Resul
         until: Some(now),
         ..Scope::default()
     };
-    let seen = store.policies_seen(&window)?;
-    // Changes per domain, (from, to) → first seen, each reporter's reports
-    // read in order: reporters that disagree (one with a stale cache) do
-    // not look like a change back and forth.
-    let mut changes: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-    for pair in seen.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        if a.policy_domain != b.policy_domain || a.org_name != b.org_name {
-            continue;
-        }
-        let (from, to) = (effective(&a.published), effective(&b.published));
-        if from == to {
-            continue;
-        }
-        let from = Policy::from_published(&from).record;
-        let to = Policy::from_published(&to).record;
-        let first = changes
-            .entry((b.policy_domain.clone(), from, to))
-            .or_insert(b.date_begin);
-        *first = (*first).min(b.date_begin);
+    let reports = store.policies_seen(&window)?;
+    let records: Vec<Option<String>> = reports
+        .iter()
+        .map(|r| effective(&r.published).map(|p| Policy::from_published(&p).record))
+        .collect();
+    // Reporters per domain, and per domain the reporters that showed each
+    // policy.
+    let mut reporters: HashMap<&str, HashSet<&str>> = HashMap::new();
+    let mut showed: HashMap<(&str, &str), HashSet<String>> = HashMap::new();
+    for (report, record) in reports.iter().zip(&records) {
+        let Some(record) = record else { continue };
+        reporters
+            .entry(&report.policy_domain)
+            .or_default()
+            .insert(&report.org_name);
+        showed
+            .entry((&report.policy_domain, record))
+            .or_default()
+            .insert(report.org_name.clone());
     }
-    for ((policy_domain, from, to), since) in changes {
+    // Changes per domain, (from, to), each reporter's reports read in
+    // order: reporters that disagree (one with a stale cache) do not look
+    // like a change back and forth.
+    let mut changes: BTreeMap<(String, String, String), Change> = BTreeMap::new();
+    let mut last: Option<(&str, &str, &str)> = None;
+    for (report, record) in reports.iter().zip(&records) {
+        let Some(record) = record.as_deref() else {
+            continue;
+        };
+        let current = (
+            report.policy_domain.as_str(),
+            report.org_name.as_str(),
+            record,
+        );
+        if let Some((domain, org, before)) = last
+            && domain == current.0
+            && org == current.1
+            && before != record
+        {
+            let change = changes
+                .entry((domain.to_owned(), before.to_owned(), record.to_owned()))
+                .or_insert(Change {
+                    first_seen: report.date_begin,
+                    ..Change::default()
+                });
+            change.first_seen = change.first_seen.min(report.date_begin);
+        }
+        last = Some(current);
+    }
+    for ((policy_domain, from, to), mut change) in changes {
+        // Believed once two reporters show the new policy, or every one
+        // when the domain has a single reporter: one stranger among real
+        // reporters cannot make a change up.
+        let all = reporters
+            .get(policy_domain.as_str())
+            .map_or(0, HashSet::len);
+        change.reporters = showed
+            .get(&(policy_domain.as_str(), to.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        if change.reporters.len() < all.min(2) {
+            continue;
+        }
         let mut fields = Map::new();
         fields.insert("before".into(), json!(from));
         fields.insert("after".into(), json!(to));
-        fields.insert("first_seen".into(), json!(rfc3339(since)));
+        fields.insert("first_seen".into(), json!(rfc3339(change.first_seen)));
+        fields.insert("reporters".into(), json!(change.reporters.len()));
         found.push(WatchAlert {
             kind: AlertKind::PolicyChanged,
             subject: None,
-            occasion: format!("{from} -> {to}"),
+            occasion: format!("{from} -> {to} since {}", day(change.first_seen)),
             fields,
             message: "the published DMARC policy changed",
             created_at: now,
@@ -349,7 +447,7 @@ mod tests {
 
     #[test]
     fn reporters_that_leave_defaults_out_agree_with_those_that_write_them() {
-        let terse = effective(&published(&[("p", "reject")]));
+        let terse = effective(&published(&[("p", "reject")])).unwrap();
         let full = effective(&published(&[
             ("p", "REJECT"),
             ("sp", "reject"),
@@ -357,12 +455,24 @@ mod tests {
             ("adkim", "r"),
             ("aspf", "r"),
             ("t", "n"),
-        ]));
+        ]))
+        .unwrap();
         assert_eq!(terse, full);
-        assert_ne!(
-            terse,
-            effective(&published(&[("p", "reject"), ("sp", "none")]))
-        );
-        assert_ne!(terse, effective(&published(&[("p", "reject"), ("t", "y")])));
+        let other = |tags: &[(&str, &str)]| effective(&published(tags)).unwrap();
+        assert_ne!(terse, other(&[("p", "reject"), ("sp", "none")]));
+        assert_ne!(terse, other(&[("p", "reject"), ("t", "y")]));
+    }
+
+    #[test]
+    fn values_no_record_can_have_say_nothing() {
+        for tags in [
+            vec![("p", "x1")],
+            vec![],
+            vec![("p", "reject"), ("sp", "maybe")],
+            vec![("p", "reject"), ("adkim", "q")],
+            vec![("p", "reject"), ("t", "yes")],
+        ] {
+            assert_eq!(effective(&published(&tags)), None, "{tags:?}");
+        }
     }
 }

@@ -73,9 +73,11 @@ pub enum PayloadOutcome {
         new_failing_sources: u64,
         new_tls_failure_types: u64,
     },
-    /// Stored before (a reporter's retry); `existing` is the stored row.
+    /// Stored before (a reporter's retry); `existing` is the stored row,
+    /// None when retention has deleted it since (its records are counted
+    /// in `daily_rollups`).
     Duplicate {
-        existing: i64,
+        existing: Option<i64>,
         report: ReportSummary,
     },
     /// Kept in `quarantine`, unreadable for the reason given.

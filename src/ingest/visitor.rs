@@ -79,7 +79,25 @@ impl<'t, 'c> StoreVisitor<'t, 'c> {
                     existing,
                     "duplicate report, stored before"
                 );
-                PayloadOutcome::Duplicate { existing, report }
+                PayloadOutcome::Duplicate {
+                    existing: Some(existing),
+                    report,
+                }
+            }
+            Written::Pruned => {
+                tracing::info!(
+                    message = self.tx.message_id(),
+                    member = payload.member,
+                    kind = report.kind.as_str(),
+                    org_name = report.org_name,
+                    report_id = report.report_id,
+                    policy_domain = report.policy_domain,
+                    "duplicate report, stored before and pruned since"
+                );
+                PayloadOutcome::Duplicate {
+                    existing: None,
+                    report,
+                }
             }
         };
         self.results.push(PayloadResult {
@@ -182,7 +200,24 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                     existing,
                     "duplicate report, stored before"
                 );
-                PayloadOutcome::Duplicate { existing, report }
+                PayloadOutcome::Duplicate {
+                    existing: Some(existing),
+                    report,
+                }
+            }
+            Some(Written::Pruned) => {
+                tracing::info!(
+                    message = self.tx.message_id(),
+                    member = payload.member,
+                    org_name,
+                    report_id,
+                    policy_domain,
+                    "duplicate report, stored before and pruned since"
+                );
+                PayloadOutcome::Duplicate {
+                    existing: None,
+                    report,
+                }
             }
             None => unreachable!("a successful parse always begins the report"),
         };
@@ -205,7 +240,7 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
         let written = self.tx.tls_report(payload.member, &report)?;
         let new_tls_failure_types = match written {
             Written::Stored(id) => self.tx.note_tls_failure_types(id)?,
-            Written::Duplicate(_) => 0,
+            Written::Duplicate(_) | Written::Pruned => 0,
         };
         self.kept(
             payload,

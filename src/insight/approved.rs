@@ -27,7 +27,10 @@ pub enum SourcePattern {
 
 /// A SOURCE that is neither an address, a CIDR block nor a domain name.
 #[derive(Debug, thiserror::Error)]
-#[error("{0:?} is not an IP address, a CIDR block (192.0.2.0/24) or a domain name (amazonses.com)")]
+#[error(
+    "{0:?} is not an IP address, a CIDR block (192.0.2.0/24) or a registrable domain name \
+     (amazonses.com; not a public suffix such as co.uk)"
+)]
 pub struct PatternError(pub String);
 
 impl SourcePattern {
@@ -51,6 +54,11 @@ impl SourcePattern {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         if domain.len() > 253 || !domain.contains('.') || !domain.split('.').all(valid_label) {
+            return Err(error());
+        }
+        // A public suffix (co.uk, github.io) would approve whoever
+        // registers a name under it.
+        if psl::domain_str(&domain).is_none() {
             return Err(error());
         }
         Ok(SourcePattern::Domain(domain))
@@ -212,7 +220,16 @@ mod tests {
             SourcePattern::parse("AmazonSES.com.").unwrap().to_string(),
             "amazonses.com"
         );
-        for bad in ["", "com", "192.0.2.0/33", "exa mple.com", "a..b", "x/y"] {
+        for bad in [
+            "",
+            "com",
+            "co.uk",
+            "github.io",
+            "192.0.2.0/33",
+            "exa mple.com",
+            "a..b",
+            "x/y",
+        ] {
             assert!(SourcePattern::parse(bad).is_err(), "{bad:?}");
         }
     }

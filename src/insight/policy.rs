@@ -90,15 +90,17 @@ pub fn readiness_with(
     config: &InsightConfig,
     published_addresses: &HashMap<String, ReportAddresses>,
 ) -> Result<Vec<Readiness>, StoreError> {
+    // Only the reports that remain: the sources, held against these totals,
+    // are theirs (retention keeps no per-source figures).
     // daily_totals has one row per domain and day: its rows are the days.
     let mut days: HashMap<String, i64> = HashMap::new();
-    for row in store.daily_totals(scope)? {
+    for row in store.live_daily_totals(scope)? {
         *days.entry(row.policy_domain).or_default() += 1;
     }
     let policies = store.latest_policies(scope)?;
     let addresses = store.report_addresses()?;
     let mut result = Vec::new();
-    for totals in store.domain_totals(scope)? {
+    for totals in store.live_domain_totals(scope)? {
         let domain = totals.policy_domain.clone();
         let days_covered = days.get(&domain).copied().unwrap_or(0);
         let mut affected: Vec<AffectedSource> = sources

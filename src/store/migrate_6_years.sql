@@ -19,6 +19,16 @@ CREATE TABLE daily_rollups (
     PRIMARY KEY (policy_domain, day, auth)
 );
 
+-- The identity of each aggregate report retention deleted (and rolled up):
+-- a copy that comes again (an old archive imported, a late retry) is a
+-- duplicate, not counted a second time.
+CREATE TABLE pruned_reports (
+    org_name      TEXT NOT NULL,
+    report_id     TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    PRIMARY KEY (org_name, report_id, policy_domain)
+) WITHOUT ROWID;
+
 -- The operator's word on a sending source for a policy domain (lower-cased):
 -- `dmarc-sink sources approve|deny|forget`. source is an IP address, a
 -- CIDR block, or a DKIM or SPF domain, in its canonical form.
@@ -53,14 +63,15 @@ ALTER TABLE alerts ADD COLUMN occasion TEXT;
 CREATE UNIQUE INDEX alerts_once ON alerts (kind, policy_domain, coalesce(subject, ''), occasion)
     WHERE occasion IS NOT NULL;
 
--- daily_totals goes on showing the days retention deleted.
+-- daily_totals goes on showing the days retention deleted; its domains are
+-- lower-cased, as the rolled-up ones are.
 DROP VIEW daily_totals;
 CREATE VIEW daily_totals AS
 SELECT policy_domain, day,
        sum(reports) AS reports, sum(messages) AS messages, sum(dmarc_pass) AS dmarc_pass,
        sum(dkim_aligned_pass) AS dkim_aligned_pass, sum(spf_aligned_pass) AS spf_aligned_pass,
        sum(quarantined) AS quarantined, sum(rejected) AS rejected
-FROM (SELECT policy_domain,
+FROM (SELECT lower(policy_domain)                                     AS policy_domain,
              date(date_begin, 'unixepoch')                                   AS day,
              count(DISTINCT report)                                          AS reports,
              sum(count)                                                      AS messages,
@@ -71,7 +82,7 @@ FROM (SELECT policy_domain,
              sum(CASE WHEN disposition = 'reject' THEN count ELSE 0 END)     AS rejected
       FROM report_records
       WHERE auth IS NOT 'unauthenticated'
-      GROUP BY policy_domain, day
+      GROUP BY lower(policy_domain), day
       UNION ALL
       SELECT policy_domain, day, reports, messages, dmarc_pass, dkim_aligned_pass,
              spf_aligned_pass, quarantined, rejected

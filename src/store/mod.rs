@@ -29,7 +29,7 @@ mod write;
 
 pub use approved::{ApprovedSource, ChangedBy, ListChange, Standing};
 pub use failing::{FailingSource, NewAlert, ReportFailures};
-pub use prune::{PruneBudget, PruneCounts, PruneProgress};
+pub use prune::{PruneBudget, PruneControl, PruneCounts, PruneProgress};
 pub use raw::RawReader;
 pub use read::{
     Counts, DailyTotals, DomainSeen, DomainTotals, LeftOut, Scope, SourceDomain, SourceTotals,

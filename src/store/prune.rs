@@ -42,6 +42,23 @@ impl PruneCounts {
     }
 }
 
+/// How a prune paces itself, and when it stops early.
+#[derive(Debug, Clone, Default)]
+pub struct PruneControl {
+    pub budget: PruneBudget,
+    /// Set (by shutdown) to end the prune before its next transaction;
+    /// what it did so far stays done, the rest waits for the next prune.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl PruneControl {
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
 /// How a prune paces itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PruneBudget {
@@ -80,14 +97,21 @@ pub struct PruneProgress {
     pub longest_transaction: Duration,
     /// Pages given back to the file system by incremental vacuum.
     pub pages_freed: i64,
+    /// It was told to stop before it was done.
+    pub stopped: bool,
 }
 
-/// The messages to delete for a cut at `:cut` (unix seconds).
+/// The messages to delete for a cut at `:cut` (unix seconds). A date the
+/// reporter wrote counts up to a week past the message's arrival: a range
+/// that ends in 2099 must not keep a message for ever.
 const DOOMED: &str = "SELECT m.id FROM messages m
-    WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.message = m.id AND r.date_end >= :cut)
-      AND NOT EXISTS (SELECT 1 FROM tls_reports t WHERE t.message = m.id AND t.date_end >= :cut)
+    WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.message = m.id
+                      AND min(r.date_end, m.received_at + 604800) >= :cut)
+      AND NOT EXISTS (SELECT 1 FROM tls_reports t WHERE t.message = m.id
+                      AND min(t.date_end, m.received_at + 604800) >= :cut)
       AND NOT EXISTS (SELECT 1 FROM failure_reports f WHERE f.message = m.id
-                      AND coalesce(f.arrival_date, m.received_at) >= :cut)
+                      AND min(coalesce(f.arrival_date, m.received_at), m.received_at + 604800)
+                          >= :cut)
       AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.message = m.id AND q.created_at >= :cut)
       AND (m.received_at < :cut
            OR EXISTS (SELECT 1 FROM reports r WHERE r.message = m.id)
@@ -124,7 +148,8 @@ impl Store {
     /// rolling aggregate reports up into `daily_rollups` first, then gives
     /// the freed pages back to the file system when the store is in
     /// incremental auto-vacuum mode.
-    pub fn prune(&mut self, cut: i64, budget: PruneBudget) -> Result<PruneProgress, StoreError> {
+    pub fn prune(&mut self, cut: i64, control: &PruneControl) -> Result<PruneProgress, StoreError> {
+        let budget = control.budget;
         let doomed: Vec<i64> = {
             let mut stmt = self.conn.prepare(DOOMED)?;
             stmt.query_map(rusqlite::named_params! {":cut": cut}, |row| row.get(0))?
@@ -134,8 +159,19 @@ impl Store {
         let mut deleted = PruneCounts::default();
         let mut pending = doomed.as_slice();
         while let Some(&first) = pending.first() {
+            if control.stopped() {
+                return Ok(PruneProgress {
+                    deleted,
+                    transactions: pacer.transactions,
+                    longest_transaction: pacer.longest,
+                    pages_freed: 0,
+                    stopped: true,
+                });
+            }
             if message_counts(&self.conn, first)?.records > RECORDS_PER_TRANSACTION {
-                deleted.add(self.delete_large_message(first, &mut pacer)?);
+                if still_doomed(&self.conn, first, cut)? {
+                    deleted.add(self.delete_large_message(first, &mut pacer)?);
+                }
                 pending = &pending[1..];
                 continue;
             }
@@ -145,8 +181,12 @@ impl Store {
                     if counts.records > RECORDS_PER_TRANSACTION {
                         break;
                     }
-                    delete_message(tx, message)?;
-                    deleted.add(counts);
+                    // A message may have changed since the list was read
+                    // (reparse, a new quarantine row): asked again here.
+                    if still_doomed(tx, message, cut)? {
+                        delete_message(tx, message)?;
+                        deleted.add(counts);
+                    }
                     pending = rest;
                     if started.elapsed() >= budget.per_transaction {
                         break;
@@ -155,12 +195,13 @@ impl Store {
                 Ok(())
             })?;
         }
-        let pages_freed = self.give_back_space(&mut pacer)?;
+        let pages_freed = self.give_back_space(&mut pacer, control)?;
         Ok(PruneProgress {
             deleted,
             transactions: pacer.transactions,
             longest_transaction: pacer.longest,
             pages_freed,
+            stopped: control.stopped(),
         })
     }
 
@@ -177,6 +218,7 @@ impl Store {
         let counts = message_counts(&self.conn, message)?;
         pacer.transaction(&mut self.conn, |tx, _| {
             tx.prepare_cached(ROLL_UP)?.execute([message])?;
+            tx.prepare_cached(REMEMBER_PRUNED)?.execute([message])?;
             tx.prepare_cached(
                 "UPDATE reports SET superseded_by = id
                  WHERE message = ?1 AND superseded_by IS NULL",
@@ -225,7 +267,11 @@ impl Store {
     /// Hands the free pages back, a step at a time (each step a short write
     /// of its own, paced like the deletions). Nothing to do unless the
     /// store is incremental.
-    fn give_back_space(&mut self, pacer: &mut Pacer) -> Result<i64, StoreError> {
+    fn give_back_space(
+        &mut self,
+        pacer: &mut Pacer,
+        control: &PruneControl,
+    ) -> Result<i64, StoreError> {
         if !self.is_incremental_vacuum()? {
             return Ok(0);
         }
@@ -239,7 +285,7 @@ impl Store {
             let free: i64 = self
                 .conn
                 .pragma_query_value(None, "freelist_count", |row| row.get(0))?;
-            if free == 0 || freed >= to_free {
+            if free == 0 || freed >= to_free || control.stopped() {
                 return Ok(freed);
             }
             let step = free.min(VACUUM_STEP_PAGES).min(to_free - freed);
@@ -311,6 +357,16 @@ fn counts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PruneCounts> {
     })
 }
 
+/// Whether `message` is still to be deleted at `cut`.
+fn still_doomed(conn: &Connection, message: i64, cut: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT EXISTS ({DOOMED} AND m.id = :id)"))?
+        .query_row(
+            rusqlite::named_params! {":cut": cut, ":id": message},
+            |row| row.get(0),
+        )?)
+}
+
 /// What deleting `message` deletes.
 fn message_counts(conn: &Connection, message: i64) -> Result<PruneCounts, StoreError> {
     Ok(conn
@@ -330,6 +386,7 @@ fn message_counts(conn: &Connection, message: i64) -> Result<PruneCounts, StoreE
 /// Rolls up and deletes one message and everything read from it.
 fn delete_message(conn: &Connection, message: i64) -> Result<(), StoreError> {
     conn.prepare_cached(ROLL_UP)?.execute([message])?;
+    conn.prepare_cached(REMEMBER_PRUNED)?.execute([message])?;
     for sql in DELETE_MESSAGE {
         conn.prepare_cached(sql)?.execute([message])?;
     }
@@ -361,6 +418,13 @@ const ROLL_UP: &str =
         spf_aligned_pass = spf_aligned_pass + excluded.spf_aligned_pass,
         quarantined = quarantined + excluded.quarantined,
         rejected = rejected + excluded.rejected";
+
+/// Remembers the identities of message `?1`'s counted reports, rolled up
+/// with [`ROLL_UP`]: a copy that comes again is a duplicate.
+const REMEMBER_PRUNED: &str =
+    "INSERT OR IGNORE INTO pruned_reports (org_name, report_id, policy_domain)
+     SELECT org_name, report_id, policy_domain FROM reports
+     WHERE message = ?1 AND superseded_by IS NULL";
 
 /// The statements that delete message `?1` once rolled up, in order.
 const DELETE_MESSAGE: &[&str] = &[

@@ -253,6 +253,13 @@ const COUNT_SUMS: &str = "sum(rec.count),
 impl Store {
     /// Totals per policy domain, largest first, pruned days included.
     pub fn domain_totals(&self, scope: &Scope) -> Result<Vec<DomainTotals>, StoreError> {
+        let live = self.live_domain_totals(scope)?;
+        self.with_rolled_up_domains(scope, live)
+    }
+
+    /// [`Store::domain_totals`] of the reports that remain only: what can
+    /// be held against per-source figures, which retention does not keep.
+    pub fn live_domain_totals(&self, scope: &Scope) -> Result<Vec<DomainTotals>, StoreError> {
         let (condition, params) = scope.condition();
         let sql = format!(
             "SELECT lower(rep.policy_domain),
@@ -266,7 +273,7 @@ impl Store {
              GROUP BY 1
              ORDER BY 3 DESC, 1"
         );
-        let live = self.query(&sql, &params, |row| {
+        self.query(&sql, &params, |row| {
             Ok(DomainTotals {
                 policy_domain: row.get(0)?,
                 reports: row.get(1)?,
@@ -275,8 +282,7 @@ impl Store {
                 first_seen: row.get(9)?,
                 last_seen: row.get(10)?,
             })
-        })?;
-        self.with_rolled_up_domains(scope, live)
+        })
     }
 
     /// Totals per policy domain and sending IP, most messages first.
@@ -373,6 +379,12 @@ impl Store {
     /// Totals per policy domain and day, in day order, pruned days included
     /// (`daily_rollups`).
     pub fn daily_totals(&self, scope: &Scope) -> Result<Vec<DailyTotals>, StoreError> {
+        let live = self.live_daily_totals(scope)?;
+        self.with_rolled_up_days(scope, live)
+    }
+
+    /// [`Store::daily_totals`] of the reports that remain only.
+    pub fn live_daily_totals(&self, scope: &Scope) -> Result<Vec<DailyTotals>, StoreError> {
         let (condition, params) = scope.condition();
         let sql = format!(
             "SELECT lower(rep.policy_domain),
@@ -383,14 +395,13 @@ impl Store {
              GROUP BY 1, 2
              ORDER BY 1, 2"
         );
-        let live = self.query(&sql, &params, |row| {
+        self.query(&sql, &params, |row| {
             Ok(DailyTotals {
                 policy_domain: row.get(0)?,
                 day: row.get(1)?,
                 counts: Counts::from_row(row, 2)?,
             })
-        })?;
-        self.with_rolled_up_days(scope, live)
+        })
     }
 
     /// The DMARC record of each policy domain as the latest report in

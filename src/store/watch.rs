@@ -66,6 +66,23 @@ impl Store {
         })
     }
 
+    /// Whether an alert of `kind` was raised for `policy_domain` at or
+    /// after `since` (unix seconds).
+    pub fn alerted_since(
+        &self,
+        kind: &str,
+        policy_domain: &str,
+        since: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM alerts
+                                WHERE kind = ?1 AND policy_domain = ?2 AND created_at >= ?3)",
+            )?
+            .query_row((kind, policy_domain, since), |row| row.get(0))?)
+    }
+
     /// Records `alert` unless it was raised already; true when recorded.
     pub fn record_once(&self, alert: &OnceAlert<'_>) -> Result<bool, StoreError> {
         let added = self

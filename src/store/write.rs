@@ -140,6 +140,9 @@ pub enum Written {
     Stored(i64),
     /// The same report (org_name, report_id, policy domain) is stored already.
     Duplicate(i64),
+    /// The same aggregate report was stored, and retention has deleted it
+    /// since (`pruned_reports`): its records are in `daily_rollups`.
+    Pruned,
 }
 
 impl MessageTx<'_> {
@@ -223,6 +226,7 @@ impl MessageTx<'_> {
             member: member.to_owned(),
             report: None,
             duplicate_of: None,
+            pruned: false,
             inserts: None,
             open: true,
         })
@@ -355,6 +359,8 @@ pub struct ReportWriter<'t> {
     member: String,
     report: Option<i64>,
     duplicate_of: Option<i64>,
+    /// Its identity is among those retention deleted.
+    pruned: bool,
     /// How the records are written; `None` when they are not: the report is
     /// a duplicate.
     inserts: Option<RecordInserts<'t>>,
@@ -376,6 +382,7 @@ impl ReportWriter<'_> {
     /// parser prevents for a successful parse).
     pub fn keep(mut self) -> Result<Option<Written>, StoreError> {
         let written = match (self.report, self.duplicate_of) {
+            _ if self.pruned => Some(Written::Pruned),
             (_, Some(existing)) => Some(Written::Duplicate(existing)),
             (Some(id), None) => Some(Written::Stored(id)),
             (None, None) => None,
@@ -426,6 +433,19 @@ impl AggregateSink for ReportWriter<'_> {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?;
+        if stored_elsewhere.is_none() {
+            let pruned: bool = self
+                .conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM pruned_reports
+                                    WHERE org_name = ?1 AND report_id = ?2 AND policy_domain = ?3)",
+                )?
+                .query_row((org_name, report_id, domain), |row| row.get(0))?;
+            if pruned {
+                self.pruned = true;
+                return Ok(());
+            }
+        }
         let standing = standing(self.conn, Superseding::Aggregate, stored_elsewhere, trust)?;
         if let Standing::Duplicate(id) = standing {
             self.duplicate_of = Some(id);
