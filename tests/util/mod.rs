@@ -5,6 +5,7 @@ pub mod dns;
 pub mod dot_stuff;
 pub mod https;
 pub mod mail;
+pub mod postgres;
 pub mod relay;
 pub mod report;
 pub mod server;
