@@ -622,7 +622,7 @@ fn a_version_1_store_is_migrated_and_its_failing_sources_seeded() {
     }
     let hook = Webhook::start();
     let server = TestServer::start_in(dir, &alerts_config(&hook.url, ""));
-    assert_eq!(server.count("PRAGMA user_version"), 6);
+    assert_eq!(server.count("PRAGMA user_version"), 7);
     // Failing for example.com since its earliest report; never for
     // example.org, where SPF passed aligned.
     assert_eq!(server.count("SELECT count(*) FROM failing_sources"), 1);

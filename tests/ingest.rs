@@ -597,7 +597,7 @@ fn reparse_recovers_what_a_tighter_reader_quarantined() {
 #[test]
 fn schema_is_versioned_and_in_wal_mode() {
     let temp = TempStore::new();
-    assert_eq!(temp.store.schema_version().unwrap(), 6);
+    assert_eq!(temp.store.schema_version().unwrap(), 7);
     let mode: String = temp
         .store
         .connection()
@@ -606,5 +606,5 @@ fn schema_is_versioned_and_in_wal_mode() {
     assert_eq!(mode, "wal");
     drop(temp.store);
     let reopened = dmarc_sink::store::Store::open(&temp.dir.path().join("store.sqlite")).unwrap();
-    assert_eq!(reopened.schema_version().unwrap(), 6);
+    assert_eq!(reopened.schema_version().unwrap(), 7);
 }

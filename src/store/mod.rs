@@ -25,6 +25,7 @@ mod silence;
 mod supersede;
 mod tls;
 mod watch;
+mod watermark;
 mod write;
 
 pub use approved::{ApprovedSource, ChangedBy, ListChange, Standing};
@@ -57,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_4_reader.sql"),
     include_str!("migrate_5_trust.sql"),
     include_str!("migrate_6_years.sql"),
+    include_str!("migrate_7_export.sql"),
 ];
 
 /// The version of the reader (extraction and parsing) that stores what it
