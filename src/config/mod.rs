@@ -6,11 +6,15 @@
 
 mod digest;
 mod dns;
+mod export;
 mod metrics;
 mod trust;
 
 pub use digest::{DigestConfig, Relay, default_digest_from, default_subject_prefix};
 pub use dns::{DnsConfig, default_dns_timeout_ms};
+pub use export::{
+    ExportConfig, PostgresExportConfig, default_export_interval_secs, redact_password,
+};
 pub use metrics::MetricsConfig;
 pub use trust::{TrustConfig, UnauthenticatedPolicy};
 
@@ -34,6 +38,7 @@ pub struct Config {
     pub check_dns: CheckDnsConfig,
     pub digest: DigestConfig,
     pub metrics: MetricsConfig,
+    pub export: ExportConfig,
 }
 
 /// `[check_dns]`: how `check-dns --fetch-mta-sts` fetches policy files.
@@ -546,6 +551,10 @@ impl Config {
         self.digest
             .check()
             .map_err(|(key, reason)| invalid(key, reason))?;
+        self.export
+            .postgres
+            .check()
+            .map_err(|(key, reason)| invalid(key, reason))?;
         let limits = &self.limits;
         let positive: [(&'static str, u64); 8] = [
             ("limits.max_message_bytes", limits.max_message_bytes),
@@ -646,6 +655,9 @@ impl Config {
         let mut shown = self.clone();
         if let Some(url) = &self.alerts.webhook {
             shown.alerts.webhook = Some(redact_url(url));
+        }
+        if let Some(url) = &self.export.postgres.url {
+            shown.export.postgres.url = Some(redact_password(url));
         }
         shown
     }
