@@ -19,6 +19,8 @@
 //!   diagnoses, policy readiness, the HTML page, the weekly digest mail.
 //! - [`housekeeping`]: under `serve`, what runs on a clock: retention and
 //!   the hourly alert check.
+//! - [`export`]: store → a fleet's PostgreSQL, under `serve` in the
+//!   background (`[export.postgres]`) or once (`export postgres`).
 //!
 //! Around them: [`config`] (the TOML file), [`limits`] (what hostile input
 //! may cost), [`logging`] (tracing, text or JSON), [`metrics`] (what
@@ -29,6 +31,7 @@ pub mod auth;
 pub mod check;
 pub mod config;
 pub mod dns;
+pub mod export;
 pub mod extract;
 pub mod housekeeping;
 pub mod import;

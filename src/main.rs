@@ -5,6 +5,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use dmarc_sink::auth::Authenticator;
 use dmarc_sink::config::{Config, ConfigError};
+use dmarc_sink::export::postgres::Shipper;
+use dmarc_sink::export::postgres::ship::Flow;
+use dmarc_sink::export::{self, Target};
 use dmarc_sink::import::{ImportSummary, collect_inputs, import_input};
 use dmarc_sink::insight::period::{End, parse_instant};
 use dmarc_sink::insight::rdns::ReverseDns;
@@ -78,6 +81,12 @@ enum Command {
         /// Print what would be deleted, and delete nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Ship the store's rows to another database once, from where the last
+    /// shipping to it stopped, and print the rows shipped per table.
+    Export {
+        #[command(subcommand)]
+        target: ExportTarget,
     },
     /// Check the configuration and print it with every default filled in.
     CheckConfig,
@@ -173,6 +182,23 @@ enum Command {
         /// silent reporters never do).
         #[arg(long)]
         include_unauthenticated: bool,
+    },
+}
+
+/// Where `export` ships.
+#[derive(Subcommand)]
+enum ExportTarget {
+    /// A fleet's PostgreSQL (docs/fleet.md): schema `dmarc_sink`, created
+    /// or migrated first. The password: in the URL, or from
+    /// `export.postgres.password_file`; `export.postgres.raw` ships the raw
+    /// messages too.
+    Postgres {
+        /// postgres://user@host:port/database
+        #[arg(value_name = "URL")]
+        url: String,
+        /// This sink's name in the fleet. Default: `export.postgres.instance`.
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
     },
 }
 
@@ -330,6 +356,12 @@ fn main() -> ExitCode {
                 Ok(()) => emit(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS),
                 Err(error) => Err(error.into()),
             }
+        }
+        Command::Export {
+            target: ExportTarget::Postgres { url, instance },
+        } => {
+            init_batch_logging(&config);
+            export_postgres(&config, &url, instance.as_deref())
         }
         Command::CheckConfig => {
             print!("{}", config.redacted().to_toml());
@@ -977,6 +1009,44 @@ fn import(config: &Config, paths: &[PathBuf], authenticate: bool) -> anyhow::Res
             ExitCode::from(EXIT_FAILURE)
         },
     )
+}
+
+fn export_postgres(config: &Config, url: &str, instance: Option<&str>) -> anyhow::Result<ExitCode> {
+    let settings = &config.export.postgres;
+    let target = Target::new(
+        url,
+        settings.password_file.as_deref(),
+        instance.unwrap_or(&settings.instance),
+        settings.raw,
+    )?;
+    let store = open_existing_store(config)?;
+    let pending = export::postgres::ship::pending(&store, &target)?;
+    let mut shipper = Shipper::connect(&target)?;
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(pending);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {per_sec}, eta {eta}")
+                .expect("valid progress template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let shipped = shipper.ship(&store, &mut |_, rows| {
+        progress.inc(rows);
+        Flow::Continue
+    })?;
+    progress.finish_and_clear();
+    for (table, rows) in &shipped.tables {
+        println!("{table}: {rows}");
+    }
+    println!(
+        "shipped {} rows to {} as instance {}",
+        shipped.total(),
+        target.shown(),
+        target.instance
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn reparse(config: &Config, all: bool) -> anyhow::Result<ExitCode> {

@@ -8,10 +8,13 @@
 //! `smtp.shutdown_grace_secs`, answers 421 to the rest, gives alert
 //! webhooks still pending `alerts.webhook_timeout_secs`, and closes the
 //! store cleanly. `/healthz` answers 503 from the moment shutdown begins.
+//! With `[export.postgres]`, a thread ships what was stored to PostgreSQL
+//! (`crate::export::background`).
 
 use crate::alert::Alerter;
 use crate::auth::Authenticator;
 use crate::config::{Config, NotAReportPolicy};
+use crate::export::background::Shipping;
 use crate::housekeeping::Housekeeping;
 use crate::ingest::Committer;
 use crate::metrics::Metrics;
@@ -103,6 +106,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     );
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     let housekeeping = Housekeeping::start(config, alerter).context("cannot start housekeeping")?;
+    let shipping = Shipping::start(config).context("cannot ship to PostgreSQL")?;
 
     accept_all(listeners, shared.clone())?;
     let grace = Instant::now() + Duration::from_secs(config.smtp.shutdown_grace_secs);
@@ -116,6 +120,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     }
     drop(shared);
     housekeeping.finish();
+    if let Some(shipping) = shipping {
+        shipping.finish();
+    }
     committer.finish();
     if let Some(endpoint) = endpoint {
         endpoint.stop();

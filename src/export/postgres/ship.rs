@@ -1,0 +1,222 @@
+//! The shipper: rows above each table's watermark, read from the store in
+//! batches and written to PostgreSQL with COPY.
+//!
+//! A batch is COPYed into a temporary table of the session and moved into
+//! `dmarc_sink` by `INSERT ... ON CONFLICT DO NOTHING`, in one transaction;
+//! the store's watermark moves once that transaction committed. A batch
+//! sent again after a crash between the two therefore adds nothing, and
+//! nothing is lost: PostgreSQL keeps rows by (instance, id).
+
+use super::copy_text::Row;
+use super::schema;
+use crate::export::tables::{self, Kind, Table};
+use crate::export::{ExportError, Shipped, Target};
+use crate::store::Store;
+use postgres::{Client, NoTls};
+use rusqlite::types::ValueRef;
+use std::io::Write;
+
+/// Rows read and sent in one transaction, at most: big enough that a
+/// transaction's cost is small beside its rows, small enough that a
+/// batch never holds more than a few MiB.
+const BATCH_ROWS: i64 = 10_000;
+/// COPY bytes that end a batch early: raw messages (up to 1 MiB a chunk)
+/// and long failure-report headers must not make a batch large.
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Whether shipping goes on after a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Stop before the next batch (shutdown): what was shipped is kept.
+    Stop,
+}
+
+/// A connection to the target, its schema up to date.
+pub struct Shipper {
+    client: Client,
+    target: Target,
+    watermark_key: String,
+    /// The temporary tables created in this session.
+    staged: Vec<&'static str>,
+}
+
+impl Shipper {
+    /// Connects and migrates the target's schema.
+    pub fn connect(target: &Target) -> Result<Shipper, ExportError> {
+        let mut client =
+            target
+                .connection
+                .connect(NoTls)
+                .map_err(|cause| ExportError::Connect {
+                    target: target.shown().to_owned(),
+                    cause,
+                })?;
+        let applied = schema::migrate(&mut client)?;
+        if !applied.is_empty() {
+            tracing::info!(target = target.shown(), versions = ?applied, "migrated the PostgreSQL schema dmarc_sink");
+        }
+        Ok(Shipper {
+            client,
+            target: target.clone(),
+            watermark_key: target.watermark_key(),
+            staged: Vec::new(),
+        })
+    }
+
+    /// Ships every row above the watermarks, table by table, until none is
+    /// left or `after_batch` says stop; returns the rows shipped.
+    pub fn ship(
+        &mut self,
+        store: &Store,
+        after_batch: &mut dyn FnMut(&'static str, u64) -> Flow,
+    ) -> Result<Shipped, ExportError> {
+        let mut shipped = Shipped::default();
+        for table in tables::shipped(self.target.raw) {
+            loop {
+                let rows = self.ship_batch(store, table)?;
+                if rows == 0 {
+                    break;
+                }
+                shipped.add(table.name, rows);
+                if after_batch(table.name, rows) == Flow::Stop {
+                    return Ok(shipped);
+                }
+            }
+        }
+        Ok(shipped)
+    }
+
+    /// Ships the next batch of `table`; returns its rows (0: none left).
+    fn ship_batch(&mut self, store: &Store, table: &'static Table) -> Result<u64, ExportError> {
+        let from = store.export_watermark(&self.watermark_key, table.name)?;
+        let mut select = store.connection().prepare_cached(&table.select_sql())?;
+        let mut rows = select.query((from, BATCH_ROWS))?;
+        let Some(first) = rows.next()? else {
+            return Ok(0);
+        };
+        let mut tx = self.client.transaction()?;
+        if !self.staged.contains(&table.name) {
+            tx.batch_execute(&format!(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS ship_{0} (LIKE dmarc_sink.{0})
+                 ON COMMIT DELETE ROWS",
+                table.name
+            ))?;
+        }
+        let mut copy = tx.copy_in(&format!(
+            "COPY ship_{} ({}) FROM STDIN",
+            table.name,
+            table.copy_columns()
+        ))?;
+        let mut line = Vec::with_capacity(4096);
+        let mut count = 0u64;
+        let mut bytes = 0usize;
+        let mut last: i64 = first.get(0)?;
+        encode(table, first, &self.target.instance, &mut line)?;
+        loop {
+            bytes += line.len();
+            copy.write_all(&line).map_err(ExportError::Copy)?;
+            line.clear();
+            count += 1;
+            if bytes >= BATCH_BYTES {
+                break;
+            }
+            let Some(row) = rows.next()? else { break };
+            last = row.get(0)?;
+            encode(table, row, &self.target.instance, &mut line)?;
+        }
+        copy.finish()?;
+        tx.execute(
+            &format!(
+                "INSERT INTO dmarc_sink.{0} SELECT * FROM ship_{0} ON CONFLICT DO NOTHING",
+                table.name
+            ),
+            &[],
+        )?;
+        tx.commit()?;
+        if !self.staged.contains(&table.name) {
+            self.staged.push(table.name);
+        }
+        store.set_export_watermark(&self.watermark_key, table.name, last)?;
+        Ok(count)
+    }
+}
+
+/// The rows `target` has not shipped yet, all tables together.
+pub fn pending(store: &Store, target: &Target) -> Result<u64, ExportError> {
+    let key = target.watermark_key();
+    let mut total = 0u64;
+    for table in tables::shipped(target.raw) {
+        let from = store.export_watermark(&key, table.name)?;
+        let rows: i64 = store.connection().query_row(
+            &format!("SELECT count(*) FROM {} WHERE rowid > ?1", table.name),
+            [from],
+            |row| row.get(0),
+        )?;
+        total += rows as u64;
+    }
+    Ok(total)
+}
+
+/// One row of `table` as a COPY line: instance, id, then its columns.
+fn encode(
+    table: &Table,
+    row: &rusqlite::Row<'_>,
+    instance: &str,
+    out: &mut Vec<u8>,
+) -> rusqlite::Result<()> {
+    let mut fields = Row::new(out);
+    fields.text(instance.as_bytes());
+    if table.has_id {
+        fields.integer(row.get(0)?);
+    }
+    let mut index = 1;
+    let mut previous = ValueRef::Null;
+    for column in table.columns {
+        if column.kind == Kind::AddrOfPrevious {
+            fields.addr(match previous {
+                ValueRef::Text(text) => Some(text),
+                _ => None,
+            });
+            continue;
+        }
+        let value = row.get_ref(index)?;
+        index += 1;
+        match (column.kind, value) {
+            (_, ValueRef::Null) => fields.null(),
+            (Kind::Integer, ValueRef::Integer(n)) => fields.integer(n),
+            (Kind::Time, ValueRef::Integer(n)) => fields.time(n),
+            (Kind::Integer | Kind::Time, ValueRef::Real(n)) => fields.integer(n as i64),
+            // SQLite stores in an INTEGER column only text that is no number.
+            (Kind::Integer | Kind::Time, ValueRef::Text(_) | ValueRef::Blob(_)) => fields.null(),
+            (Kind::Text, ValueRef::Text(bytes) | ValueRef::Blob(bytes)) => fields.text(bytes),
+            (Kind::Text, ValueRef::Integer(n)) => fields.text(n.to_string().as_bytes()),
+            (Kind::Text, ValueRef::Real(n)) => fields.text(n.to_string().as_bytes()),
+            (Kind::Bytes, ValueRef::Blob(bytes) | ValueRef::Text(bytes)) => fields.bytes(bytes),
+            (Kind::Bytes, ValueRef::Integer(_) | ValueRef::Real(_)) => fields.null(),
+            (Kind::AddrOfPrevious, _) => unreachable!("handled above"),
+        }
+        previous = value;
+    }
+    fields.end();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::export::tables::TABLES;
+    use crate::store::Store;
+
+    /// Every table and column shipped exists in the store.
+    #[test]
+    fn every_shipped_column_is_in_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store.sqlite")).unwrap();
+        for table in TABLES {
+            store
+                .connection()
+                .prepare(&table.select_sql())
+                .unwrap_or_else(|e| panic!("{}: {e}", table.name));
+        }
+    }
+}
