@@ -12,6 +12,7 @@ mod conformance;
 mod digest;
 mod docs;
 mod exact_values;
+mod export_postgres;
 mod fuzz_regressions;
 mod html;
 mod ingest;

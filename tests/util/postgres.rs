@@ -133,7 +133,14 @@ impl Postgres {
         let data = self.data();
         self.run(
             "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-m", "immediate", "-w", "stop"],
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
         );
     }
 
@@ -209,9 +216,8 @@ fn bin_dir() -> Option<PathBuf> {
     if let Some((_, dir)) = debian.pop() {
         return Some(dir);
     }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|dir| has_both(dir))
-    })
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).find(|dir| has_both(dir)))
 }
 
 fn is_root() -> bool {
@@ -256,5 +262,10 @@ fn the_tests_postgres_starts_and_answers() {
         .args([url.as_str(), "-tAc", "SELECT 40 + 2"])
         .output()
         .expect("run psql");
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "42", "{}", server.log());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "42",
+        "{}",
+        server.log()
+    );
 }
