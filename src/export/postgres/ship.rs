@@ -1,11 +1,15 @@
 //! The shipper: rows above each table's watermark, read from the store in
 //! batches and written to PostgreSQL with COPY.
 //!
-//! A batch is COPYed into a temporary table of the session and moved into
-//! `dmarc_sink` by `INSERT ... ON CONFLICT DO NOTHING`, in one transaction;
-//! the store's watermark moves once that transaction committed. A batch
-//! sent again after a crash between the two therefore adds nothing, and
-//! nothing is lost: PostgreSQL keeps rows by (instance, id).
+//! A batch is written in one PostgreSQL transaction, and the store's
+//! watermark moves once that transaction committed. A batch may be sent
+//! again (a crash between the two): when PostgreSQL may hold some of its
+//! rows already (the instance's highest id there is not below the batch's
+//! first), it is COPYed into a temporary table of the session and moved
+//! into `dmarc_sink` by `INSERT ... ON CONFLICT DO NOTHING`, which adds
+//! only what is missing; otherwise, the usual case, it is COPYed straight
+//! into its table, which writes every row once instead of twice. Either
+//! way nothing is doubled or lost: PostgreSQL keeps rows by (instance, id).
 
 use super::copy_text::Row;
 use super::schema;
@@ -95,23 +99,39 @@ impl Shipper {
         let Some(first) = rows.next()? else {
             return Ok(0);
         };
+        let mut last: i64 = first.get(0)?;
         let mut tx = self.client.transaction()?;
-        if !self.staged.contains(&table.name) {
+        let fresh = table.has_id && {
+            let held: Option<i64> = tx
+                .query_one(
+                    &format!(
+                        "SELECT max(id) FROM dmarc_sink.{} WHERE instance = $1",
+                        table.name
+                    ),
+                    &[&self.target.instance],
+                )?
+                .get(0);
+            held.is_none_or(|held| held < last)
+        };
+        if !fresh && !self.staged.contains(&table.name) {
             tx.batch_execute(&format!(
                 "CREATE TEMPORARY TABLE IF NOT EXISTS ship_{0} (LIKE dmarc_sink.{0})
                  ON COMMIT DELETE ROWS",
                 table.name
             ))?;
         }
+        let into = if fresh {
+            format!("dmarc_sink.{}", table.name)
+        } else {
+            format!("ship_{}", table.name)
+        };
         let mut copy = tx.copy_in(&format!(
-            "COPY ship_{} ({}) FROM STDIN",
-            table.name,
+            "COPY {into} ({}) FROM STDIN",
             table.copy_columns()
         ))?;
         let mut line = Vec::with_capacity(4096);
         let mut count = 0u64;
         let mut bytes = 0usize;
-        let mut last: i64 = first.get(0)?;
         encode(table, first, &self.target.instance, &mut line)?;
         loop {
             bytes += line.len();
@@ -126,15 +146,17 @@ impl Shipper {
             encode(table, row, &self.target.instance, &mut line)?;
         }
         copy.finish()?;
-        tx.execute(
-            &format!(
-                "INSERT INTO dmarc_sink.{0} SELECT * FROM ship_{0} ON CONFLICT DO NOTHING",
-                table.name
-            ),
-            &[],
-        )?;
+        if !fresh {
+            tx.execute(
+                &format!(
+                    "INSERT INTO dmarc_sink.{0} SELECT * FROM ship_{0} ON CONFLICT DO NOTHING",
+                    table.name
+                ),
+                &[],
+            )?;
+        }
         tx.commit()?;
-        if !self.staged.contains(&table.name) {
+        if !fresh && !self.staged.contains(&table.name) {
             self.staged.push(table.name);
         }
         store.set_export_watermark(&self.watermark_key, table.name, last)?;
