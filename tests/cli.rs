@@ -321,6 +321,7 @@ fn the_manual_page_lists_every_command() {
         "html",
         "check\\-dns",
         "digest",
+        "export",
         "man",
     ] {
         assert!(page.contains(command), "{command} in:\n{page}");
