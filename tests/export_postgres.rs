@@ -324,6 +324,11 @@ fn a_sink_killed_while_shipping_resumes_without_gaps_or_doubles() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let dir = shipping.kill();
+    let at_kill: i64 = pg
+        .query_one("SELECT count(*) FROM dmarc_sink.records", &[])
+        .unwrap()
+        .get(0);
+    eprintln!("killed with {at_kill} of 40000 records in PostgreSQL");
 
     let resumed = TestServer::start_in(dir, &export_config(&url, "mx1"));
     wait_until_shipped(&url, &resumed.db, "mx1");

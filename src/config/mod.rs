@@ -708,6 +708,28 @@ mod tests {
     }
 
     #[test]
+    fn export_keys_are_checked_and_the_password_is_redacted() {
+        let config = parse(
+            "[export.postgres]\nurl = \"postgres://sink:s3cret@db.example/fleet\"\ninstance = \"mx1\"\n",
+        )
+        .unwrap();
+        let shown = config.redacted().to_toml();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://sink:REDACTED@db.example/fleet"),
+            "{shown}"
+        );
+        for (text, key) in [
+            ("url = \"mysql://db.example/fleet\"", "export.postgres.url"),
+            ("instance = \"mx 1\"", "export.postgres.instance"),
+            ("interval_secs = 0", "export.postgres.interval_secs"),
+        ] {
+            let error = parse(&format!("[export.postgres]\n{text}\n")).unwrap_err();
+            assert!(error.to_string().contains(key), "{error}");
+        }
+    }
+
+    #[test]
     fn the_default_host_name_is_the_kernels() {
         let uname = std::process::Command::new("uname")
             .arg("-n")

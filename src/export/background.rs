@@ -104,7 +104,7 @@ impl Shipping {
                     }
                 }
             })
-            .map_err(|cause| ExportError::Store(cause.into()))?;
+            .map_err(ExportError::Thread)?;
         Ok(Some(Shipping {
             stop,
             stopping,

@@ -56,6 +56,8 @@ pub enum ExportError {
     },
     #[error("{0:?} is not a PostgreSQL URL: {1}")]
     Url(String, ::postgres::Error),
+    #[error("cannot start the shipping thread: {0}")]
+    Thread(std::io::Error),
 }
 
 impl From<::postgres::Error> for ExportError {
