@@ -115,12 +115,12 @@ SELECT policy_domain, day, reports, messages, dmarc_pass, dkim_aligned_pass, spf
 FROM (SELECT policy_domain,
              date_trunc('day', date_begin, 'UTC')                              AS day,
              count(DISTINCT (instance, report))                                AS reports,
-             sum(count)                                                        AS messages,
-             coalesce(sum(count) FILTER (WHERE dmarc = 'pass'), 0)             AS dmarc_pass,
-             coalesce(sum(count) FILTER (WHERE dkim = 'pass'), 0)              AS dkim_aligned_pass,
-             coalesce(sum(count) FILTER (WHERE spf = 'pass'), 0)               AS spf_aligned_pass,
-             coalesce(sum(count) FILTER (WHERE disposition = 'quarantine'), 0) AS quarantined,
-             coalesce(sum(count) FILTER (WHERE disposition = 'reject'), 0)     AS rejected
+             sum(count)::bigint                                                        AS messages,
+             coalesce(sum(count) FILTER (WHERE dmarc = 'pass'), 0)::bigint             AS dmarc_pass,
+             coalesce(sum(count) FILTER (WHERE dkim = 'pass'), 0)::bigint              AS dkim_aligned_pass,
+             coalesce(sum(count) FILTER (WHERE spf = 'pass'), 0)::bigint               AS spf_aligned_pass,
+             coalesce(sum(count) FILTER (WHERE disposition = 'quarantine'), 0)::bigint AS quarantined,
+             coalesce(sum(count) FILTER (WHERE disposition = 'reject'), 0)::bigint     AS rejected
       FROM dmarc_sink.fleet_records
       WHERE auth <> 'unauthenticated'
       GROUP BY 1, 2) totals;
@@ -129,9 +129,9 @@ FROM (SELECT policy_domain,
 CREATE VIEW dmarc_sink.dispositions AS
 SELECT policy_domain,
        date_trunc('day', date_begin, 'UTC')                              AS day,
-       coalesce(sum(count) FILTER (WHERE disposition = 'none'), 0)       AS none,
-       coalesce(sum(count) FILTER (WHERE disposition = 'quarantine'), 0) AS quarantine,
-       coalesce(sum(count) FILTER (WHERE disposition = 'reject'), 0)     AS reject
+       coalesce(sum(count) FILTER (WHERE disposition = 'none'), 0)::bigint       AS none,
+       coalesce(sum(count) FILTER (WHERE disposition = 'quarantine'), 0)::bigint AS quarantine,
+       coalesce(sum(count) FILTER (WHERE disposition = 'reject'), 0)::bigint     AS reject
 FROM dmarc_sink.fleet_records
 WHERE auth <> 'unauthenticated'
 GROUP BY 1, 2;
@@ -149,29 +149,29 @@ CREATE VIEW dmarc_sink.sources AS
 SELECT rec.policy_domain,
        rec.source_ip,
        rec.source_addr,
-       sum(rec.count)                                   AS messages,
-       coalesce(sum(rec.count) FILTER (WHERE rec.dmarc = 'pass'), 0) AS dmarc_pass,
-       coalesce(sum(rec.count) FILTER (WHERE rec.dkim = 'pass'), 0)  AS dkim_aligned_pass,
-       coalesce(sum(rec.count) FILTER (WHERE rec.spf = 'pass'), 0)   AS spf_aligned_pass,
-       coalesce(sum(rec.count) FILTER (WHERE rec.disposition = 'quarantine'), 0) AS quarantined,
-       coalesce(sum(rec.count) FILTER (WHERE rec.disposition = 'reject'), 0)     AS rejected,
+       sum(rec.count)::bigint                                   AS messages,
+       coalesce(sum(rec.count) FILTER (WHERE rec.dmarc = 'pass'), 0)::bigint AS dmarc_pass,
+       coalesce(sum(rec.count) FILTER (WHERE rec.dkim = 'pass'), 0)::bigint  AS dkim_aligned_pass,
+       coalesce(sum(rec.count) FILTER (WHERE rec.spf = 'pass'), 0)::bigint   AS spf_aligned_pass,
+       coalesce(sum(rec.count) FILTER (WHERE rec.disposition = 'quarantine'), 0)::bigint AS quarantined,
+       coalesce(sum(rec.count) FILTER (WHERE rec.disposition = 'reject'), 0)::bigint     AS rejected,
        coalesce(sum(rec.count) FILTER (
            WHERE rec.spf IS DISTINCT FROM 'pass' AND EXISTS (
                SELECT 1 FROM dmarc_sink.fleet_auth_results a
                WHERE a.instance = rec.instance AND a.record = rec.record AND a.method = 'spf'
-                 AND a.result = 'pass' AND a.domain IS NOT NULL AND NOT a.aligned)), 0)
+                 AND a.result = 'pass' AND a.domain IS NOT NULL AND NOT a.aligned)), 0)::bigint
                                                         AS spf_pass_unaligned,
        coalesce(sum(rec.count) FILTER (
            WHERE rec.dkim IS DISTINCT FROM 'pass' AND EXISTS (
                SELECT 1 FROM dmarc_sink.fleet_auth_results a
                WHERE a.instance = rec.instance AND a.record = rec.record AND a.method = 'dkim'
-                 AND a.result = 'pass' AND a.domain IS NOT NULL AND NOT a.aligned)), 0)
+                 AND a.result = 'pass' AND a.domain IS NOT NULL AND NOT a.aligned)), 0)::bigint
                                                         AS dkim_pass_unaligned,
        coalesce(sum(rec.count) FILTER (
            WHERE rec.dkim IS DISTINCT FROM 'pass' AND EXISTS (
                SELECT 1 FROM dmarc_sink.fleet_auth_results a
                WHERE a.instance = rec.instance AND a.record = rec.record AND a.method = 'dkim'
-                 AND a.result IS DISTINCT FROM 'pass' AND a.aligned)), 0)
+                 AND a.result IS DISTINCT FROM 'pass' AND a.aligned)), 0)::bigint
                                                         AS own_dkim_fail,
        count(DISTINCT rec.org_name)                     AS reporters,
        count(DISTINCT rec.org_name) FILTER (WHERE rec.auth = 'authenticated')
@@ -227,7 +227,7 @@ JOIN dmarc_sink.tls_failures f ON f.instance = pol.instance AND f.policy = pol.i
 CREATE VIEW dmarc_sink.tls_failures_by_mx AS
 SELECT policy_domain,
        mx_host,
-       sum(failed_sessions)                AS failed_sessions,
+       sum(failed_sessions)::bigint                AS failed_sessions,
        (SELECT string_agg(t.result_type, ', ' ORDER BY t.sessions DESC, t.result_type)
         FROM (SELECT g.result_type, sum(g.failed_sessions) AS sessions
               FROM dmarc_sink.fleet_tls_failures g
