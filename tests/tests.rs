@@ -12,6 +12,7 @@ mod conformance;
 mod digest;
 mod docs;
 mod exact_values;
+mod fleet_views;
 mod fuzz_regressions;
 mod html;
 mod ingest;

@@ -129,15 +129,24 @@ impl Postgres {
 
     /// Stops the server at once (connections broken, as in a crash or an
     /// outage).
+    #[allow(dead_code, reason = "for the shipper's outage test")]
     pub fn stop(&self) {
         let data = self.data();
         self.run(
             "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-m", "immediate", "-w", "stop"],
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
         );
     }
 
     /// Starts it again on the same port after [`Postgres::stop`].
+    #[allow(dead_code, reason = "for the shipper's outage test")]
     pub fn restart(&self) {
         self.pg_ctl_start();
     }
@@ -209,9 +218,8 @@ fn bin_dir() -> Option<PathBuf> {
     if let Some((_, dir)) = debian.pop() {
         return Some(dir);
     }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|dir| has_both(dir))
-    })
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).find(|dir| has_both(dir)))
 }
 
 fn is_root() -> bool {
@@ -256,5 +264,10 @@ fn the_tests_postgres_starts_and_answers() {
         .args([url.as_str(), "-tAc", "SELECT 40 + 2"])
         .output()
         .expect("run psql");
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "42", "{}", server.log());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "42",
+        "{}",
+        server.log()
+    );
 }
