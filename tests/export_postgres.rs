@@ -221,7 +221,33 @@ fn two_sinks_ship_their_rows_to_one_database_once_each() {
         .query_one("SELECT max(version) FROM dmarc_sink.schema_version", &[])
         .unwrap()
         .get(0);
-    assert!(version >= 1);
+    assert_eq!(version, 2, "the tables, then the fleet's views");
+    // Alignment as the sink decided it: DKIM of example.com aligns with
+    // example.com, SPF of amazonses.com does not.
+    for (table, expected) in [("dkim_results", true), ("spf_results", false)] {
+        let verdicts: Vec<Option<bool>> = pg
+            .query(
+                &format!("SELECT aligned FROM dmarc_sink.{table} WHERE instance = 'mx1'"),
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert!(!verdicts.is_empty());
+        assert!(
+            verdicts.iter().all(|v| *v == Some(expected)),
+            "{table}: {verdicts:?}"
+        );
+    }
+    let shared: i64 = pg
+        .query_one(
+            "SELECT count(*) FROM dmarc_sink.fleet_reports WHERE report_id = 'shared-1'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(shared, 1, "the fleet's views count the shared report once");
 }
 
 #[test]

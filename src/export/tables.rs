@@ -26,6 +26,10 @@ pub enum Kind {
     AddrOfPrevious,
     /// A blob → bytea.
     Bytes,
+    /// Not stored: whether the row's `domain` aligns with the policy
+    /// domain of its record's report, by `dmarc_aligned` (the sink's one
+    /// alignment rule) → boolean.
+    AlignedDomain,
 }
 
 /// A column as PostgreSQL names it.
@@ -66,6 +70,12 @@ const fn time(name: &'static str) -> Column {
     Column {
         name,
         kind: Kind::Time,
+    }
+}
+const fn aligned(name: &'static str) -> Column {
+    Column {
+        name,
+        kind: Kind::AlignedDomain,
     }
 }
 const fn addr(name: &'static str) -> Column {
@@ -175,6 +185,7 @@ pub const TABLES: &[Table] = &[
             text("selector"),
             text("result"),
             text("human_result"),
+            aligned("aligned"),
         ],
     },
     Table {
@@ -187,6 +198,7 @@ pub const TABLES: &[Table] = &[
             text("scope"),
             text("result"),
             text("human_result"),
+            aligned("aligned"),
         ],
     },
     Table {
@@ -300,11 +312,18 @@ impl Table {
     /// The SQLite query for the rows above a rowid (?1), at most ?2 of
     /// them, in rowid order: the rowid, then each column read from SQLite.
     pub fn select_sql(&self) -> String {
-        let columns: Vec<&str> = self
+        let columns: Vec<String> = self
             .columns
             .iter()
             .filter(|c| c.kind != Kind::AddrOfPrevious)
-            .map(|c| c.name)
+            .map(|c| match c.kind {
+                Kind::AlignedDomain => format!(
+                    "dmarc_aligned(domain, (SELECT rep.policy_domain FROM records rec \
+                     JOIN reports rep ON rep.id = rec.report WHERE rec.id = {}.record))",
+                    self.name
+                ),
+                _ => c.name.to_owned(),
+            })
             .collect();
         format!(
             "SELECT rowid, {} FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",

@@ -87,6 +87,11 @@ impl<'a> Row<'a> {
     }
 
     /// Bytes as bytea in hex (`\x...`, its backslash escaped).
+    /// A boolean, as COPY's text format spells it.
+    pub fn boolean(&mut self, value: bool) {
+        self.text(if value { b"t" } else { b"f" });
+    }
+
     pub fn bytes(&mut self, value: &[u8]) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         self.separate();

@@ -6,7 +6,11 @@
 -- (its rowid, for the tables that have no id column of their own). Times are
 -- timestamptz; an IP address is kept as the reporter wrote it (`*_ip` text)
 -- and, when it is one, as inet (`*_addr`), so that nothing a reporter sent is
--- lost and the fleet can still group by network. Rows are shipped in id
+-- lost and the fleet can still group by network. `aligned` of a DKIM or SPF
+-- result: whether its domain aligns with its report's policy domain, decided
+-- by the sink when it ships the row (relaxed alignment by the public suffix
+-- list, the one rule the sink's own queries use), so that the fleet's views
+-- need no second copy of it. Rows are shipped in id
 -- order and never rewritten, so no foreign keys: a child may arrive in the
 -- same batch as its parent.
 
@@ -108,6 +112,7 @@ CREATE TABLE dmarc_sink.dkim_results (
     selector     text,
     result       text,
     human_result text,
+    aligned      boolean,
     PRIMARY KEY (instance, id)
 );
 CREATE INDEX dkim_results_record ON dmarc_sink.dkim_results (instance, record);
@@ -120,6 +125,7 @@ CREATE TABLE dmarc_sink.spf_results (
     scope        text,
     result       text,
     human_result text,
+    aligned      boolean,
     PRIMARY KEY (instance, id)
 );
 CREATE INDEX spf_results_record ON dmarc_sink.spf_results (instance, record);

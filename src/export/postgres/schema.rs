@@ -16,10 +16,16 @@ pub struct Migration {
 
 /// Every migration, in order. A new one is appended here with the next
 /// version; an applied one is never edited (sinks already ran it).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("migrate_1.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("migrate_1.sql"),
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("migrate_2_views.sql"),
+    },
+];
 
 /// The key of the advisory lock held while migrating: "dmarc-sink" in
 /// ASCII, so that it names its owner to anyone reading pg_locks.

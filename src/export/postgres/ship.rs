@@ -216,6 +216,8 @@ fn encode(
             (Kind::Text, ValueRef::Real(n)) => fields.text(n.to_string().as_bytes()),
             (Kind::Bytes, ValueRef::Blob(bytes) | ValueRef::Text(bytes)) => fields.bytes(bytes),
             (Kind::Bytes, ValueRef::Integer(_) | ValueRef::Real(_)) => fields.null(),
+            (Kind::AlignedDomain, ValueRef::Integer(n)) => fields.boolean(n != 0),
+            (Kind::AlignedDomain, _) => fields.null(),
             (Kind::AddrOfPrevious, _) => unreachable!("handled above"),
         }
         previous = value;
