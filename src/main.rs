@@ -276,6 +276,10 @@ struct ScopeArgs {
     /// by default, and counted as left out).
     #[arg(long)]
     include_unauthenticated: bool,
+    /// Read the fleet's PostgreSQL (every sink's shipped reports, each
+    /// counted once) instead of the store: postgres://user[:password]@host/db.
+    #[arg(long, value_name = "URL", env = "DMARC_SINK_POSTGRES")]
+    postgres: Option<String>,
 }
 
 impl ScopeArgs {
@@ -369,7 +373,9 @@ fn main() -> ExitCode {
         }
         Command::Summary { scope, format } => {
             init_batch_logging(&config);
-            show_summary(&config, &scope.scope(), format)
+            with_fleet(&config, &scope, |config| {
+                show_summary(config, &scope.scope(), format)
+            })
         }
         Command::Sources {
             list: Some(list), ..
@@ -384,11 +390,15 @@ fn main() -> ExitCode {
             limit,
         } => {
             init_batch_logging(&config);
-            show_sources(&config, &scope.scope(), format, limit)
+            with_fleet(&config, &scope, |config| {
+                show_sources(config, &scope.scope(), format, limit)
+            })
         }
         Command::Policy { scope, format } => {
             init_batch_logging(&config);
-            show_policy(&config, &scope.scope(), format)
+            with_fleet(&config, &scope, |config| {
+                show_policy(config, &scope.scope(), format)
+            })
         }
         Command::Html {
             scope,
@@ -396,7 +406,9 @@ fn main() -> ExitCode {
             check_dns,
         } => {
             init_batch_logging(&config);
-            write_html(&config, &scope.scope(), &out, check_dns)
+            with_fleet(&config, &scope, |config| {
+                write_html(config, &scope.scope(), &out, check_dns)
+            })
         }
         Command::CheckDns {
             domains,
@@ -505,6 +517,41 @@ fn emit(text: &str) -> anyhow::Result<()> {
 
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
+}
+
+/// Runs `command` on the store of `config`, or with `--postgres` on the
+/// fleet's reports read into a temporary store of their own: the same
+/// queries, so the same answers as one store that received all the mail.
+fn with_fleet(
+    config: &Config,
+    scope: &ScopeArgs,
+    command: impl FnOnce(&Config) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    let Some(url) = &scope.postgres else {
+        return command(config);
+    };
+    let shown = dmarc_sink::config::redact_password(url);
+    let connection: postgres::Config = url
+        .parse()
+        .with_context(|| format!("{shown:?} is not a PostgreSQL URL"))?;
+    let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
+    let path = dir.path().join("fleet.sqlite");
+    let (store, counts) = dmarc_sink::export::postgres::fleet_store(&connection, &path)
+        .with_context(|| format!("cannot read the fleet at {shown}"))?;
+    drop(store);
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "read from {shown}: {} sinks, {} reports ({} records), {} TLS reports, {} failure reports",
+            counts.instances,
+            counts.reports,
+            counts.records,
+            counts.tls_reports,
+            counts.failure_reports
+        );
+    }
+    let mut fleet = config.clone();
+    fleet.store.path = path;
+    command(&fleet)
 }
 
 /// `prune`: deletes (or with `dry_run` counts) what is older than the cut,

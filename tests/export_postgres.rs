@@ -30,11 +30,11 @@ const TABLES: &[&str] = &[
 /// How long shipping may take to catch up in a test.
 const CATCH_UP: Duration = Duration::from_secs(90);
 
-fn export_config(url: &str, instance: &str) -> String {
+pub(crate) fn export_config(url: &str, instance: &str) -> String {
     format!("[export.postgres]\nurl = {url:?}\ninstance = {instance:?}\ninterval_secs = 1\n")
 }
 
-fn dmarc_mail(org: &str, report_id: &str, records: &[(&str, u32)]) -> Vec<u8> {
+pub(crate) fn dmarc_mail(org: &str, report_id: &str, records: &[(&str, u32)]) -> Vec<u8> {
     let xml = report_xml(org, report_id, "example.com", records);
     report_mail(
         &format!("Report Domain: example.com Submitter: {org} Report-ID: {report_id}"),
@@ -47,7 +47,7 @@ fn dmarc_mail(org: &str, report_id: &str, records: &[(&str, u32)]) -> Vec<u8> {
     )
 }
 
-fn deliver(server: &TestServer, mail: &[u8]) {
+pub(crate) fn deliver(server: &TestServer, mail: &[u8]) {
     let mut client = server.connect();
     assert_eq!(client.reply().0, 220);
     assert_eq!(client.command("EHLO mail-sor-f41.google.com").0, 250);
@@ -86,7 +86,7 @@ fn pg_ids(pg: &mut Client, table: &str, instance: &str) -> Vec<i64> {
 
 /// Waits until PostgreSQL holds exactly the rows of the store at `db` for
 /// `instance`, table by table; panics with the difference at the deadline.
-fn wait_until_shipped(url: &str, db: &Path, instance: &str) {
+pub(crate) fn wait_until_shipped(url: &str, db: &Path, instance: &str) {
     let deadline = Instant::now() + CATCH_UP;
     loop {
         let mut pg = Client::connect(url, NoTls).unwrap();
@@ -127,7 +127,7 @@ fn wait_until_shipped(url: &str, db: &Path, instance: &str) {
     }
 }
 
-fn tls_mail(report_id: &str) -> Vec<u8> {
+pub(crate) fn tls_mail(report_id: &str) -> Vec<u8> {
     TlsReport::new(
         "google.com",
         report_id,

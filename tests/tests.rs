@@ -13,6 +13,7 @@ mod digest;
 mod docs;
 mod exact_values;
 mod export_postgres;
+mod fleet_reads;
 mod fleet_views;
 mod fuzz_regressions;
 mod html;
