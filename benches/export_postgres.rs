@@ -124,7 +124,7 @@ fn main() {
 
 /// Ships the store at `db` to `url`; prints the rows shipped and VmHWM.
 fn child_ship(url: &str, db: &Path) {
-    let target = Target::new(url, None, "bench", false).expect("the target");
+    let target = Target::new(url, None, None, "bench", false).expect("the target");
     let store = Store::open(db).expect("open the store");
     let mut shipper = Shipper::connect(&target).expect("connect");
     let shipped = shipper

@@ -536,7 +536,9 @@ fn with_fleet(
         .with_context(|| format!("{shown:?} is not a PostgreSQL URL"))?;
     let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
     let path = dir.path().join("fleet.sqlite");
-    let (store, counts) = dmarc_sink::export::postgres::fleet_store(&connection, &path)
+    let tls =
+        dmarc_sink::export::postgres::tls::connector(config.export.postgres.ca_file.as_deref())?;
+    let (store, counts) = dmarc_sink::export::postgres::fleet_store(&connection, tls, &path)
         .with_context(|| format!("cannot read the fleet at {shown}"))?;
     drop(store);
     if std::io::stderr().is_terminal() {
@@ -1063,6 +1065,7 @@ fn export_postgres(config: &Config, url: &str, instance: Option<&str>) -> anyhow
     let target = Target::new(
         url,
         settings.password_file.as_deref(),
+        settings.ca_file.as_deref(),
         instance.unwrap_or(&settings.instance),
         settings.raw,
     )?;

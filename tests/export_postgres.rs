@@ -415,3 +415,57 @@ fn export_postgres_ships_an_imported_store_once() {
     assert!(printed.contains("shipped 0 rows"), "{printed}");
     wait_until_shipped(&url, &db, "archive");
 }
+
+#[test]
+fn tls_to_postgresql_checks_the_server_against_the_ca_file() {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let certificate = certified.cert.pem();
+    let Some(postgres) =
+        Postgres::start_with_tls(&certificate, &certified.signing_key.serialize_pem())
+    else {
+        return;
+    };
+    let url = format!("{}?sslmode=require", postgres.create_database("fleet"));
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("report.xml");
+    std::fs::write(
+        &inputs,
+        report_xml("google.com", "tls-1", "example.com", &[("192.0.2.9", 3)]),
+    )
+    .unwrap();
+    let db = dir.path().join("store.sqlite");
+    let db_arg = db.to_str().unwrap();
+    let import = dmarc_sink(&["--db", db_arg, "import", inputs.to_str().unwrap()]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    let export = |config: &str| {
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        dmarc_sink(&[
+            "--config",
+            path.to_str().unwrap(),
+            "--db",
+            db_arg,
+            "export",
+            "postgres",
+            &url,
+        ])
+    };
+
+    // The public roots do not vouch for a self-signed server.
+    let refused = export("");
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+
+    // Its own certificate as the CA: shipped, over TLS (the server refuses
+    // TCP without it).
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &certificate).unwrap();
+    let shipped = export(&format!("[export.postgres]\nca_file = {:?}\n", ca));
+    assert!(shipped.status.success(), "{}", text(&shipped.stderr));
+    assert!(
+        text(&shipped.stdout).contains("reports: 1"),
+        "{}",
+        text(&shipped.stdout)
+    );
+}

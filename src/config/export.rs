@@ -26,6 +26,9 @@ pub struct PostgresExportConfig {
     pub interval_secs: u64,
     /// Ship the raw messages (`message_raw`) too: by far the largest table.
     pub raw: bool,
+    /// A PEM file of CA certificates to trust for PostgreSQL's TLS instead
+    /// of the public roots (a private PKI, a self-signed server).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for PostgresExportConfig {
@@ -36,6 +39,7 @@ impl Default for PostgresExportConfig {
             instance: super::default_hostname(),
             interval_secs: default_export_interval_secs(),
             raw: false,
+            ca_file: None,
         }
     }
 }

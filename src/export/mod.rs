@@ -35,7 +35,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// PostgreSQL could not be reached or logged into: an outage, retried.
-    #[error("cannot connect to PostgreSQL at {target}: {cause}")]
+    #[error("cannot connect to PostgreSQL at {target}: {}", with_causes(cause))]
     Connect {
         target: String,
         cause: ::postgres::Error,
@@ -58,6 +58,26 @@ pub enum ExportError {
     Url(String, ::postgres::Error),
     #[error("cannot start the shipping thread: {0}")]
     Thread(std::io::Error),
+    #[error("export.postgres.ca_file {path}: {reason}")]
+    CaFile { path: PathBuf, reason: String },
+    #[error("cannot set up TLS for PostgreSQL: {0}")]
+    Tls(String),
+}
+
+/// `error` and each error under it (a TLS handshake that failed says why:
+/// the certificate, the name), one after the other.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 impl From<::postgres::Error> for ExportError {
@@ -86,6 +106,8 @@ pub struct Target {
     pub instance: String,
     /// Whether `message_raw` is shipped.
     pub raw: bool,
+    /// TLS, as the URL's `sslmode` asks for it.
+    pub tls: tokio_postgres_rustls::MakeRustlsConnect,
     /// The database without its password, for logs.
     shown: String,
 }
@@ -96,6 +118,7 @@ impl Target {
     pub fn new(
         url: &str,
         password_file: Option<&std::path::Path>,
+        ca_file: Option<&std::path::Path>,
         instance: &str,
         raw: bool,
     ) -> Result<Target, ExportError> {
@@ -123,6 +146,7 @@ impl Target {
             connection,
             instance: instance.to_owned(),
             raw,
+            tls: postgres::tls::connector(ca_file)?,
             shown,
         })
     }
@@ -135,6 +159,7 @@ impl Target {
         Target::new(
             url,
             config.password_file.as_deref(),
+            config.ca_file.as_deref(),
             &config.instance,
             config.raw,
         )

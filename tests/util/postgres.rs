@@ -26,6 +26,16 @@ impl Postgres {
     /// Starts a fresh server, or None when PostgreSQL is not installed
     /// (outside CI).
     pub fn start() -> Option<Postgres> {
+        Self::start_with(None)
+    }
+
+    /// [`Postgres::start`], serving TLS with this certificate and key (PEM)
+    /// and refusing connections over TCP without it.
+    pub fn start_with_tls(certificate: &str, key: &str) -> Option<Postgres> {
+        Self::start_with(Some((certificate, key)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Option<Postgres> {
         let Some(bin) = bin_dir() else {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
@@ -73,9 +83,28 @@ impl Postgres {
         );
         let mut existing = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
         existing.push_str(&conf);
+        if let Some((certificate, key)) = tls {
+            existing
+                .push_str("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+            std::fs::write(data.join("server.crt"), certificate).unwrap();
+            std::fs::write(data.join("server.key"), key).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                data.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\n\
+                 hostssl all all 127.0.0.1/32 trust\n\
+                 hostnossl all all 127.0.0.1/32 reject\n",
+            )
+            .unwrap();
+        }
         std::fs::write(data.join("postgresql.conf"), existing).unwrap();
         if let Some(user) = &server.run_as {
-            chown(&data.join("postgresql.conf"), user);
+            chown(&data, user);
         }
         server.pg_ctl_start();
         Some(server)

@@ -16,10 +16,10 @@
 
 use super::super::ExportError;
 use crate::store::Store;
-use postgres::NoTls;
 use rusqlite::ToSql;
 use std::collections::HashMap;
 use std::path::Path;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// A row's key in the fleet: its sink and its id there.
 type FleetKey = (String, i64);
@@ -51,14 +51,15 @@ pub struct FleetCounts {
     pub failure_reports: u64,
 }
 
-/// Reads the fleet of `connection` into a new store at `path`, which must
-/// not exist yet.
+/// Reads the fleet of `connection` (over `tls`, as its `sslmode` says) into
+/// a new store at `path`, which must not exist yet.
 pub fn fleet_store(
     connection: &postgres::Config,
+    tls: MakeRustlsConnect,
     path: &Path,
 ) -> Result<(Store, FleetCounts), ExportError> {
     let mut client = connection
-        .connect(NoTls)
+        .connect(tls)
         .map_err(|cause| ExportError::Connect {
             target: "the fleet's PostgreSQL".into(),
             cause,

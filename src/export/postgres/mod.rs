@@ -7,6 +7,7 @@ pub mod copy_text;
 pub mod fleet_store;
 pub mod schema;
 pub mod ship;
+pub mod tls;
 
 pub use fleet_store::{FleetCounts, fleet_store};
 pub use ship::Shipper;

@@ -16,7 +16,7 @@ use super::schema;
 use crate::export::tables::{self, Kind, Table};
 use crate::export::{ExportError, Shipped, Target};
 use crate::store::Store;
-use postgres::{Client, NoTls};
+use postgres::Client;
 use rusqlite::types::ValueRef;
 use std::io::Write;
 
@@ -48,14 +48,13 @@ pub struct Shipper {
 impl Shipper {
     /// Connects and migrates the target's schema.
     pub fn connect(target: &Target) -> Result<Shipper, ExportError> {
-        let mut client =
-            target
-                .connection
-                .connect(NoTls)
-                .map_err(|cause| ExportError::Connect {
-                    target: target.shown().to_owned(),
-                    cause,
-                })?;
+        let mut client = target
+            .connection
+            .connect(target.tls.clone())
+            .map_err(|cause| ExportError::Connect {
+                target: target.shown().to_owned(),
+                cause,
+            })?;
         let applied = schema::migrate(&mut client)?;
         if !applied.is_empty() {
             tracing::info!(target = target.shown(), versions = ?applied, "migrated the PostgreSQL schema dmarc_sink");
