@@ -221,7 +221,7 @@ fn two_sinks_ship_their_rows_to_one_database_once_each() {
         .query_one("SELECT max(version) FROM dmarc_sink.schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 2, "the tables, then the fleet's views");
+    assert_eq!(version, 3, "the tables, then the fleet's views");
     // Alignment as the sink decided it: DKIM of example.com aligns with
     // example.com, SPF of amazonses.com does not.
     for (table, expected) in [("dkim_results", true), ("spf_results", false)] {

@@ -1,4 +1,4 @@
-//! The fleet's views in PostgreSQL (src/export/postgres/migrate_2_views.sql)
+//! The fleet's views in PostgreSQL (src/export/postgres/migrate_*.sql)
 //! over the rows two sinks shipped (tests/data/fleet-two-sinks.sql): each
 //! report is counted once, the authenticated copy is the one kept, and
 //! every SQL query of the Grafana dashboard runs on them and finds rows.
@@ -7,32 +7,24 @@ use crate::util::postgres::Postgres;
 use postgres::{Client, NoTls};
 use std::path::Path;
 
-const MIGRATE_1: &str = include_str!("../src/export/postgres/migrate_1.sql");
-const MIGRATE_2: &str = include_str!("../src/export/postgres/migrate_2_views.sql");
 const TWO_SINKS: &str = include_str!("data/fleet-two-sinks.sql");
 
 /// The time range the dashboard's queries are given: the days of the data.
 const FROM: &str = "2025-03-01T00:00:00Z";
 const TO: &str = "2025-03-04T00:00:00Z";
 
-/// A database with the schema in its two versions, applied in order as the
-/// shipper does, and the two sinks' rows; None when PostgreSQL is not
+/// A database with the schema as the shipper creates it (every migration,
+/// in order) and the two sinks' rows; None when PostgreSQL is not
 /// installed.
 fn fleet() -> Option<(Postgres, Client)> {
     let server = Postgres::start()?;
     let url = server.create_database("fleet");
     let mut client = Client::connect(&url, NoTls).expect("connect to the tests' PostgreSQL");
-    client
-        .batch_execute("CREATE SCHEMA dmarc_sink")
-        .expect("create the schema");
-    for (name, sql) in [
-        ("migrate_1.sql", MIGRATE_1),
-        ("migrate_2_views.sql", MIGRATE_2),
-        ("fleet-two-sinks.sql", TWO_SINKS),
-    ] {
-        if let Err(e) = client.batch_execute(sql) {
-            panic!("{name}: {e:?}\n{}", server.log());
-        }
+    if let Err(e) = dmarc_sink::export::postgres::schema::migrate(&mut client) {
+        panic!("the migrations: {e:?}\n{}", server.log());
+    }
+    if let Err(e) = client.batch_execute(TWO_SINKS) {
+        panic!("fleet-two-sinks.sql: {e:?}\n{}", server.log());
     }
     Some((server, client))
 }
@@ -437,4 +429,35 @@ impl ToOwnedRow for (&str, &str, &str, i64, i64) {
     fn to_owned_row(&self) -> Self::Owned {
         (self.0.into(), self.1.into(), self.2.into(), self.3, self.4)
     }
+}
+
+#[test]
+fn a_failure_report_mailed_to_two_sinks_is_kept_once() {
+    let Some((_server, mut client)) = fleet() else {
+        return;
+    };
+    client
+        .batch_execute(
+            "INSERT INTO dmarc_sink.failure_reports
+                 (instance, id, message, member, report_message_id, feedback_type, source_ip,
+                  reported_domain, arrival_date, incidents, fields)
+             VALUES
+                 ('mx1', 1, 1, '1', 'ruf-1@mx.example', 'auth-failure', '192.0.2.66',
+                  'example.com', '2025-03-01 10:00:00+00', 1, '[]'),
+                 ('mx2', 7, 2, '1', 'ruf-1@mx.example', 'auth-failure', '192.0.2.66',
+                  'example.com', '2025-03-01 10:00:00+00', 1, '[]'),
+                 ('mx2', 8, 3, '1', 'ruf-2@mx.example', 'auth-failure', '192.0.2.66',
+                  'example.com', '2025-03-01 11:00:00+00', 1, '[]')",
+        )
+        .unwrap();
+    let kept: Vec<(String, i64)> = client
+        .query(
+            "SELECT instance, id FROM dmarc_sink.fleet_failure_reports ORDER BY instance, id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(kept, [("mx1".to_owned(), 1), ("mx2".to_owned(), 8)]);
 }

@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: include_str!("migrate_2_views.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("migrate_3_failure_reports.sql"),
+    },
 ];
 
 /// The key of the advisory lock held while migrating: "dmarc-sink" in
