@@ -13,15 +13,13 @@
 #[allow(dead_code)]
 mod postgres_server;
 
+#[path = "common/report_mail.rs"]
+mod report_mail;
+
 use dmarc_sink::export::Target;
 use dmarc_sink::export::postgres::Shipper;
 use dmarc_sink::export::postgres::ship::Flow;
-use dmarc_sink::ingest::{Envelope, ingest_message};
-use dmarc_sink::limits::Limits;
-use dmarc_sink::store::{Source, Store};
-use flate2::Compression;
-use flate2::write::GzEncoder;
-use std::io::Write;
+use dmarc_sink::store::Store;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -54,7 +52,12 @@ fn main() {
         let mut store = Store::open(&db).expect("open the store");
         for report in 0..records.div_ceil(RECORDS_PER_REPORT) {
             let count = RECORDS_PER_REPORT.min(records - report * RECORDS_PER_REPORT);
-            deliver(&mut store, report, count);
+            report_mail::store_report(
+                &mut store,
+                &format!("bench-{report}"),
+                1_700_006_400 + (report as i64 % 30) * DAY,
+                count,
+            );
         }
     }
     eprintln!(
@@ -141,61 +144,6 @@ fn peak_rss_kib() -> u64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
-}
-
-/// Stores report number `n` with `records` records, each from its own
-/// source with a DKIM and an SPF result.
-fn deliver(store: &mut Store, n: u64, records: u64) {
-    let begin = 1_700_006_400 + (n as i64 % 30) * DAY;
-    let mut xml = format!(
-        "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>bench.example</org_name>\
-         <email>r@bench.example</email><report_id>bench-{n}</report_id><date_range>\
-         <begin>{begin}</begin><end>{}</end></date_range></report_metadata><policy_published>\
-         <domain>example.com</domain><p>none</p></policy_published>",
-        begin + DAY - 1
-    );
-    for i in 0..records {
-        xml.push_str(&format!(
-            "<record><row><source_ip>10.{}.{}.{}</source_ip><count>3</count><policy_evaluated>\
-             <disposition>none</disposition><dkim>pass</dkim><spf>fail</spf></policy_evaluated></row>\
-             <identifiers><header_from>example.com</header_from></identifiers><auth_results>\
-             <dkim><domain>example.com</domain><selector>s1</selector><result>pass</result></dkim>\
-             <spf><domain>bounce.example.net</domain><result>pass</result></spf></auth_results></record>",
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            i & 255
-        ));
-    }
-    xml.push_str("</feedback>");
-    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
-    gz.write_all(xml.as_bytes()).unwrap();
-    let gz = gz.finish().unwrap();
-    let mail = format!(
-        "From: r@bench.example\r\nTo: dmarc@example.com\r\nSubject: Report bench-{n}\r\n\
-         Message-ID: <bench-{n}@bench.example>\r\nMIME-Version: 1.0\r\n\
-         Content-Type: application/gzip; name=\"r.xml.gz\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
-        base64(&gz)
-    );
-    let limits = Limits::default();
-    ingest_message(
-        store,
-        mail.as_bytes(),
-        Source::Smtp,
-        None,
-        &Envelope::default(),
-        &limits,
-    )
-    .expect("store the report");
-}
-
-fn base64(data: &[u8]) -> String {
-    use base64::Engine;
-    let text = base64::engine::general_purpose::STANDARD.encode(data);
-    text.as_bytes()
-        .chunks(76)
-        .map(|line| std::str::from_utf8(line).unwrap())
-        .collect::<Vec<_>>()
-        .join("\r\n")
 }
 
 fn mib(bytes: i64) -> String {

@@ -68,7 +68,8 @@ impl<'t, 'c> StoreVisitor<'t, 'c> {
                     new_tls_failure_types,
                 }
             }
-            Written::Duplicate(existing) => {
+            Written::Duplicate(_) | Written::Pruned => {
+                let existing = written.existing();
                 tracing::info!(
                     message = self.tx.message_id(),
                     member = payload.member,
@@ -77,27 +78,10 @@ impl<'t, 'c> StoreVisitor<'t, 'c> {
                     report_id = report.report_id,
                     policy_domain = report.policy_domain,
                     existing,
+                    pruned = existing.is_none(),
                     "duplicate report, stored before"
                 );
-                PayloadOutcome::Duplicate {
-                    existing: Some(existing),
-                    report,
-                }
-            }
-            Written::Pruned => {
-                tracing::info!(
-                    message = self.tx.message_id(),
-                    member = payload.member,
-                    kind = report.kind.as_str(),
-                    org_name = report.org_name,
-                    report_id = report.report_id,
-                    policy_domain = report.policy_domain,
-                    "duplicate report, stored before and pruned since"
-                );
-                PayloadOutcome::Duplicate {
-                    existing: None,
-                    report,
-                }
+                PayloadOutcome::Duplicate { existing, report }
             }
         };
         self.results.push(PayloadResult {
@@ -190,7 +174,8 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                     new_tls_failure_types: 0,
                 }
             }
-            Some(Written::Duplicate(existing)) => {
+            Some(written @ (Written::Duplicate(_) | Written::Pruned)) => {
+                let existing = written.existing();
                 tracing::info!(
                     message = self.tx.message_id(),
                     member = payload.member,
@@ -198,26 +183,10 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                     report_id,
                     policy_domain,
                     existing,
+                    pruned = existing.is_none(),
                     "duplicate report, stored before"
                 );
-                PayloadOutcome::Duplicate {
-                    existing: Some(existing),
-                    report,
-                }
-            }
-            Some(Written::Pruned) => {
-                tracing::info!(
-                    message = self.tx.message_id(),
-                    member = payload.member,
-                    org_name,
-                    report_id,
-                    policy_domain,
-                    "duplicate report, stored before and pruned since"
-                );
-                PayloadOutcome::Duplicate {
-                    existing: None,
-                    report,
-                }
+                PayloadOutcome::Duplicate { existing, report }
             }
             None => unreachable!("a successful parse always begins the report"),
         };

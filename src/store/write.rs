@@ -145,6 +145,17 @@ pub enum Written {
     Pruned,
 }
 
+impl Written {
+    /// The stored row a duplicate is of; None for a new report, and for a
+    /// duplicate of one retention deleted.
+    pub fn existing(self) -> Option<i64> {
+        match self {
+            Written::Duplicate(id) => Some(id),
+            Written::Stored(_) | Written::Pruned => None,
+        }
+    }
+}
+
 impl MessageTx<'_> {
     /// The message's id in `messages`.
     pub fn message_id(&self) -> i64 {
