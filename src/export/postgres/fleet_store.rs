@@ -240,18 +240,24 @@ pub fn fleet_store(
     for copy in COPIES {
         let mut insert = conn.prepare(copy.insert)?;
         for row in client.query(copy.select, &[])? {
-            let instance: String = row.get(0);
+            let (Ok(instance), Ok(id)) = (row.try_get::<_, String>(0), row.try_get::<_, i64>(1))
+            else {
+                continue;
+            };
             let mut values: Vec<Value> = Vec::with_capacity(row.len());
             if let Some(is) = copy.is {
                 let own = ids.entry(is).or_default();
                 let next = own.len() as i64 + 1;
                 values.push(Value::Integer(
-                    *own.entry((instance.clone(), row.get(1))).or_insert(next),
+                    *own.entry((instance.clone(), id)).or_insert(next),
                 ));
             }
             let mut rest = 2;
             if let Some(parent) = copy.parent {
-                let key = (instance.clone(), row.get::<_, i64>(2));
+                let Ok(parent_id) = row.try_get::<_, i64>(2) else {
+                    continue;
+                };
+                let key = (instance.clone(), parent_id);
                 let Some(&new) = ids.get(&parent).and_then(|map| map.get(&key)) else {
                     continue;
                 };
@@ -279,14 +285,19 @@ pub fn fleet_store(
 }
 
 /// Column `column` of `row` as SQLite takes it: the queries above give
-/// only bigints and text.
+/// only bigints and text (a column of another type would read as NULL
+/// rather than stop the command).
 fn value(row: &postgres::Row, column: usize) -> Value {
     let ty = row.columns()[column].type_();
     if *ty == Type::INT8 {
-        row.get::<_, Option<i64>>(column)
+        row.try_get::<_, Option<i64>>(column)
+            .ok()
+            .flatten()
             .map_or(Value::Null, Value::Integer)
     } else {
-        row.get::<_, Option<String>>(column)
+        row.try_get::<_, Option<String>>(column)
+            .ok()
+            .flatten()
             .map_or(Value::Null, Value::Text)
     }
 }
