@@ -469,3 +469,69 @@ fn tls_to_postgresql_checks_the_server_against_the_ca_file() {
         text(&shipped.stdout)
     );
 }
+
+#[test]
+fn what_reparse_rewrites_is_replaced_not_doubled() {
+    let Some(postgres) = Postgres::start() else {
+        return;
+    };
+    let url = postgres.create_database("fleet");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite");
+    // A store an older reader wrote: reparse rewrites its reports in place
+    // and writes their records again, under new ids.
+    std::fs::copy("tests/data/store-before-mime-walker.sqlite", &db).unwrap();
+    let db_arg = db.to_str().unwrap();
+    let export = || {
+        let out = dmarc_sink(&[
+            "--db",
+            db_arg,
+            "export",
+            "postgres",
+            &url,
+            "--instance",
+            "old",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    export();
+    wait_until_shipped(&url, &db, "old");
+    let records_before = store_ids(&db, "records");
+
+    let reparse = dmarc_sink(&["--db", db_arg, "reparse"]);
+    assert!(reparse.status.success(), "{}", text(&reparse.stderr));
+    assert_ne!(
+        store_ids(&db, "records"),
+        records_before,
+        "reparse wrote records again"
+    );
+    export();
+    // Every table holds exactly the store's rows: the old records are gone.
+    wait_until_shipped(&url, &db, "old");
+    let mut pg = Client::connect(&url, NoTls).unwrap();
+    let readers: Vec<i32> = pg
+        .query(
+            "SELECT DISTINCT reader FROM dmarc_sink.messages WHERE instance = 'old'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(readers, [2], "the messages as the store holds them now");
+    // And nothing is left to do.
+    let again = dmarc_sink(&[
+        "--db",
+        db_arg,
+        "export",
+        "postgres",
+        &url,
+        "--instance",
+        "old",
+    ]);
+    assert!(
+        text(&again.stdout).contains("0 rows"),
+        "{}",
+        text(&again.stdout)
+    );
+}

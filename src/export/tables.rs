@@ -52,6 +52,18 @@ pub struct Table {
     pub columns: &'static [Column],
     /// Shipped only with `export.postgres.raw`.
     pub raw_only: bool,
+    /// Its rows that belong to one message, for replacing what was
+    /// rewritten in place (`reparse`); None when a rewrite never changes
+    /// them.
+    pub of_message: Option<OfMessage>,
+}
+
+/// The rows of a table that belong to message `?1` (in the store) or to
+/// instance `$1`'s message `$2` (in PostgreSQL, the table aliased `t`).
+#[derive(Debug)]
+pub struct OfMessage {
+    pub store: &'static str,
+    pub postgres: &'static str,
 }
 
 const fn int(name: &'static str) -> Column {
@@ -90,6 +102,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "messages",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "rowid = ?1",
+            postgres: "t.id = $2",
+        }),
         raw_only: false,
         columns: &[
             time("received_at"),
@@ -113,6 +129,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "message_raw",
         has_id: false,
+        of_message: None,
         raw_only: true,
         columns: &[
             int("message"),
@@ -126,6 +143,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "reports",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "message = ?1",
+            postgres: "t.message = $2",
+        }),
         raw_only: false,
         columns: &[
             int("message"),
@@ -155,6 +176,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "records",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "report IN (SELECT id FROM reports WHERE message = ?1)",
+            postgres: "t.report IN (SELECT id FROM dmarc_sink.reports WHERE instance = $1 AND message = $2)",
+        }),
         raw_only: false,
         columns: &[
             int("report"),
@@ -172,12 +197,20 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "record_reasons",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "record IN (SELECT r.id FROM records r JOIN reports p ON p.id = r.report WHERE p.message = ?1)",
+            postgres: "t.record IN (SELECT r.id FROM dmarc_sink.records r JOIN dmarc_sink.reports p ON p.instance = r.instance AND p.id = r.report WHERE p.instance = $1 AND p.message = $2)",
+        }),
         raw_only: false,
         columns: &[int("record"), text("type"), text("comment")],
     },
     Table {
         name: "dkim_results",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "record IN (SELECT r.id FROM records r JOIN reports p ON p.id = r.report WHERE p.message = ?1)",
+            postgres: "t.record IN (SELECT r.id FROM dmarc_sink.records r JOIN dmarc_sink.reports p ON p.instance = r.instance AND p.id = r.report WHERE p.instance = $1 AND p.message = $2)",
+        }),
         raw_only: false,
         columns: &[
             int("record"),
@@ -191,6 +224,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "spf_results",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "record IN (SELECT r.id FROM records r JOIN reports p ON p.id = r.report WHERE p.message = ?1)",
+            postgres: "t.record IN (SELECT r.id FROM dmarc_sink.records r JOIN dmarc_sink.reports p ON p.instance = r.instance AND p.id = r.report WHERE p.instance = $1 AND p.message = $2)",
+        }),
         raw_only: false,
         columns: &[
             int("record"),
@@ -204,6 +241,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "quarantine",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "message = ?1",
+            postgres: "t.message = $2",
+        }),
         raw_only: false,
         columns: &[
             int("message"),
@@ -216,6 +257,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "tls_reports",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "message = ?1",
+            postgres: "t.message = $2",
+        }),
         raw_only: false,
         columns: &[
             int("message"),
@@ -231,6 +276,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "tls_policies",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "report IN (SELECT id FROM tls_reports WHERE message = ?1)",
+            postgres: "t.report IN (SELECT id FROM dmarc_sink.tls_reports WHERE instance = $1 AND message = $2)",
+        }),
         raw_only: false,
         columns: &[
             int("report"),
@@ -245,6 +294,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "tls_failures",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "policy IN (SELECT p.id FROM tls_policies p JOIN tls_reports r ON r.id = p.report WHERE r.message = ?1)",
+            postgres: "t.policy IN (SELECT p.id FROM dmarc_sink.tls_policies p JOIN dmarc_sink.tls_reports r ON r.instance = p.instance AND r.id = p.report WHERE r.instance = $1 AND r.message = $2)",
+        }),
         raw_only: false,
         columns: &[
             int("policy"),
@@ -262,6 +315,10 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "failure_reports",
         has_id: true,
+        of_message: Some(OfMessage {
+            store: "message = ?1",
+            postgres: "t.message = $2",
+        }),
         raw_only: false,
         columns: &[
             int("message"),
@@ -288,6 +345,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "alerts",
         has_id: true,
+        of_message: None,
         raw_only: false,
         columns: &[
             time("created_at"),
@@ -312,6 +370,28 @@ impl Table {
     /// The SQLite query for the rows above a rowid (?1), at most ?2 of
     /// them, in rowid order: the rowid, then each column read from SQLite.
     pub fn select_sql(&self) -> String {
+        format!(
+            "SELECT rowid, {} FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            self.select_columns(),
+            self.name
+        )
+    }
+
+    /// The SQLite query for the rows of message ?1 at or below a rowid
+    /// (?2), as [`Table::select_sql`] reads them; None when a rewrite never
+    /// changes the table.
+    pub fn select_of_message_sql(&self) -> Option<String> {
+        let of = self.of_message.as_ref()?;
+        Some(format!(
+            "SELECT rowid, {} FROM {} WHERE ({}) AND rowid <= ?2 ORDER BY rowid",
+            self.select_columns(),
+            self.name,
+            of.store
+        ))
+    }
+
+    /// What [`Table::select_sql`] reads after the rowid.
+    fn select_columns(&self) -> String {
         let columns: Vec<String> = self
             .columns
             .iter()
@@ -325,11 +405,7 @@ impl Table {
                 _ => c.name.to_owned(),
             })
             .collect();
-        format!(
-            "SELECT rowid, {} FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-            columns.join(", "),
-            self.name
-        )
+        columns.join(", ")
     }
 
     /// PostgreSQL's column list, in the order rows are sent.

@@ -11,3 +11,12 @@ CREATE TABLE export_watermarks (
     last_id    INTEGER NOT NULL,
     PRIMARY KEY (target, table_name)
 );
+
+-- Messages whose rows were rewritten in place (`reparse`): reports updated,
+-- records deleted and written again. Append-only; each export target keeps
+-- its own watermark on `seq` (table_name 'export_rewrites') and replaces
+-- what it holds of each message logged after it.
+CREATE TABLE export_rewrites (
+    seq     INTEGER PRIMARY KEY,
+    message INTEGER NOT NULL
+);

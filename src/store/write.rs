@@ -81,6 +81,11 @@ impl<'c> Batch<'c> {
             .prepare_cached("SELECT auth, from_header FROM messages WHERE id = ?1")?
             .query_row([message], |row| Ok((row.get(0)?, row.get(1)?)))?;
         self.tx.execute_batch("SAVEPOINT message")?;
+        // Whatever is rewritten, an export replaces this message's rows
+        // (rolled back with the message if it fails).
+        self.tx
+            .prepare_cached("INSERT INTO export_rewrites (message) VALUES (?1)")?
+            .execute([message])?;
         Ok(MessageTx {
             conn: &self.tx,
             message,

@@ -24,6 +24,10 @@ use std::io::Write;
 /// transaction's cost is small beside its rows, small enough that a
 /// batch never holds more than a few MiB.
 const BATCH_ROWS: i64 = 10_000;
+/// The watermark's name for the log of messages rewritten in place.
+const REWRITES: &str = "export_rewrites";
+/// Rewritten messages replaced in one transaction.
+const REWRITES_PER_ROUND: i64 = 200;
 /// COPY bytes that end a batch early: raw messages (up to 1 MiB a chunk)
 /// and long failure-report headers must not make a batch large.
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
@@ -75,6 +79,7 @@ impl Shipper {
         after_batch: &mut dyn FnMut(&'static str, u64) -> Flow,
     ) -> Result<Shipped, ExportError> {
         let mut shipped = Shipped::default();
+        while self.replace_rewritten(store)? > 0 {}
         for table in tables::shipped(self.target.raw) {
             loop {
                 let rows = self.ship_batch(store, table)?;
@@ -88,6 +93,80 @@ impl Shipper {
             }
         }
         Ok(shipped)
+    }
+
+    /// Replaces what PostgreSQL holds of the messages rewritten in place
+    /// since the last time (`export_rewrites`, after `reparse`): their rows
+    /// are deleted there, children first, and those already shipped are
+    /// sent again as the store holds them now (the rest follow with the
+    /// next batches). One transaction for up to [`REWRITES_PER_ROUND`]
+    /// messages; returns how many.
+    fn replace_rewritten(&mut self, store: &Store) -> Result<usize, ExportError> {
+        let from = store.export_watermark(&self.watermark_key, REWRITES)?;
+        // A message retention deleted since is left as the fleet holds it:
+        // the fleet keeps its own history.
+        let logged: Vec<(i64, Option<i64>)> = store
+            .connection()
+            .prepare_cached(
+                "SELECT e.seq, m.id FROM export_rewrites e LEFT JOIN messages m ON m.id = e.message
+                 WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
+            )?
+            .query_map((from, REWRITES_PER_ROUND), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let Some(&(last, _)) = logged.last() else {
+            return Ok(0);
+        };
+        // A message not shipped yet has nothing to replace: the batches
+        // ship it as it is now.
+        let shipped_messages = store.export_watermark(&self.watermark_key, "messages")?;
+        let mut messages: Vec<i64> = logged
+            .iter()
+            .filter_map(|&(_, message)| message)
+            .filter(|&message| message <= shipped_messages)
+            .collect();
+        messages.sort_unstable();
+        messages.dedup();
+        let instance = self.target.instance.clone();
+        let tables: Vec<&'static Table> = tables::shipped(self.target.raw).collect();
+        let mut tx = self.client.transaction()?;
+        for &message in &messages {
+            for table in tables.iter().rev() {
+                if let Some(of) = &table.of_message {
+                    tx.execute(
+                        &format!(
+                            "DELETE FROM dmarc_sink.{} t WHERE t.instance = $1 AND {}",
+                            table.name, of.postgres
+                        ),
+                        &[&instance, &message],
+                    )?;
+                }
+            }
+            for table in &tables {
+                let Some(sql) = table.select_of_message_sql() else {
+                    continue;
+                };
+                let shipped_up_to = store.export_watermark(&self.watermark_key, table.name)?;
+                let mut select = store.connection().prepare_cached(&sql)?;
+                let mut rows = select.query((message, shipped_up_to))?;
+                let mut copy = tx.copy_in(&format!(
+                    "COPY dmarc_sink.{} ({}) FROM STDIN",
+                    table.name,
+                    table.copy_columns()
+                ))?;
+                let mut line = Vec::with_capacity(4096);
+                while let Some(row) = rows.next()? {
+                    encode(table, row, &instance, &mut line)?;
+                    copy.write_all(&line).map_err(ExportError::Copy)?;
+                    line.clear();
+                }
+                copy.finish()?;
+            }
+        }
+        tx.commit()?;
+        store.set_export_watermark(&self.watermark_key, REWRITES, last)?;
+        Ok(logged.len())
     }
 
     /// Ships the next batch of `table`; returns its rows (0: none left).
