@@ -34,6 +34,7 @@ pub mod dns;
 pub mod export;
 pub mod extract;
 pub mod housekeeping;
+pub mod i18n;
 pub mod import;
 pub mod ingest;
 pub mod insight;

@@ -8,6 +8,7 @@ use dmarc_sink::config::{Config, ConfigError};
 use dmarc_sink::export::postgres::Shipper;
 use dmarc_sink::export::postgres::ship::Flow;
 use dmarc_sink::export::{self, Target};
+use dmarc_sink::i18n::{Lang, Messages};
 use dmarc_sink::import::{ImportSummary, collect_inputs, import_input};
 use dmarc_sink::insight::period::{End, parse_instant};
 use dmarc_sink::insight::rdns::ReverseDns;
@@ -737,7 +738,9 @@ fn find_sources(
             config.insight.reverse_dns_timeout_ms,
         ))
     });
-    Ok(sources::sources(store, scope, rdns.as_mut())?)
+    // English until `--lang` and `insight.lang` choose (issue 18).
+    let messages = Messages::new(Lang::En);
+    Ok(sources::sources(store, scope, rdns.as_mut(), &messages)?)
 }
 
 fn show_summary(config: &Config, scope: &Scope, format: Format) -> anyhow::Result<ExitCode> {

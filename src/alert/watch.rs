@@ -22,6 +22,7 @@
 
 use super::{Alert, AlertKind, LOG_TARGET};
 use crate::config::{AlertsConfig, SILENCE_WINDOW_DAYS};
+use crate::i18n::{Lang, Messages};
 use crate::insight::approved::SourceStanding;
 use crate::insight::period::{day, rfc3339};
 use crate::insight::render::printable;
@@ -204,7 +205,9 @@ fn approved_tallies(
 ) -> Result<(Tallies, Approvals), StoreError> {
     let mut tallies = Tallies::new();
     let mut approvals = Approvals::new();
-    for source in sources(store, scope, None)? {
+    // Only the standings are read here, never the diagnoses' sentences.
+    let messages = Messages::new(Lang::En);
+    for source in sources(store, scope, None, &messages)? {
         let key = (source.policy_domain.clone(), source.source_ip.clone());
         let entry = match (source.standing, source.list_entry) {
             (SourceStanding::Approved, Some(entry)) => Some((entry, source.approved_as)),

@@ -1,11 +1,14 @@
 //! Why a source's mail passes or fails DMARC, and what to do about it.
 //!
 //! A diagnosis is a stable machine code (scripts match on it; it is part of
-//! the JSON output) and a plain sentence with the fix. The rules read only
+//! the JSON output) and a plain sentence with the fix, in the language of
+//! the [`Messages`] given (`locales/*/diagnosis.ftl`; the code is never
+//! translated). The rules read only
 //! counts; they are tried in the order of [`diagnose`], the first that fits
 //! wins, so a source gets the one fix that matters most.
 
 use super::providers::Provider;
+use crate::i18n::Messages;
 use crate::store::Counts;
 use serde::Serialize;
 
@@ -89,56 +92,65 @@ const OFTEN_FAILS_SHARE: f64 = 0.10;
 /// Share of aligned DKIM passes from which DKIM "passes" for a source.
 const DKIM_MOSTLY_PASSES_SHARE: f64 = 0.90;
 
-/// Picks the diagnosis that fits `e` first.
-pub fn diagnose(e: &Evidence<'_>) -> Diagnosis {
+/// Picks the diagnosis that fits `e` first, its sentence in the language
+/// of `messages`.
+pub fn diagnose(e: &Evidence<'_>, messages: &Messages) -> Diagnosis {
     let domain = e.policy_domain;
-    let messages = e.messages.max(1) as f64;
+    let total = e.messages.max(1) as f64;
     let fail = e.messages - e.dmarc_pass;
-    let provider_name = e.provider.map(|p| p.name);
+    let service = || match e.provider {
+        Some(provider) => provider.name.to_owned(),
+        None => messages.text("diagnosis-sending-service"),
+    };
     let (code, message) = if e.dkim_aligned_pass == e.messages && e.spf_aligned_pass == e.messages {
-        (
-            Code::Aligned,
-            "DKIM and SPF both pass and align. Nothing to do.".to_owned(),
-        )
+        (Code::Aligned, messages.text("diagnosis-aligned"))
     } else if e.lifetime.dmarc_pass == 0
         && (e.provider.is_none() || (e.spf_pass_unaligned == 0 && e.dkim_pass_unaligned == 0))
     {
         (
             Code::Unauthorised,
-            format!(
-                "Neither DKIM nor SPF passes aligned and this source has never passed DMARC: \
-                 it is not yours, someone else sends mail as {domain}. \
-                 p=quarantine or p=reject is what stops it."
+            messages.format("diagnosis-unauthorised", &[("domain", domain.into())]),
+        )
+    } else if e.dkim_pass_unaligned > 0 && (e.dkim_aligned_pass as f64) < total / 2.0 {
+        let signer = or_stand_in(e.dkim_domain, messages, "diagnosis-another-domain");
+        let spf_note = if e.spf_pass_unaligned > 0 {
+            let envelope = or_stand_in(e.spf_domain, messages, "diagnosis-its-own-domain");
+            messages.format(
+                "diagnosis-spf-note",
+                &[("envelope", envelope.into()), ("domain", domain.into())],
+            )
+        } else {
+            String::new()
+        };
+        let how = aside(e.provider.and_then(|p| p.dkim_setup), messages);
+        (
+            Code::DkimNotAligned,
+            messages.format(
+                "diagnosis-dkim-not-aligned",
+                &[
+                    ("signer", signer.into()),
+                    ("service", service().into()),
+                    ("domain", domain.into()),
+                    ("how", how.into()),
+                    ("spf_note", spf_note.into()),
+                ],
             ),
         )
-    } else if e.dkim_pass_unaligned > 0 && (e.dkim_aligned_pass as f64) < messages / 2.0 {
-        let signer = e.dkim_domain.unwrap_or("another domain");
-        let service = provider_name.unwrap_or("the sending service");
-        let how = aside(e.provider.and_then(|p| p.dkim_setup));
-        let mut message = format!(
-            "DKIM passes only for {signer}, {service}'s domain, not for {domain}. \
-             Enable {service}'s DKIM signing for {domain}{how}."
-        );
-        if e.spf_pass_unaligned > 0 {
-            let envelope = e.spf_domain.unwrap_or("its own domain");
-            message.push_str(&format!(
-                " SPF passes for {envelope} only: a custom MAIL FROM subdomain of {domain} aligns it too."
-            ));
-        }
-        (Code::DkimNotAligned, message)
     } else if e.spf_pass_unaligned > 0
         && 2 * e.spf_pass_unaligned >= e.messages - e.spf_aligned_pass
     {
-        let envelope = e.spf_domain.unwrap_or("another domain");
-        let service = provider_name.unwrap_or("the sending service");
-        let how = aside(e.provider.and_then(|p| p.mail_from_setup));
+        let envelope = or_stand_in(e.spf_domain, messages, "diagnosis-another-domain");
+        let how = aside(e.provider.and_then(|p| p.mail_from_setup), messages);
         (
             Code::SpfNotAligned,
-            format!(
-                "SPF passes for {envelope}, {service}'s envelope (MAIL FROM) domain, \
-                 not for {domain}, so it does not align. Set up a custom MAIL FROM \
-                 subdomain of {domain} (such as bounce.{domain}) with the MX and SPF \
-                 records {service} asks for{how}."
+            messages.format(
+                "diagnosis-spf-not-aligned",
+                &[
+                    ("envelope", envelope.into()),
+                    ("service", service().into()),
+                    ("domain", domain.into()),
+                    ("how", how.into()),
+                ],
             ),
         )
     } else if e.own_dkim_fail > 0
@@ -147,76 +159,94 @@ pub fn diagnose(e: &Evidence<'_>) -> Diagnosis {
     {
         let record = match e.failing_selector {
             Some(selector) => format!("{selector}._domainkey.{domain}"),
-            None => format!("the selector's _domainkey.{domain} record"),
+            None => messages.format(
+                "diagnosis-dkim-record-unknown",
+                &[("domain", domain.into())],
+            ),
         };
         (
             Code::DkimFailing,
-            format!(
-                "DKIM fails for {domain} on {} of {} messages from a source that usually \
-                 passes: a key rotation or a changed message. Check that {record} holds \
-                 the key the sender signs with.",
-                e.messages - e.dkim_aligned_pass,
-                e.messages
+            messages.format(
+                "diagnosis-dkim-failing",
+                &[
+                    ("domain", domain.into()),
+                    ("failing", (e.messages - e.dkim_aligned_pass).into()),
+                    ("messages", e.messages.into()),
+                    ("record", record.into()),
+                ],
             ),
         )
-    } else if e.dkim_aligned_pass as f64 >= DKIM_MOSTLY_PASSES_SHARE * messages
-        && (e.spf_aligned_pass as f64) < messages / 2.0
+    } else if e.dkim_aligned_pass as f64 >= DKIM_MOSTLY_PASSES_SHARE * total
+        && (e.spf_aligned_pass as f64) < total / 2.0
     {
-        (
-            Code::Forwarded,
-            "DKIM passes and aligns but SPF fails: forwarding or a mailing list relays \
-             this mail. Usually benign: DMARC passes on DKIM."
-                .to_owned(),
-        )
-    } else if fail as f64 >= OFTEN_FAILS_SHARE * messages {
+        (Code::Forwarded, messages.text("diagnosis-forwarded"))
+    } else if fail as f64 >= OFTEN_FAILS_SHARE * total {
         (
             Code::OftenFails,
-            format!(
-                "This source is yours (it passes sometimes) but {fail} of its {} messages \
-                 fail DMARC. Add it to the SPF record of {domain} or have it sign with \
-                 DKIM for {domain}.",
-                e.messages
+            messages.format(
+                "diagnosis-often-fails",
+                &[
+                    ("fail", fail.into()),
+                    ("messages", e.messages.into()),
+                    ("domain", domain.into()),
+                ],
             ),
         )
     } else if e.dkim_aligned_pass == 0 {
         (
             Code::DkimMissing,
-            format!(
-                "DMARC passes on SPF alone, without an aligned DKIM signature. Sign this \
-                 mail with DKIM for {domain}: SPF breaks when mail is forwarded."
-            ),
+            messages.format("diagnosis-dkim-missing", &[("domain", domain.into())]),
         )
     } else if fail == 0 {
         (
             Code::MostlyAligned,
-            format!(
-                "DMARC passes for all {} messages; aligned DKIM or SPF alone fails for a \
-                 few, as forwarding does. Nothing to do.",
-                e.messages
+            messages.format(
+                "diagnosis-mostly-aligned-all",
+                &[("messages", e.messages.into())],
             ),
         )
     } else {
         (
             Code::MostlyAligned,
-            format!(
-                "DMARC passes for {} of {} messages; the few failures are most likely \
-                 forwarding. Nothing urgent.",
-                e.dmarc_pass, e.messages
+            messages.format(
+                "diagnosis-mostly-aligned",
+                &[
+                    ("passed", e.dmarc_pass.into()),
+                    ("messages", e.messages.into()),
+                ],
             ),
         )
     };
     Diagnosis { code, message }
 }
 
-/// A service's own setup step, in parentheses, or nothing.
-fn aside(how: Option<&str>) -> String {
-    how.map(|how| format!(" ({how})")).unwrap_or_default()
+/// `name`, or the message `stand_in` when the reports do not give it.
+fn or_stand_in(name: Option<&str>, messages: &Messages, stand_in: &str) -> String {
+    name.map_or_else(|| messages.text(stand_in), str::to_owned)
+}
+
+/// A service's own setup step (a `setup-*` message), in parentheses, or
+/// nothing.
+fn aside(setup: Option<&str>, messages: &Messages) -> String {
+    setup
+        .map(|id| {
+            messages.format(
+                "diagnosis-setup-aside",
+                &[("how", messages.text(id).into())],
+            )
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
     use crate::insight::providers::identify;
+
+    fn english() -> Messages {
+        Messages::new(Lang::En)
+    }
 
     /// `messages`, of which `passed` passed DMARC over all time.
     fn evidence(messages: i64, passed: i64) -> Evidence<'static> {
@@ -243,7 +273,7 @@ mod tests {
             spf_domain: Some("us-east-1.amazonses.com"),
             ..evidence(10, 10)
         };
-        let d = diagnose(&e);
+        let d = diagnose(&e, &english());
         assert_eq!(d.code, Code::SpfNotAligned);
         assert!(d.message.contains("Amazon SES"), "{}", d.message);
         assert!(
@@ -259,7 +289,7 @@ mod tests {
             spf_pass_unaligned: 5,
             ..evidence(5, 0)
         };
-        assert_eq!(diagnose(&e).code, Code::Unauthorised);
+        assert_eq!(diagnose(&e, &english()).code, Code::Unauthorised);
     }
 
     #[test]
@@ -270,12 +300,70 @@ mod tests {
             spf_aligned_pass: 3,
             ..evidence(3, 3)
         };
-        assert_eq!(diagnose(&aligned).code, Code::Aligned);
+        assert_eq!(diagnose(&aligned, &english()).code, Code::Aligned);
         let spf_only = Evidence {
             dmarc_pass: 3,
             spf_aligned_pass: 3,
             ..evidence(3, 3)
         };
-        assert_eq!(diagnose(&spf_only).code, Code::DkimMissing);
+        assert_eq!(diagnose(&spf_only, &english()).code, Code::DkimMissing);
+    }
+
+    /// SES signing with its own domain and sending from its own envelope.
+    fn ses_unaligned() -> Evidence<'static> {
+        Evidence {
+            dkim_pass_unaligned: 10,
+            spf_pass_unaligned: 10,
+            provider: identify("amazonses.com"),
+            dkim_domain: Some("amazonses.com"),
+            spf_domain: Some("us-east-1.amazonses.com"),
+            ..evidence(10, 0)
+        }
+    }
+
+    #[test]
+    fn dkim_not_aligned_with_its_spf_note_reads_as_before_in_english() {
+        let d = diagnose(&ses_unaligned(), &english());
+        assert_eq!(d.code, Code::DkimNotAligned);
+        assert_eq!(
+            d.message,
+            "DKIM passes only for amazonses.com, Amazon SES's domain, not for example.com. \
+             Enable Amazon SES's DKIM signing for example.com (Easy DKIM on SES: verify \
+             the domain and publish its three CNAME records). SPF passes for \
+             us-east-1.amazonses.com only: a custom MAIL FROM subdomain of example.com \
+             aligns it too."
+        );
+    }
+
+    #[test]
+    fn japanese_diagnosis_names_the_ses_setup_steps() {
+        let d = diagnose(&ses_unaligned(), &Messages::new(Lang::Ja));
+        assert_eq!(d.code, Code::DkimNotAligned);
+        assert_eq!(
+            d.message,
+            "DKIMはamazonses.com（Amazon SESのドメイン）でのみ成功しており、example.comでは\
+             成功していません。Amazon SESでexample.comのDKIM署名を有効にしてください（SESの\
+             Easy DKIMでドメインを検証し、3件のCNAMEレコードをDNSに公開します）。SPFも\
+             us-east-1.amazonses.comでのみ成功しています。example.comのサブドメインを\
+             カスタムMAIL FROMドメインに設定すると、SPFも整合します。"
+        );
+    }
+
+    #[test]
+    fn japanese_stand_ins_when_the_reports_name_no_service() {
+        let e = Evidence {
+            dmarc_pass: 9,
+            dkim_aligned_pass: 10,
+            spf_pass_unaligned: 10,
+            ..evidence(10, 10)
+        };
+        let d = diagnose(&e, &Messages::new(Lang::Ja));
+        assert_eq!(d.code, Code::SpfNotAligned);
+        assert!(
+            d.message
+                .starts_with("SPFは別のドメインで成功していますが、これは送信サービスの"),
+            "{}",
+            d.message
+        );
     }
 }

@@ -11,10 +11,10 @@ pub struct Provider {
     pub name: &'static str,
     /// Domains (and their subdomains) the service signs or sends with.
     pub domains: &'static [&'static str],
-    /// How the service's customers make its DKIM signature align, when the
-    /// service documents it in its own words.
+    /// The message id (locales/*/providers.ftl) of how the service's
+    /// customers make its DKIM signature align, when the service documents it.
     pub dkim_setup: Option<&'static str>,
-    /// How they make its envelope domain (and so SPF) align.
+    /// The message id of how they make its envelope domain (and so SPF) align.
     pub mail_from_setup: Option<&'static str>,
 }
 
@@ -23,17 +23,13 @@ pub const PROVIDERS: &[Provider] = &[
     Provider {
         name: "Amazon SES",
         domains: &["amazonses.com"],
-        dkim_setup: Some("Easy DKIM on SES: verify the domain and publish its three CNAME records"),
-        mail_from_setup: Some(
-            "on SES: set a custom MAIL FROM domain and publish its MX and SPF records",
-        ),
+        dkim_setup: Some("setup-dkim-amazon-ses"),
+        mail_from_setup: Some("setup-mail-from-amazon-ses"),
     },
     Provider {
         name: "Google",
         domains: &["google.com", "googlemail.com", "gmail.com", "1e100.net"],
-        dkim_setup: Some(
-            "in the Google Admin console: generate a DKIM key, publish its TXT record and start authentication",
-        ),
+        dkim_setup: Some("setup-dkim-google"),
         mail_from_setup: None,
     },
     Provider {
@@ -44,16 +40,14 @@ pub const PROVIDERS: &[Provider] = &[
             "onmicrosoft.com",
             "hotmail.com",
         ],
-        dkim_setup: Some(
-            "in Microsoft Defender: publish the two selector CNAME records and enable DKIM signing for the domain",
-        ),
+        dkim_setup: Some("setup-dkim-microsoft-365"),
         mail_from_setup: None,
     },
     Provider {
         name: "SendGrid",
         domains: &["sendgrid.net", "sendgrid.com"],
-        dkim_setup: Some("SendGrid domain authentication: publish its CNAME records"),
-        mail_from_setup: Some("SendGrid domain authentication sets a custom return path"),
+        dkim_setup: Some("setup-dkim-sendgrid"),
+        mail_from_setup: Some("setup-mail-from-sendgrid"),
     },
     Provider {
         name: "Mailchimp/Mandrill",
@@ -64,65 +58,61 @@ pub const PROVIDERS: &[Provider] = &[
             "mandrillapp.com",
             "mailchimpapp.net",
         ],
-        dkim_setup: Some("authenticate the domain in Mailchimp: publish its CNAME records"),
+        dkim_setup: Some("setup-dkim-mailchimp"),
         mail_from_setup: None,
     },
     Provider {
         name: "Mailgun",
         domains: &["mailgun.org", "mailgun.net", "mailgun.info"],
-        dkim_setup: Some("verify the sending domain in Mailgun and publish its DKIM TXT record"),
-        mail_from_setup: Some(
-            "Mailgun's sending domain setup: publish its CNAME for the return path",
-        ),
+        dkim_setup: Some("setup-dkim-mailgun"),
+        mail_from_setup: Some("setup-mail-from-mailgun"),
     },
     Provider {
         name: "Postmark",
         domains: &["mtasv.net", "postmarkapp.com"],
-        dkim_setup: Some("Postmark sender signature: publish its DKIM TXT record"),
-        mail_from_setup: Some("Postmark: publish the Return-Path CNAME"),
+        dkim_setup: Some("setup-dkim-postmark"),
+        mail_from_setup: Some("setup-mail-from-postmark"),
     },
     Provider {
         name: "SparkPost",
         domains: &["sparkpostmail.com", "sparkpost.com"],
-        dkim_setup: Some("verify the sending domain in SparkPost and publish its DKIM record"),
-        mail_from_setup: Some("SparkPost: add a bounce domain with its CNAME"),
+        dkim_setup: Some("setup-dkim-sparkpost"),
+        mail_from_setup: Some("setup-mail-from-sparkpost"),
     },
     Provider {
         name: "Salesforce",
         domains: &["salesforce.com", "exacttarget.com", "force.com"],
-        dkim_setup: Some("create a DKIM key in Salesforce setup and publish its CNAME records"),
+        dkim_setup: Some("setup-dkim-salesforce"),
         mail_from_setup: None,
     },
     Provider {
         name: "Zendesk",
         domains: &["zendesk.com"],
-        dkim_setup: Some("enable digital signatures in Zendesk and publish its CNAME records"),
+        dkim_setup: Some("setup-dkim-zendesk"),
         mail_from_setup: None,
     },
     Provider {
         name: "HubSpot",
         domains: &["hubspotemail.net", "hubspot.com", "hs-analytics.net"],
-        dkim_setup: Some("connect the email sending domain in HubSpot and publish its records"),
+        dkim_setup: Some("setup-dkim-hubspot"),
         mail_from_setup: None,
     },
     Provider {
         name: "Brevo",
         domains: &["sendinblue.com", "brevo.com"],
-        dkim_setup: Some("authenticate the domain in Brevo and publish its DKIM record"),
+        dkim_setup: Some("setup-dkim-brevo"),
         mail_from_setup: None,
     },
     Provider {
         name: "Mailjet",
         domains: &["mailjet.com"],
-        dkim_setup: Some("authenticate the domain in Mailjet and publish its DKIM record"),
+        dkim_setup: Some("setup-dkim-mailjet"),
         mail_from_setup: None,
     },
     Provider {
         name: "Zoho",
         domains: &["zoho.com", "zohomail.com", "zoho.eu"],
-        dkim_setup: Some(
-            "add a DKIM selector in the Zoho admin console and publish its TXT record",
-        ),
+        dkim_setup: Some("setup-dkim-zoho"),
         mail_from_setup: None,
     },
     Provider {
@@ -163,6 +153,7 @@ pub fn domain_of(address_or_domain: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{Lang, Messages};
 
     #[test]
     fn subdomains_of_a_provider_domain_match() {
@@ -190,5 +181,18 @@ mod tests {
     fn domain_of_takes_the_part_after_the_last_at() {
         assert_eq!(domain_of("bounce@mail.example.com"), "mail.example.com");
         assert_eq!(domain_of("example.com"), "example.com");
+    }
+
+    #[test]
+    fn every_setup_step_has_its_message() {
+        let english = Messages::new(Lang::En);
+        for provider in PROVIDERS {
+            for id in [provider.dkim_setup, provider.mail_from_setup]
+                .into_iter()
+                .flatten()
+            {
+                assert_ne!(english.text(id), id, "{}", provider.name);
+            }
+        }
     }
 }

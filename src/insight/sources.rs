@@ -5,6 +5,7 @@ use super::approved::{ApprovedList, SourceStanding};
 use super::diagnosis::{Diagnosis, Evidence, diagnose};
 use super::providers::{Provider, domain_of, identify};
 use super::rdns::ReverseDns;
+use crate::i18n::Messages;
 use crate::store::{DomainSeen, Scope, SourceDomain, SourceTotals, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -132,12 +133,14 @@ fn aligns(domain: &str, policy_domain: &str) -> bool {
     crate::auth::aligned(domain, policy_domain)
 }
 
-/// Every source in scope, most messages first, named and diagnosed.
-/// `rdns` names sources by reverse DNS when given.
+/// Every source in scope, most messages first, named and diagnosed, the
+/// diagnoses in the language of `messages`. `rdns` names sources by reverse
+/// DNS when given.
 pub fn sources(
     store: &Store,
     scope: &Scope,
     rdns: Option<&mut ReverseDns>,
+    messages: &Messages,
 ) -> Result<Vec<Source>, StoreError> {
     let totals = store.source_totals(scope)?;
     // A source's history is read separately only when the scope is a
@@ -192,7 +195,7 @@ pub fn sources(
             dkim_domain: seen.foreign_pass(DomainSeen::Dkim, &t.policy_domain),
             failing_selector: seen.failing_own_selector(&t.policy_domain),
         };
-        let diagnosis = diagnose(&evidence);
+        let diagnosis = diagnose(&evidence, messages);
         let verdict = approved.verdict(&t.policy_domain, &t.source_ip, seen.passing());
         sources.push(Source {
             policy_domain: t.policy_domain.clone(),

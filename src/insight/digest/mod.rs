@@ -32,6 +32,7 @@ use super::sources::{Source, sources};
 use super::summary::{DomainSummary, summary};
 use super::tls_failure::{MxFailures, reported_failures};
 use crate::config::Config;
+use crate::i18n::{Lang, Messages};
 use crate::store::{LeftOut, Scope, SilentDomain, SilentReporter, Store, StoreError};
 use std::collections::{HashMap, HashSet};
 
@@ -146,7 +147,9 @@ pub fn gather(
 ) -> Result<Digest, StoreError> {
     let period = request.period;
     let scope = request.scope(period);
-    let found = sources(store, &scope, rdns.as_deref_mut())?;
+    // English until the digest is translated (issue 18).
+    let messages = Messages::new(Lang::En);
+    let found = sources(store, &scope, rdns.as_deref_mut(), &messages)?;
     let now = summary(store, &scope)?;
     let before: HashMap<String, Figures> = summary(store, &request.scope(period.before()))?
         .into_iter()
@@ -168,7 +171,7 @@ pub fn gather(
         until: period.until,
     };
     let readiness_scope = request.scope(readiness_period);
-    let readiness_sources = sources(store, &readiness_scope, rdns)?;
+    let readiness_sources = sources(store, &readiness_scope, rdns, &messages)?;
     let alerts = &config.alerts;
     Ok(Digest {
         summary: now,
