@@ -6,7 +6,7 @@
 diagnosis-aligned = DKIMとSPFのどちらも成功し、整合しています。対応は不要です。
 
 diagnosis-unauthorised =
-    この送信元はDKIMとSPFのどちらも整合した状態で成功しておらず、これまで一度もDMARC認証に成功していません。正規の送信元ではなく、第三者が{ $domain }になりすましてメールを送っています。_dmarc.{ $domain }のTXTレコードでp=quarantine（隔離）またはp=reject（拒否）を指定すると、このなりすましを止められます。
+    この送信元はDKIMとSPFのどちらも整合した状態で成功しておらず、これまで一度もDMARC認証に成功していません。正規の送信元ではなく、第三者が{ $domain }になりすましてメールを送っています。_dmarc.{ $domain }のTXTレコードでDMARCポリシーをp=quarantine（隔離）またはp=reject（拒否）にすると、このなりすましを止められます。
 
 diagnosis-dkim-not-aligned =
     DKIMは{ $signer }（{ $service }のドメイン）でのみ成功しており、{ $domain }では成功していません。{ $service }で{ $domain }のDKIM署名を有効にしてください{ $how }。{ $spf_note }
