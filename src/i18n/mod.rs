@@ -125,7 +125,9 @@ impl Messages {
 
     /// The message `id` with its variables `args` (`{ $name }`), from the
     /// first language that has it. An id no language has comes back as
-    /// itself, so a missing message shows rather than vanishes.
+    /// itself, so a missing message shows rather than vanishes; in a debug
+    /// build (the tests) it, or a variable left without an argument, is a
+    /// panic.
     pub fn format(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
         let args: FluentArgs<'_> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
         for bundle in &self.bundles {
