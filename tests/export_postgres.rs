@@ -127,6 +127,19 @@ pub(crate) fn wait_until_shipped(url: &str, db: &Path, instance: &str) {
     }
 }
 
+/// `dmarc-sink --db DB export postgres URL --instance INSTANCE`, run once.
+fn export_once(db: &str, url: &str, instance: &str) -> std::process::Output {
+    dmarc_sink(&[
+        "--db",
+        db,
+        "export",
+        "postgres",
+        url,
+        "--instance",
+        instance,
+    ])
+}
+
 pub(crate) fn tls_mail(report_id: &str) -> Vec<u8> {
     TlsReport::new(
         "google.com",
@@ -386,30 +399,14 @@ fn export_postgres_ships_an_imported_store_once() {
     let import = dmarc_sink(&["--db", db_arg, "import", inputs.to_str().unwrap()]);
     assert!(import.status.success(), "{}", text(&import.stderr));
 
-    let first = dmarc_sink(&[
-        "--db",
-        db_arg,
-        "export",
-        "postgres",
-        &url,
-        "--instance",
-        "archive",
-    ]);
+    let first = export_once(db_arg, &url, "archive");
     assert!(first.status.success(), "{}", text(&first.stderr));
     let printed = text(&first.stdout);
     assert!(printed.contains("reports: 3"), "{printed}");
     assert!(printed.contains("records: 3"), "{printed}");
     wait_until_shipped(&url, &db, "archive");
 
-    let second = dmarc_sink(&[
-        "--db",
-        db_arg,
-        "export",
-        "postgres",
-        &url,
-        "--instance",
-        "archive",
-    ]);
+    let second = export_once(db_arg, &url, "archive");
     assert!(second.status.success(), "{}", text(&second.stderr));
     let printed = text(&second.stdout);
     assert!(printed.contains("shipped 0 rows"), "{printed}");
@@ -483,15 +480,7 @@ fn what_reparse_rewrites_is_replaced_not_doubled() {
     std::fs::copy("tests/data/store-before-mime-walker.sqlite", &db).unwrap();
     let db_arg = db.to_str().unwrap();
     let export = || {
-        let out = dmarc_sink(&[
-            "--db",
-            db_arg,
-            "export",
-            "postgres",
-            &url,
-            "--instance",
-            "old",
-        ]);
+        let out = export_once(db_arg, &url, "old");
         assert!(out.status.success(), "{}", text(&out.stderr));
     };
     export();
@@ -520,15 +509,7 @@ fn what_reparse_rewrites_is_replaced_not_doubled() {
         .collect();
     assert_eq!(readers, [2], "the messages as the store holds them now");
     // And nothing is left to do.
-    let again = dmarc_sink(&[
-        "--db",
-        db_arg,
-        "export",
-        "postgres",
-        &url,
-        "--instance",
-        "old",
-    ]);
+    let again = export_once(db_arg, &url, "old");
     assert!(
         text(&again.stdout).contains("0 rows"),
         "{}",

@@ -58,6 +58,22 @@ fn deliver(
     assert_eq!(outcome.stored().count(), 1, "{outcome:?}");
 }
 
+/// Puts `source` on `domain`'s approved list, as `sources approve` does.
+fn approve(store: &mut Store, domain: &str, source: &str, name: Option<&str>) {
+    let entry = ApprovedSource {
+        policy_domain: domain.into(),
+        source: source.into(),
+        standing: Standing::Approved,
+        name: name.map(Into::into),
+        note: None,
+    };
+    let by = ChangedBy {
+        user: "test",
+        at: NOW,
+    };
+    store.set_source_standing(&entry, by).unwrap();
+}
+
 fn clean(domain: &'static str) -> Vec<Row> {
     vec![Row::aligned("192.0.2.10", 10, domain)]
 }
@@ -256,21 +272,7 @@ fn an_approved_source_whose_pass_share_drops_alerts_and_an_unknown_one_does_not(
         "no list, no alert"
     );
 
-    store
-        .set_source_standing(
-            &ApprovedSource {
-                policy_domain: "drop.example".into(),
-                source: "192.0.2.0/24".into(),
-                standing: Standing::Approved,
-                name: Some("Office".into()),
-                note: None,
-            },
-            ChangedBy {
-                user: "test",
-                at: NOW,
-            },
-        )
-        .unwrap();
+    approve(&mut store, "drop.example", "192.0.2.0/24", Some("Office"));
     let raised = documents(&check(&store, &config, NOW).unwrap());
     let drops = of_kind(&raised, "pass_rate_drop");
     assert_eq!(drops.len(), 1, "{raised:?}");
@@ -305,21 +307,7 @@ fn an_approved_source_whose_pass_share_drops_alerts_and_an_unknown_one_does_not(
             mixed("drop.example", 30),
         );
     }
-    quiet
-        .set_source_standing(
-            &ApprovedSource {
-                policy_domain: "drop.example".into(),
-                source: "192.0.2.10".into(),
-                standing: Standing::Approved,
-                name: None,
-                note: None,
-            },
-            ChangedBy {
-                user: "test",
-                at: NOW,
-            },
-        )
-        .unwrap();
+    approve(&mut quiet, "drop.example", "192.0.2.10", None);
     let strict = AlertsConfig {
         pass_rate_drop: 0.5,
         ..AlertsConfig::default()
@@ -473,21 +461,7 @@ fn an_approved_source_that_stops_authenticating_altogether_alerts() {
             vec![Row::failing("192.0.2.10", 40, "other.example")],
         );
     }
-    store
-        .set_source_standing(
-            &ApprovedSource {
-                policy_domain: domain.into(),
-                source: domain.into(),
-                standing: Standing::Approved,
-                name: Some("Our own DKIM".into()),
-                note: None,
-            },
-            ChangedBy {
-                user: "test",
-                at: NOW,
-            },
-        )
-        .unwrap();
+    approve(&mut store, domain, domain, Some("Our own DKIM"));
     let raised = documents(&check(&store, &AlertsConfig::default(), NOW).unwrap());
     let drops = of_kind(&raised, "pass_rate_drop");
     assert_eq!(drops.len(), 1, "{raised:?}");
