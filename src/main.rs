@@ -43,6 +43,11 @@ struct Cli {
     /// SQLite store, overriding `store.path` (default ./dmarc-sink.sqlite).
     #[arg(long, global = true, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// Language of what people read (en, ja), overriding `insight.lang`
+    /// and the locale (LC_ALL, LC_MESSAGES, LANG). Logs, JSON keys, CSV
+    /// headers and ids stay English.
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<Lang>,
     #[command(subcommand)]
     command: Command,
 }
@@ -316,6 +321,8 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let messages = Messages::new(Lang::choose(cli.lang, config.insight.lang));
+    let messages = &messages;
     let result = match cli.command {
         Command::Serve { listen } => {
             let mut config = config;
@@ -375,7 +382,7 @@ fn main() -> ExitCode {
         Command::Summary { scope, format } => {
             init_batch_logging(&config);
             with_fleet(&config, &scope, |config| {
-                show_summary(config, &scope.scope(), format)
+                show_summary(config, &scope.scope(), format, messages)
             })
         }
         Command::Sources {
@@ -392,13 +399,13 @@ fn main() -> ExitCode {
         } => {
             init_batch_logging(&config);
             with_fleet(&config, &scope, |config| {
-                show_sources(config, &scope.scope(), format, limit)
+                show_sources(config, &scope.scope(), format, limit, messages)
             })
         }
         Command::Policy { scope, format } => {
             init_batch_logging(&config);
             with_fleet(&config, &scope, |config| {
-                show_policy(config, &scope.scope(), format)
+                show_policy(config, &scope.scope(), format, messages)
             })
         }
         Command::Html {
@@ -408,7 +415,7 @@ fn main() -> ExitCode {
         } => {
             init_batch_logging(&config);
             with_fleet(&config, &scope, |config| {
-                write_html(config, &scope.scope(), &out, check_dns)
+                write_html(config, &scope.scope(), &out, check_dns, messages)
             })
         }
         Command::CheckDns {
@@ -418,7 +425,7 @@ fn main() -> ExitCode {
             fetch_mta_sts,
         } => {
             init_batch_logging(&config);
-            check_dns(&config, &domains, format, since, fetch_mta_sts)
+            check_dns(&config, &domains, format, since, fetch_mta_sts, messages)
         }
         Command::Digest {
             since,
@@ -445,6 +452,7 @@ fn main() -> ExitCode {
                 period: digest::Period { since, until },
                 domains,
                 include_unauthenticated,
+                lang: messages.lang(),
             };
             match send_digest(&config, &request, &to, stdout) {
                 Err(error)
@@ -732,26 +740,31 @@ fn find_sources(
     config: &Config,
     store: &Store,
     scope: &Scope,
+    messages: &Messages,
 ) -> anyhow::Result<Vec<sources::Source>> {
     let mut rdns = config.insight.reverse_dns.then(|| {
         ReverseDns::new(std::time::Duration::from_millis(
             config.insight.reverse_dns_timeout_ms,
         ))
     });
-    // English until `--lang` and `insight.lang` choose (issue 18).
-    let messages = Messages::new(Lang::En);
-    Ok(sources::sources(store, scope, rdns.as_mut(), &messages)?)
+    Ok(sources::sources(store, scope, rdns.as_mut(), messages)?)
 }
 
-fn show_summary(config: &Config, scope: &Scope, format: Format) -> anyhow::Result<ExitCode> {
+fn show_summary(
+    config: &Config,
+    scope: &Scope,
+    format: Format,
+    messages: &Messages,
+) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config)?;
     let domains = summary::summary(&store, scope)?;
     let left_out = store.left_out(scope)?;
     emit(&match format {
         Format::Table => render::printable(
-            &(render::summary_table(&domains) + &render::left_out_note(&left_out)),
+            &(render::summary_table(&domains, messages)
+                + &render::left_out_note(&left_out, messages)),
         ),
-        Format::Csv => csv_with_note(render::summary_csv(&domains), &left_out),
+        Format::Csv => csv_with_note(render::summary_csv(&domains), &left_out, messages),
         Format::Json => render::json(
             "domains",
             &domains,
@@ -771,9 +784,10 @@ fn show_sources(
     scope: &Scope,
     format: Format,
     limit: Option<usize>,
+    messages: &Messages,
 ) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config)?;
-    let mut found = find_sources(config, &store, scope)?;
+    let mut found = find_sources(config, &store, scope, messages)?;
     let mut failures = tls_failure::reported_failures(&store, scope)?;
     let left_out = store.left_out(scope)?;
     if format != Format::Table
@@ -789,10 +803,14 @@ fn show_sources(
     }
     emit(&match format {
         Format::Table => render::printable(
-            &(render::sources_table(&found, &failures, limit.unwrap_or(TABLE_SOURCES_PER_DOMAIN))
-                + &render::left_out_note(&left_out)),
+            &(render::sources_table(
+                &found,
+                &failures,
+                limit.unwrap_or(TABLE_SOURCES_PER_DOMAIN),
+                messages,
+            ) + &render::left_out_note(&left_out, messages)),
         ),
-        Format::Csv => csv_with_note(render::sources_csv(&found), &left_out),
+        Format::Csv => csv_with_note(render::sources_csv(&found), &left_out, messages),
         Format::Json => {
             render::sources_json(&found, &failures, ScopeJson::from(scope), &left_out, now())
         }
@@ -800,9 +818,14 @@ fn show_sources(
     Ok(ExitCode::SUCCESS)
 }
 
-fn show_policy(config: &Config, scope: &Scope, format: Format) -> anyhow::Result<ExitCode> {
+fn show_policy(
+    config: &Config,
+    scope: &Scope,
+    format: Format,
+    messages: &Messages,
+) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config)?;
-    let found = find_sources(config, &store, scope)?;
+    let found = find_sources(config, &store, scope, messages)?;
     // The published record's addresses, when a resolver is configured.
     let mut published = std::collections::HashMap::new();
     if !config.dns.nameservers.is_empty() {
@@ -814,13 +837,15 @@ fn show_policy(config: &Config, scope: &Scope, format: Format) -> anyhow::Result
             }
         }
     }
-    let domains = policy::readiness_with(&store, scope, &found, &config.insight, &published)?;
+    let domains =
+        policy::readiness_with(&store, scope, &found, &config.insight, &published, messages)?;
     let left_out = store.left_out(scope)?;
     emit(&match format {
-        Format::Table => {
-            render::printable(&(render::policy_table(&domains) + &render::left_out_note(&left_out)))
-        }
-        Format::Csv => csv_with_note(render::policy_csv(&domains), &left_out),
+        Format::Table => render::printable(
+            &(render::policy_table(&domains, messages)
+                + &render::left_out_note(&left_out, messages)),
+        ),
+        Format::Csv => csv_with_note(render::policy_csv(&domains), &left_out, messages),
         Format::Json => render::json(
             "domains",
             &domains,
@@ -840,10 +865,11 @@ fn check_dns(
     format: CheckFormat,
     since: i64,
     fetch_mta_sts: bool,
+    messages: &Messages,
 ) -> anyhow::Result<ExitCode> {
     // Whatever stops the run is "could not run" (2), never "a check
     // failed" (1).
-    run_check_dns(config, domains, format, since, fetch_mta_sts).or_else(|error| {
+    run_check_dns(config, domains, format, since, fetch_mta_sts, messages).or_else(|error| {
         eprintln!("dmarc-sink: {error:#}");
         Ok(ExitCode::from(2))
     })
@@ -855,6 +881,7 @@ fn run_check_dns(
     format: CheckFormat,
     since: i64,
     fetch_mta_sts: bool,
+    messages: &Messages,
 ) -> anyhow::Result<ExitCode> {
     use dmarc_sink::check::{
         Context, Fetcher, check_domain, exit_status, is_host_name, render_text,
@@ -914,13 +941,14 @@ fn run_check_dns(
         store: store.as_ref(),
         since: Some(since),
         fetcher: fetcher.as_ref(),
+        messages,
     };
     let mut results = Vec::new();
     for name in &names {
         results.push(check_domain(&context, name)?);
     }
     emit(&match format {
-        CheckFormat::Text => render_text(&results),
+        CheckFormat::Text => render_text(&results, messages),
         CheckFormat::Json => {
             let mut text = serde_json::to_string_pretty(&results)?;
             text.push('\n');
@@ -931,8 +959,12 @@ fn run_check_dns(
 }
 
 /// CSV stays rows of data on stdout; what it left out goes to stderr.
-fn csv_with_note(csv: String, left_out: &[dmarc_sink::store::LeftOut]) -> String {
-    let note = render::left_out_note(left_out);
+fn csv_with_note(
+    csv: String,
+    left_out: &[dmarc_sink::store::LeftOut],
+    messages: &Messages,
+) -> String {
+    let note = render::left_out_note(left_out, messages);
     if !note.is_empty() {
         eprint!("{}", note.trim_start());
     }
@@ -944,9 +976,10 @@ fn write_html(
     scope: &Scope,
     out: &std::path::Path,
     check_dns: bool,
+    messages: &Messages,
 ) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config)?;
-    let found = find_sources(config, &store, scope)?;
+    let found = find_sources(config, &store, scope, messages)?;
     let mut checks = Vec::new();
     if check_dns {
         let resolver = dmarc_sink::dns::Resolver::new(&config.dns)?;
@@ -955,6 +988,7 @@ fn write_html(
             store: Some(&store),
             since: scope.since,
             fetcher: None,
+            messages,
         };
         for totals in store.domain_totals(scope)? {
             checks.push(dmarc_sink::check::check_domain(
@@ -963,7 +997,15 @@ fn write_html(
             )?);
         }
     }
-    let page = html::page_with_checks(&store, scope, &found, &config.insight, now(), &checks)?;
+    let page = html::page_with_checks(
+        &store,
+        scope,
+        &found,
+        &config.insight,
+        now(),
+        &checks,
+        messages,
+    )?;
     std::fs::write(out, page).with_context(|| format!("cannot write {}", out.display()))?;
     println!("wrote {}", out.display());
     Ok(ExitCode::SUCCESS)

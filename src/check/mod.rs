@@ -18,6 +18,7 @@ mod tags;
 pub use mta_sts_policy::{Fetcher, Policy};
 
 use crate::dns::Resolver;
+use crate::i18n::Messages;
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 
@@ -133,6 +134,8 @@ pub struct Context<'a> {
     /// Fetches MTA-STS policy files (`--fetch-mta-sts`); `None` reads the
     /// DNS record only.
     pub fetcher: Option<&'a Fetcher>,
+    /// The language of the messages and fixes.
+    pub messages: &'a Messages,
 }
 
 /// Checks `domain`, every check in the documented order.
@@ -179,7 +182,7 @@ pub fn exit_status(domains: &[DomainChecks]) -> u8 {
 
 /// The text form: per domain, one line per check (status, id, what was
 /// found) and its fix beneath.
-pub fn render_text(domains: &[DomainChecks]) -> String {
+pub fn render_text(domains: &[DomainChecks], _messages: &Messages) -> String {
     let mut out = String::new();
     for (n, domain) in domains.iter().enumerate() {
         if n > 0 {
@@ -244,7 +247,7 @@ mod tests {
             domain: "evil\r\n  ok    forged".into(),
             checks: vec![Check::new(CheckId::Mx, Status::Ok, "a\u{1b}]0;title\u{9b}")],
         }];
-        let text = render_text(&domains);
+        let text = render_text(&domains, &Messages::new(crate::i18n::Lang::En));
         assert!(
             !text.contains('\u{1b}') && !text.contains('\u{9b}'),
             "{text:?}"

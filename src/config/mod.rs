@@ -272,6 +272,11 @@ pub struct InsightConfig {
     /// `policy`: largest share of all messages, sent by your own sources and
     /// failing DMARC, that the next step may quarantine or reject.
     pub ready_max_failure_share: f64,
+    /// The language of what the insight commands, the page and the digest
+    /// say (`en`, `ja`); unset follows `LC_ALL`, `LC_MESSAGES` and `LANG`.
+    /// `--lang` overrides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 impl Default for InsightConfig {
@@ -282,6 +287,7 @@ impl Default for InsightConfig {
             ready_min_days: default_ready_min_days(),
             ready_min_messages: default_ready_min_messages(),
             ready_max_failure_share: default_ready_max_failure_share(),
+            lang: None,
         }
     }
 }

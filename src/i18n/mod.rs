@@ -7,12 +7,15 @@
 //! the stored data are never translated and do not come through here.
 
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource};
+use serde::{Deserialize, Serialize};
 use unic_langid::LanguageIdentifier;
 
 pub use fluent_bundle::FluentValue;
 
-/// A language the messages are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A language the messages are written in. In the configuration
+/// (`insight.lang`) and on the command line (`--lang`) it is `en` or `ja`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
     En,
@@ -20,6 +23,12 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The language to write in: `--lang` when given, else `insight.lang`
+    /// when configured, else the locale environment ([`Lang::from_env`]).
+    pub fn choose(flag: Option<Lang>, configured: Option<Lang>) -> Lang {
+        flag.or(configured).unwrap_or_else(Lang::from_env)
+    }
+
     /// The language of the locale environment: the first of `LC_ALL`,
     /// `LC_MESSAGES` and `LANG` that is set and not empty decides, as in
     /// POSIX.
@@ -74,28 +83,43 @@ impl Lang {
     }
 }
 
-/// The message files, by file name; a test checks that these are all the
-/// files of `locales/<lang>/`.
-const EN: &[(&str, &str)] = &[
-    (
-        "diagnosis.ftl",
-        include_str!("../../locales/en/diagnosis.ftl"),
-    ),
-    (
-        "providers.ftl",
-        include_str!("../../locales/en/providers.ftl"),
-    ),
-];
-const JA: &[(&str, &str)] = &[
-    (
-        "diagnosis.ftl",
-        include_str!("../../locales/ja/diagnosis.ftl"),
-    ),
-    (
-        "providers.ftl",
-        include_str!("../../locales/ja/providers.ftl"),
-    ),
-];
+/// A language name that is neither `en` nor `ja`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a language of dmarc-sink's: use en or ja")]
+pub struct UnknownLang(pub String);
+
+impl std::str::FromStr for Lang {
+    type Err = UnknownLang;
+
+    /// `en` or `ja`, in any case: the values `--lang` and `insight.lang`
+    /// take. A locale name is not accepted here; the environment's is read
+    /// by [`Lang::from_locale`].
+    fn from_str(text: &str) -> Result<Lang, UnknownLang> {
+        match text.to_ascii_lowercase().as_str() {
+            "en" => Ok(Lang::En),
+            "ja" => Ok(Lang::Ja),
+            _ => Err(UnknownLang(text.to_owned())),
+        }
+    }
+}
+
+/// The message files of `locales/<lang>/`, by file name, embedded; a test
+/// checks that these are all the files there.
+macro_rules! locale_files {
+    ($lang:literal: $($name:literal),+ $(,)?) => {
+        &[$(($name, include_str!(concat!("../../locales/", $lang, "/", $name)))),+]
+    };
+}
+
+/// One file per part of the program that prints prose.
+const EN: &[(&str, &str)] = locale_files!("en":
+    "check.ftl", "diagnosis.ftl", "digest.ftl", "help.ftl", "html.ftl",
+    "policy.ftl", "providers.ftl", "tables.ftl",
+);
+const JA: &[(&str, &str)] = locale_files!("ja":
+    "check.ftl", "diagnosis.ftl", "digest.ftl", "help.ftl", "html.ftl",
+    "policy.ftl", "providers.ftl", "tables.ftl",
+);
 
 /// The messages of one language, with English behind them.
 pub struct Messages {
@@ -158,6 +182,7 @@ fn bundle(lang: Lang, files: &[(&str, &str)]) -> FluentBundle<FluentResource> {
     // Output goes to terminals, mail and tests, not to bidirectional text:
     // no Unicode isolation marks around the variables.
     bundle.set_use_isolating(false);
+    bundle.set_formatter(Some(format::format_value));
     for (name, source) in files {
         let resource = FluentResource::try_new((*source).to_owned())
             .unwrap_or_else(|(_, errors)| panic!("locales/{}/{name}: {errors:?}", lang.as_str()));
@@ -167,6 +192,10 @@ fn bundle(lang: Lang, files: &[(&str, &str)]) -> FluentBundle<FluentResource> {
     }
     bundle
 }
+
+mod format;
+
+pub use format::group_thousands;
 
 #[cfg(test)]
 mod tests;

@@ -181,3 +181,24 @@ fn language_from_the_locale_variables() {
         Lang::En
     );
 }
+
+#[test]
+fn numbers_and_days_are_written_for_the_language() {
+    let en = Messages::new(Lang::En);
+    let ja = Messages::new(Lang::Ja);
+    assert_eq!(en.count(1_234_567), "1,234,567");
+    assert_eq!(ja.count(-1_000), "-1,000");
+    assert_eq!(ja.percent(0.973), "97.3%");
+    // 2026-11-01T23:59:59Z
+    let seconds = 1_793_577_599;
+    assert_eq!(en.day(seconds), "2026-11-01");
+    assert_eq!(ja.day(seconds), "2026年11月1日");
+}
+
+#[test]
+fn the_flag_then_the_configuration_then_the_environment() {
+    assert_eq!(Lang::choose(Some(Lang::Ja), Some(Lang::En)), Lang::Ja);
+    assert_eq!(Lang::choose(None, Some(Lang::Ja)), Lang::Ja);
+    assert_eq!("JA".parse::<Lang>(), Ok(Lang::Ja));
+    assert!("ja_JP.UTF-8".parse::<Lang>().is_err());
+}

@@ -86,18 +86,7 @@ pub fn percent(share: f64) -> String {
 
 /// An integer with thousands separators: `12,345`.
 pub fn count(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::i18n::group_thousands(n)
 }
 
 /// `count` followed by `noun`, with an `s` unless there is exactly one.

@@ -15,6 +15,7 @@ use super::sources::Source;
 use super::summary::Policy;
 use super::{percent, share};
 use crate::config::InsightConfig;
+use crate::i18n::Messages;
 use crate::report::PolicyPublished;
 use crate::store::{Scope, Store, StoreError};
 use serde::Serialize;
@@ -77,8 +78,9 @@ pub fn readiness(
     scope: &Scope,
     sources: &[Source],
     config: &InsightConfig,
+    messages: &Messages,
 ) -> Result<Vec<Readiness>, StoreError> {
-    readiness_with(store, scope, sources, config, &HashMap::new())
+    readiness_with(store, scope, sources, config, &HashMap::new(), messages)
 }
 
 /// [`readiness`], the records it prints keeping the `rua` and `ruf` of
@@ -89,6 +91,7 @@ pub fn readiness_with(
     sources: &[Source],
     config: &InsightConfig,
     published_addresses: &HashMap<String, ReportAddresses>,
+    _messages: &Messages,
 ) -> Result<Vec<Readiness>, StoreError> {
     // Only the reports that remain: the sources, held against these totals,
     // are theirs (retention keeps no per-source figures).

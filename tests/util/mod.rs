@@ -18,12 +18,22 @@ use std::process::{Command, Output};
 use tempfile::TempDir;
 
 /// Runs the `dmarc-sink` binary as a user would, with no config from the
-/// environment, and waits for it.
+/// environment, in the C locale (English whatever the tester's own locale
+/// is), and waits for it.
 pub fn dmarc_sink<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    dmarc_sink_in_locale(args, "C")
+}
+
+/// [`dmarc_sink`] with `LANG` set to `lang` and the other locale variables
+/// unset: how a user whose locale is `lang` runs it.
+pub fn dmarc_sink_in_locale<S: AsRef<std::ffi::OsStr>>(args: &[S], lang: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
         .args(args)
         .env_remove("DMARC_SINK_CONFIG")
         .env_remove("RUST_LOG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", lang)
         .output()
         .expect("run dmarc-sink")
 }

@@ -73,6 +73,8 @@ pub struct Request {
     /// Count reports from unauthenticated report mail too (the silence
     /// lists never do).
     pub include_unauthenticated: bool,
+    /// The language the mail is written in.
+    pub lang: Lang,
 }
 
 impl Request {
@@ -147,8 +149,7 @@ pub fn gather(
 ) -> Result<Digest, StoreError> {
     let period = request.period;
     let scope = request.scope(period);
-    // English until the digest is translated (issue 18).
-    let messages = Messages::new(Lang::En);
+    let messages = Messages::new(request.lang);
     let found = sources(store, &scope, rdns.as_deref_mut(), &messages)?;
     let now = summary(store, &scope)?;
     let before: HashMap<String, Figures> = summary(store, &request.scope(period.before()))?
@@ -194,7 +195,13 @@ pub fn gather(
             .filter(|s| request.covers(&s.policy_domain))
             .collect(),
         tls_failures: reported_failures(store, &scope)?.tls_failures,
-        readiness: readiness(store, &readiness_scope, &readiness_sources, &config.insight)?,
+        readiness: readiness(
+            store,
+            &readiness_scope,
+            &readiness_sources,
+            &config.insight,
+            &messages,
+        )?,
         request: request.clone(),
     })
 }

@@ -53,7 +53,10 @@ pub fn text(digest: &Digest) -> String {
             day(period.until - 1)
         ),
     );
-    out.push_str(&policy_table(&digest.readiness));
+    out.push_str(&policy_table(
+        &digest.readiness,
+        &crate::i18n::Messages::new(digest.request.lang),
+    ));
     out.push_str(&format!(
         "\n-- \nSent by dmarc-sink {} every week, quiet or not. Charts of the period: \
          dmarc-sink html --since {} --until {} --out digest.html\n",

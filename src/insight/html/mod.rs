@@ -29,6 +29,7 @@ use super::summary::{DomainSummary, summary};
 use super::tls_failure::reported_failures;
 use crate::check::DomainChecks;
 use crate::config::InsightConfig;
+use crate::i18n::Messages;
 use crate::insight::period::{day, rfc3339};
 use crate::insight::plural;
 use crate::insight::{count, percent};
@@ -58,8 +59,9 @@ pub fn page(
     sources: &[Source],
     config: &InsightConfig,
     now: i64,
+    messages: &Messages,
 ) -> Result<String, StoreError> {
-    page_with_checks(store, scope, sources, config, now, &[])
+    page_with_checks(store, scope, sources, config, now, &[], messages)
 }
 
 /// [`page`] with each domain's DNS checks (`html --check-dns`).
@@ -70,10 +72,11 @@ pub fn page_with_checks(
     config: &InsightConfig,
     now: i64,
     dns_checks: &[DomainChecks],
+    messages: &Messages,
 ) -> Result<String, StoreError> {
     let domains = summary(store, scope)?;
     let daily = store.daily_totals(scope)?;
-    let readiness = readiness(store, scope, sources, config)?;
+    let readiness = readiness(store, scope, sources, config, messages)?;
     let failures = reported_failures(store, scope)?;
     let views: Vec<DomainView<'_>> = domains
         .iter()

@@ -2,6 +2,7 @@
 
 use super::layout::{flexible, left, record, right, table, wrap, wrap_hanging};
 use super::printable;
+use crate::i18n::Messages;
 use crate::insight::approved::SourceStanding;
 use crate::insight::period::day;
 use crate::insight::policy::{Readiness, Step};
@@ -18,7 +19,7 @@ fn nothing(out: &mut String) {
 /// `summary` as a table: one of the aggregate figures for the domains
 /// with aggregate reports, each domain's period and policy below it, then
 /// one of TLS sessions and failure reports for the domains that have any.
-pub fn summary_table(domains: &[DomainSummary]) -> String {
+pub fn summary_table(domains: &[DomainSummary], _messages: &Messages) -> String {
     let mut out = String::new();
     if domains.is_empty() {
         nothing(&mut out);
@@ -184,7 +185,12 @@ fn parse_seconds(rfc3339: &str) -> i64 {
 /// `sources` as a block per domain: its aggregate sources, each followed
 /// by its diagnosis, then the TLS failures per receiving MX and the failure
 /// reports per source IP. `limit`: rows shown per domain and list (0: all).
-pub fn sources_table(sources: &[Source], failures: &ReportedFailures, limit: usize) -> String {
+pub fn sources_table(
+    sources: &[Source],
+    failures: &ReportedFailures,
+    limit: usize,
+    _messages: &Messages,
+) -> String {
     let mut out = String::new();
     let mut domains: Vec<&str> = Vec::new();
     for s in sources {
@@ -383,7 +389,7 @@ fn failure_sources(out: &mut String, all: &[&FailureSource], limit: usize) {
 }
 
 /// `policy` as a block per domain.
-pub fn policy_table(domains: &[Readiness]) -> String {
+pub fn policy_table(domains: &[Readiness], _messages: &Messages) -> String {
     let mut out = String::new();
     if domains.is_empty() {
         nothing(&mut out);
@@ -466,7 +472,7 @@ fn step_name(step: &Step) -> String {
 
 /// The closing lines of a table: what it left out, per domain, and how to
 /// count it; nothing when nothing was.
-pub fn left_out_note(left_out: &[LeftOut]) -> String {
+pub fn left_out_note(left_out: &[LeftOut], _messages: &Messages) -> String {
     if left_out.is_empty() {
         return String::new();
     }

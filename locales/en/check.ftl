@@ -1,0 +1,1 @@
+# check-dns: what each check found and the fix (src/check/).

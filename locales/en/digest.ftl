@@ -1,0 +1,1 @@
+# The weekly digest mail (src/insight/digest/).

@@ -1,0 +1,1 @@
+# --help of every command and option (src/main.rs).

@@ -1,0 +1,1 @@
+# The HTML page of `html` (src/insight/html/).

@@ -1,0 +1,1 @@
+# Policy readiness: reasons and evidence (src/insight/policy.rs).

@@ -1,0 +1,1 @@
+# Table titles, labels and notes of summary, sources and policy (src/insight/render/).

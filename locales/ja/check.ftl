@@ -1,0 +1,1 @@
+# check-dns：各チェックの結果と対処方法（src/check/）。

@@ -1,0 +1,1 @@
+# 週次ダイジェストメール（src/insight/digest/）。

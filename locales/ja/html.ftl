@@ -1,0 +1,1 @@
+# htmlコマンドのHTMLページ（src/insight/html/）。
