@@ -8,7 +8,7 @@ use dmarc_sink::config::{Config, ConfigError};
 use dmarc_sink::export::postgres::Shipper;
 use dmarc_sink::export::postgres::ship::Flow;
 use dmarc_sink::export::{self, Target};
-use dmarc_sink::i18n::{Lang, Messages};
+use dmarc_sink::i18n::{Lang, Messages, help};
 use dmarc_sink::import::{ImportSummary, collect_inputs, import_input};
 use dmarc_sink::insight::period::{End, parse_instant};
 use dmarc_sink::insight::rdns::ReverseDns;
@@ -30,22 +30,15 @@ const EXIT_FAILURE: u8 = 1;
 /// Below this many inputs an import finishes too fast for a progress bar.
 const PROGRESS_MIN_INPUTS: usize = 20;
 
+/// The command line. Its help texts, in every language, are in
+/// `locales/<lang>/help.ftl`, attached by [`dmarc_sink::i18n::help`].
 #[derive(Parser)]
-#[command(
-    name = "dmarc-sink",
-    version,
-    about = "Receives DMARC aggregate, SMTP TLS and DMARC failure reports and stores them in SQLite"
-)]
+#[command(name = "dmarc-sink", version)]
 struct Cli {
-    /// Configuration file (TOML). Without one, every key has its default.
     #[arg(long, global = true, env = "DMARC_SINK_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
-    /// SQLite store, overriding `store.path` (default ./dmarc-sink.sqlite).
     #[arg(long, global = true, value_name = "PATH")]
     db: Option<PathBuf>,
-    /// Language of what people read (en, ja), overriding `insight.lang`
-    /// and the locale (LC_ALL, LC_MESSAGES, LANG). Logs, JSON keys, CSV
-    /// headers and ids stay English.
     #[arg(long, global = true, value_name = "LANG")]
     lang: Option<Lang>,
     #[command(subcommand)]
@@ -54,61 +47,38 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the SMTP listener.
     Serve {
-        /// Address to listen on, overriding `smtp.listen`.
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
     },
-    /// Import report files, .eml messages, directories, Maildir folders and mbox files.
     Import {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
-        /// Authenticate each e-mail message: DKIM, and DMARC by DKIM alone
-        /// (a file has no SMTP client for SPF). Without it, imported
-        /// messages are `unchecked` and counted.
         #[arg(long)]
         authenticate: bool,
     },
-    /// Read stored messages again with this version, recovering what an
-    /// older one could not read.
     Reparse {
-        /// Every stored message, not only those with quarantined payloads.
         #[arg(long)]
         all: bool,
     },
-    /// Delete messages and reports older than a cut, keeping their daily
-    /// sums for `summary`, `policy` and `html`, and give the space back.
     Prune {
-        /// The cut: a duration back from now (400d, 52w) or a date.
-        /// Default: `store.retention_days`.
         #[arg(long, value_name = "WHEN", value_parser = since)]
         older_than: Option<i64>,
-        /// Print what would be deleted, and delete nothing.
         #[arg(long)]
         dry_run: bool,
     },
-    /// Ship the store's rows to another database once, from where the last
-    /// shipping to it stopped, and print the rows shipped per table.
     Export {
         #[command(subcommand)]
         target: ExportTarget,
     },
-    /// Check the configuration and print it with every default filled in.
     CheckConfig,
-    /// Print the manual page, dmarc-sink(1), in roff, made from these
-    /// commands' own help: `dmarc-sink man > dmarc-sink.1`.
     Man,
-    /// Per policy domain: messages, DMARC / aligned DKIM / aligned SPF pass
-    /// shares, dispositions, reporters, period and the policy last seen.
     Summary {
         #[command(flatten)]
         scope: ScopeArgs,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
-    /// Per sending source: its name, pass shares, and a diagnosis with the
-    /// fix; and the list of approved sources (`sources approve ...`).
     #[command(args_conflicts_with_subcommands = true)]
     Sources {
         #[command(subcommand)]
@@ -117,75 +87,44 @@ enum Command {
         scope: ScopeArgs,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
-        /// Sources per domain (0: all). Default: 25 in a table, all otherwise.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
     },
-    /// Per domain: is it ready for the next policy step, with the evidence
-    /// and the DMARC record to publish.
     Policy {
         #[command(flatten)]
         scope: ScopeArgs,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
-    /// Check each domain's DNS records (DMARC, SPF, DKIM keys, MX, TLS-RPT,
-    /// MTA-STS) against the traffic its reports show, with DMARCbis advice.
-    /// Exit status: 0 nothing failed, 1 a check failed, 2 could not run.
     CheckDns {
-        /// Domains to check (default: every policy domain in the store).
         #[arg(value_name = "DOMAIN")]
         domains: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: CheckFormat,
-        /// Reports whose range begins at or after, for the checks held
-        /// against traffic: a date, a UTC timestamp or a duration (30d).
         #[arg(long, value_name = "WHEN", value_parser = since, default_value = "30d")]
         since: i64,
-        /// Fetch each MTA-STS policy file over HTTPS, and hold its mx
-        /// patterns against the MX records and the receiving MX hosts that
-        /// TLS failures named.
         #[arg(long)]
         fetch_mta_sts: bool,
     },
-    /// Write one self-contained HTML page: pass rates over time, top sources
-    /// with their diagnoses, dispositions.
     Html {
         #[command(flatten)]
         scope: ScopeArgs,
-        /// The file to write.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// Add each domain's DNS checks (see `check-dns`), resolved
-        /// through `[dns]`.
         #[arg(long)]
         check_dns: bool,
     },
-    /// Mail a digest of the period (a week by default) through
-    /// `digest.relay`: DMARC pass shares and their change, new and failing
-    /// sources, what was left out, silent reporters, TLS failures per MX,
-    /// and each domain's policy readiness. A quiet week's says so.
     Digest {
-        /// Reports whose range begins at or after: a date, a UTC
-        /// timestamp, or a duration back from --until (7d, 2w).
         #[arg(long, value_name = "WHEN", value_parser = period_start, default_value = "7d")]
         since: String,
-        /// The end of the period, and the time silence is reckoned from:
-        /// a date (that whole day is in), a UTC timestamp, or a duration
-        /// back from now. Default: now.
         #[arg(long, value_name = "WHEN", value_parser = until)]
         until: Option<i64>,
-        /// A policy domain to cover (repeatable; default: all).
         #[arg(long = "domain", value_name = "DOMAIN")]
         domains: Vec<String>,
-        /// A recipient, replacing `digest.to` (repeatable).
         #[arg(long = "to", value_name = "ADDR")]
         to: Vec<String>,
-        /// Print the whole message (RFC 5322) instead of sending it.
         #[arg(long)]
         stdout: bool,
-        /// Count reports from senders that did not authenticate too (the
-        /// silent reporters never do).
         #[arg(long)]
         include_unauthenticated: bool,
     },
@@ -194,15 +133,9 @@ enum Command {
 /// Where `export` ships.
 #[derive(Subcommand)]
 enum ExportTarget {
-    /// A fleet's PostgreSQL (docs/fleet.md): schema `dmarc_sink`, created
-    /// or migrated first. The password: in the URL, or from
-    /// `export.postgres.password_file`; `export.postgres.raw` ships the raw
-    /// messages too.
     Postgres {
-        /// postgres://user@host:port/database
         #[arg(value_name = "URL")]
         url: String,
-        /// This sink's name in the fleet. Default: `export.postgres.instance`.
         #[arg(long, value_name = "NAME")]
         instance: Option<String>,
     },
@@ -211,32 +144,22 @@ enum ExportTarget {
 /// `sources approve|deny|forget|export|import`: the operator's list.
 #[derive(Subcommand)]
 enum SourcesList {
-    /// Say SOURCE sends DOMAIN's own mail: `policy` counts it as the
-    /// domain's, and its failures raise no `new_failing_source` alert.
     Approve {
         #[command(flatten)]
         entry: ListEntryArgs,
     },
-    /// Say SOURCE is not DOMAIN's, whatever its diagnosis.
     Deny {
         #[command(flatten)]
         entry: ListEntryArgs,
     },
-    /// Take SOURCE off DOMAIN's list.
     Forget {
-        /// The policy domain.
         domain: String,
-        /// An IP address, a CIDR block, or a DKIM or SPF domain.
         source: String,
     },
-    /// Print the list as TOML.
     Export,
-    /// Read a list written by `export`: its entries are approved or denied
-    /// as it says; others stay unless --replace.
     Import {
         #[arg(value_name = "FILE")]
         file: PathBuf,
-        /// Forget every entry the file does not hold.
         #[arg(long)]
         replace: bool,
     },
@@ -244,13 +167,8 @@ enum SourcesList {
 
 #[derive(clap::Args)]
 struct ListEntryArgs {
-    /// The policy domain.
     domain: String,
-    /// An IP address (192.0.2.10), a CIDR block (192.0.2.0/24), or a DKIM
-    /// or SPF domain (amazonses.com, which covers its subdomains) that
-    /// passed for the source's mail.
     source: String,
-    /// What to call it.
     #[arg(long)]
     name: Option<String>,
     #[arg(long)]
@@ -267,23 +185,14 @@ enum CheckFormat {
 /// Which reports the insight commands read.
 #[derive(clap::Args)]
 struct ScopeArgs {
-    /// A policy domain to show (repeatable; default: all).
     #[arg(long = "domain", value_name = "DOMAIN")]
     domains: Vec<String>,
-    /// Reports whose range begins at or after: a date (2026-11-01), a UTC
-    /// timestamp, or a duration back from now (30d, 12h, 2w).
     #[arg(long, value_name = "WHEN", value_parser = since)]
     since: Option<i64>,
-    /// Reports whose range begins before: a date (that whole day is in),
-    /// a UTC timestamp, or a duration back from now.
     #[arg(long, value_name = "WHEN", value_parser = until)]
     until: Option<i64>,
-    /// Count reports from senders that did not authenticate too (left out
-    /// by default, and counted as left out).
     #[arg(long)]
     include_unauthenticated: bool,
-    /// Read the fleet's PostgreSQL (every sink's shipped reports, each
-    /// counted once) instead of the store: postgres://user[:password]@host/db.
     #[arg(long, value_name = "URL", env = "DMARC_SINK_POSTGRES")]
     postgres: Option<String>,
 }
@@ -312,8 +221,21 @@ fn period_start(value: &str) -> Result<String, String> {
     since(value).map(|_| value.to_owned())
 }
 
+/// The command tree with its help in `lang`.
+fn command_line(lang: Lang) -> clap::Command {
+    help::localise(
+        <Cli as clap::CommandFactory>::command(),
+        &Messages::new(lang),
+    )
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = command_line(help::language_of_arguments(&args)).get_matches_from(&args);
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     let config = match load_config(&cli) {
         Ok(config) => config,
         Err(error) => {
@@ -362,7 +284,7 @@ fn main() -> ExitCode {
             prune(&config, older_than, dry_run)
         }
         Command::Man => {
-            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            let page = clap_mangen::Man::new(command_line(messages.lang()));
             let mut out = Vec::new();
             match page.render(&mut out) {
                 Ok(()) => emit(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS),
@@ -1152,4 +1074,67 @@ fn reparse(config: &Config, all: bool) -> anyhow::Result<ExitCode> {
         summary.messages, summary.recovered, summary.still_quarantined
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each command and option of the tree, by its message id in help.ftl.
+    fn help_ids(command: &clap::Command, path: &str, into: &mut Vec<String>) {
+        into.push(help::command_id(path));
+        for arg in command.get_arguments() {
+            into.push(help::option_id(path, arg.get_id().as_str()));
+        }
+        for sub in command.get_subcommands() {
+            help_ids(sub, &help::sub_path(path, sub.get_name()), into);
+        }
+    }
+
+    #[test]
+    fn every_command_and_option_has_its_help_in_every_language() {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        command.build();
+        let mut ids = Vec::new();
+        help_ids(&command, "", &mut ids);
+        assert!(ids.len() > 60, "{ids:?}");
+        for lang in [Lang::En, Lang::Ja] {
+            let command = command_line(lang);
+            let mut seen = Vec::new();
+            help_ids(&command, "", &mut seen);
+            assert_eq!(seen, ids);
+            let messages = Messages::new(lang);
+            let missing: Vec<&String> =
+                ids.iter().filter(|id| messages.get(id).is_none()).collect();
+            assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
+        }
+        // Japanese from its own file, not English behind it.
+        let japanese = command_line(Lang::Ja);
+        let summary = japanese.find_subcommand("summary").unwrap();
+        assert!(
+            summary
+                .get_about()
+                .unwrap()
+                .to_string()
+                .contains("ポリシードメイン")
+        );
+    }
+
+    #[test]
+    fn the_language_of_help_is_chosen_before_parsing() {
+        let args =
+            |list: &[&str]| -> Vec<std::ffi::OsString> { list.iter().map(Into::into).collect() };
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("c.toml");
+        std::fs::write(&config, "[insight]\nlang = \"ja\"\n").unwrap();
+        let config = config.to_str().unwrap();
+        let of = |list: &[&str]| help::language_of_arguments(&args(list));
+        assert_eq!(of(&["dmarc-sink", "--lang", "ja", "summary"]), Lang::Ja);
+        assert_eq!(of(&["dmarc-sink", "summary", "--lang=ja"]), Lang::Ja);
+        assert_eq!(of(&["dmarc-sink", "--config", config, "policy"]), Lang::Ja);
+        assert_eq!(
+            of(&["dmarc-sink", "--config", config, "--lang", "en", "policy"]),
+            Lang::En
+        );
+    }
 }

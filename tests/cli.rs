@@ -327,3 +327,46 @@ fn the_manual_page_lists_every_command() {
         assert!(page.contains(command), "{command} in:\n{page}");
     }
 }
+
+#[test]
+fn help_is_in_the_language_of_the_locale_the_flag_or_the_configuration() {
+    let help = |args: &[&str], lang: &str| {
+        let output = crate::util::dmarc_sink_in_locale(args, lang);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let english = "Per domain: is it ready for the next policy step";
+    let japanese = "ドメインごとに、次のポリシー段階に進めるかどうか";
+    let default = help(&["policy", "--help"], "C");
+    assert!(
+        default.contains(english) && !default.contains(japanese),
+        "{default}"
+    );
+    let from_locale = help(&["policy", "--help"], "ja_JP.UTF-8");
+    assert!(from_locale.contains(japanese), "{from_locale}");
+    assert!(
+        from_locale.contains("--include-unauthenticated"),
+        "{from_locale}"
+    );
+    assert!(
+        from_locale.contains("認証されなかった送信者"),
+        "{from_locale}"
+    );
+    let flag_wins = help(&["--lang", "en", "policy", "--help"], "ja_JP.UTF-8");
+    assert!(flag_wins.contains(english), "{flag_wins}");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dmarc-sink.toml");
+    write(&config, b"[insight]\nlang = \"ja\"\n");
+    let configured = help(
+        &["--config", config.to_str().unwrap(), "policy", "--help"],
+        "C",
+    );
+    assert!(configured.contains(japanese), "{configured}");
+    // The man page is made from the same help.
+    let man = help(&["--lang", "ja", "man"], "C");
+    assert!(
+        man.contains(".TH") && man.contains(japanese),
+        "{}",
+        &man[..200]
+    );
+}

@@ -153,18 +153,28 @@ impl Messages {
     /// build (the tests) it, or a variable left without an argument, is a
     /// panic.
     pub fn format(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+        let found = self.find(id, args);
+        debug_assert!(found.is_some(), "no message {id}");
+        found.unwrap_or_else(|| id.to_owned())
+    }
+
+    /// The message `id` without variables, or `None` when no language has
+    /// it: for texts that may or may not be written, such as the help of
+    /// an option (see [`help`]).
+    pub fn get(&self, id: &str) -> Option<String> {
+        self.find(id, &[])
+    }
+
+    fn find(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> Option<String> {
         let args: FluentArgs<'_> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
-        for bundle in &self.bundles {
-            let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
-                continue;
-            };
-            let mut errors = Vec::new();
-            let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
-            debug_assert!(errors.is_empty(), "message {id}: {errors:?}");
-            return text.into_owned();
-        }
-        debug_assert!(false, "no message {id}");
-        id.to_owned()
+        let (bundle, pattern) = self
+            .bundles
+            .iter()
+            .find_map(|b| Some((b, b.get_message(id)?.value()?)))?;
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
+        debug_assert!(errors.is_empty(), "message {id}: {errors:?}");
+        Some(text.into_owned())
     }
 
     /// [`Messages::format`] of a message without variables.
@@ -194,6 +204,7 @@ fn bundle(lang: Lang, files: &[(&str, &str)]) -> FluentBundle<FluentResource> {
 }
 
 mod format;
+pub mod help;
 
 pub use format::group_thousands;
 
