@@ -57,7 +57,7 @@ tables-approved-by-you = 承認済みの送信元です
 tables-approved-by-you-as = 「{ $name }」として承認済みの送信元です
 tables-denied-by-you = 否認済みの送信元です
 tables-denied-by-you-as = 「{ $name }」として否認済みの送信元です
-tables-reported-by = 報告元{ $reporters }件（うち送信ドメイン認証に成功した報告元{ $authenticated }件）
+tables-reported-by = 報告元{ $reporters }件（うちレポートメールが認証された報告元{ $authenticated }件）
 tables-more-sources = … ほかに送信元が{ $n }件あります（--limit 0ですべて表示）
 tables-more-receiving-mx = … ほかに受信MXが{ $n }件あります（--limit 0ですべて表示）
 tables-more-source-ips = … ほかに送信元IPが{ $n }件あります（--limit 0ですべて表示）
@@ -68,7 +68,7 @@ tables-failure-sources-title = 送信元IPごとの失敗レポート
 
 ## policy
 
-tables-policy-at-reject = { $domain }：p=reject（拒否）に到達済みです。これが最終段階です
+tables-policy-at-reject = { $domain }：p=reject（拒否）に到達済みです（最終段階）
 tables-policy-ready = { $domain }：p={ $step }に進む準備ができています
 tables-policy-not-ready = { $domain }：p={ $step }に進む準備はまだできていません
 tables-published-now = 現在公開中のレコード：
@@ -80,5 +80,8 @@ tables-affected-title = 次の段階に進むと、現時点で影響を受け�
 
 ## 各表の下の注記。
 
-tables-left-out-title = レポートメールの送信者が認証されなかった次のレポートは、集計から除外しました（--include-unauthenticatedで集計に含めます）：
-tables-left-out = { $domain }：レポート{ $reports }件（{ $messages }通）
+# 1行が80桁に収まるよう、2行に分けています。
+tables-left-out-title =
+    レポートメールの送信者が認証されなかったため、次のレポートを集計から除外
+    しました（--include-unauthenticatedを付けると集計に含めます）：
+tables-left-out = { $domain }：レポート{ $reports }件（レポートメール{ $messages }通）

@@ -606,3 +606,57 @@ pub fn left_out_note(left_out: &[LeftOut], messages: &Messages) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use crate::insight::render::layout::width;
+
+    fn left_out() -> Vec<LeftOut> {
+        vec![
+            LeftOut {
+                policy_domain: "example.com".into(),
+                reports: 3,
+                messages: 2,
+            },
+            LeftOut {
+                policy_domain: "example.net".into(),
+                reports: 1,
+                messages: 1,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_left_out_note_in_english_is_as_it_was() {
+        let note = left_out_note(&left_out(), &Messages::new(Lang::En));
+        assert_eq!(
+            note,
+            "\nLeft out, from senders whose report mail did not authenticate \
+             (--include-unauthenticated counts them):\n  \
+             example.com: 3 reports in 2 messages\n  \
+             example.net: 1 report in 1 message\n"
+        );
+        assert_eq!(left_out_note(&[], &Messages::new(Lang::En)), "");
+    }
+
+    #[test]
+    fn the_left_out_note_in_japanese_fits_80_columns() {
+        let note = left_out_note(&left_out(), &Messages::new(Lang::Ja));
+        assert!(
+            note.contains("  example.com：レポート3件（レポートメール2通）\n"),
+            "{note}"
+        );
+        assert!(note.contains("--include-unauthenticated"), "{note}");
+        assert!(note.lines().all(|l| width(l) <= 80), "{note}");
+    }
+
+    #[test]
+    fn nothing_to_show_is_said_in_the_language() {
+        let english = policy_table(&[], &Messages::new(Lang::En));
+        assert_eq!(english, "No reports in the period asked for.\n");
+        let japanese = summary_table(&[], &Messages::new(Lang::Ja));
+        assert_eq!(japanese, "指定された期間のレポートはありません。\n");
+    }
+}
