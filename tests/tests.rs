@@ -19,6 +19,7 @@ mod fuzz_regressions;
 mod html;
 mod ingest;
 mod insight;
+mod insight_ja;
 mod insight_tls_failure;
 mod metrics;
 mod mime_walk;

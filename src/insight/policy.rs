@@ -11,11 +11,11 @@
 
 use super::approved::SourceStanding;
 use super::diagnosis::Code;
+use super::share;
 use super::sources::Source;
 use super::summary::Policy;
-use super::{percent, share};
 use crate::config::InsightConfig;
-use crate::i18n::Messages;
+use crate::i18n::{FluentValue, Messages};
 use crate::report::PolicyPublished;
 use crate::store::{Scope, Store, StoreError};
 use serde::Serialize;
@@ -91,7 +91,7 @@ pub fn readiness_with(
     sources: &[Source],
     config: &InsightConfig,
     published_addresses: &HashMap<String, ReportAddresses>,
-    _messages: &Messages,
+    messages: &Messages,
 ) -> Result<Vec<Readiness>, StoreError> {
     // Only the reports that remain: the sources, held against these totals,
     // are theirs (retention keeps no per-source figures).
@@ -127,38 +127,27 @@ pub fn readiness_with(
         let failing = totals.counts.messages - totals.counts.dmarc_pass;
         let legitimate_share = share(legitimate_failing, totals.counts.messages);
         let published = policies.get(&domain);
-        let mut reasons = Vec::new();
-        if (totals.counts.messages as u64) < config.ready_min_messages {
-            reasons.push(format!(
-                "only {} messages reported; at least {} are needed (insight.ready_min_messages)",
-                totals.counts.messages, config.ready_min_messages
-            ));
-        }
-        if (days_covered as u64) < config.ready_min_days {
-            reasons.push(format!(
-                "reports cover {days_covered} day(s); at least {} are needed (insight.ready_min_days)",
-                config.ready_min_days
-            ));
-        }
-        let allowed = config.ready_max_failure_share;
-        if legitimate_share > allowed {
-            reasons.push(format!(
-                "{} of mail from your own sources fails DMARC ({legitimate_failing} messages \
-                 from {} source(s)); at most {} may (insight.ready_max_failure_share): fix the \
-                 sources listed first",
-                percent(legitimate_share),
-                affected.len(),
-                percent(allowed)
-            ));
-        }
+        let figures = Figures {
+            messages: totals.counts.messages,
+            days_covered,
+            legitimate_failing,
+            legitimate_share,
+            sources: affected.len(),
+        };
+        let mut reasons = blocking_reasons(&figures, config, messages);
         let ready = reasons.is_empty();
         if ready {
-            reasons.push(format!(
-                "{} of mail from your own sources fails DMARC, within the {} allowed, over \
-                 {days_covered} days and {} messages",
-                percent(legitimate_share),
-                percent(allowed),
-                totals.counts.messages
+            reasons.push(messages.format(
+                "policy-within-allowed",
+                &[
+                    ("share", messages.percent(legitimate_share).into()),
+                    (
+                        "allowed",
+                        messages.percent(config.ready_max_failure_share).into(),
+                    ),
+                    ("days", as_printed(days_covered)),
+                    ("messages", as_printed(totals.counts.messages)),
+                ],
             ));
         }
         let keep = match published_addresses.get(&domain) {
@@ -171,14 +160,10 @@ pub fn readiness_with(
         let unknown = PolicyPublished::default();
         let next = next_step(published.unwrap_or(&unknown), &keep);
         if next.is_none() {
-            reasons.push("p=reject applies to all mail: nothing further to publish".into());
+            reasons.push(messages.text("policy-at-reject"));
         }
         if published.and_then(|p| p.pct).is_some_and(|pct| pct < 100) {
-            reasons.push(
-                "the published pct is historic: DMARCbis (RFC 9989) receivers apply the policy \
-                 to all mail; t=y is the testing flag now"
-                    .into(),
-            );
+            reasons.push(messages.text("policy-pct-historic"));
         }
         result.push(Readiness {
             current: published.map(Policy::from_published),
@@ -196,6 +181,61 @@ pub fn readiness_with(
         });
     }
     Ok(result)
+}
+
+/// What a domain's readiness is judged on.
+struct Figures {
+    messages: i64,
+    days_covered: i64,
+    /// Failing mail from the domain's own sources, and its share of all.
+    legitimate_failing: i64,
+    legitimate_share: f64,
+    /// The own sources it comes from.
+    sources: usize,
+}
+
+/// Why the next step is not advised yet, one sentence per threshold of
+/// `config` the figures miss, in the language of `messages`; empty when
+/// none is missed.
+fn blocking_reasons(figures: &Figures, config: &InsightConfig, messages: &Messages) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if (figures.messages as u64) < config.ready_min_messages {
+        reasons.push(messages.format(
+            "policy-too-few-messages",
+            &[
+                ("messages", as_printed(figures.messages)),
+                ("min", as_printed(config.ready_min_messages)),
+            ],
+        ));
+    }
+    if (figures.days_covered as u64) < config.ready_min_days {
+        reasons.push(messages.format(
+            "policy-too-few-days",
+            &[
+                ("days", as_printed(figures.days_covered)),
+                ("min", as_printed(config.ready_min_days)),
+            ],
+        ));
+    }
+    let allowed = config.ready_max_failure_share;
+    if figures.legitimate_share > allowed {
+        reasons.push(messages.format(
+            "policy-own-sources-fail",
+            &[
+                ("share", messages.percent(figures.legitimate_share).into()),
+                ("failing", as_printed(figures.legitimate_failing)),
+                ("sources", as_printed(figures.sources)),
+                ("allowed", messages.percent(allowed).into()),
+            ],
+        ));
+    }
+    reasons
+}
+
+/// A number as the English reasons have always printed it, ungrouped: as
+/// text, so that Fluent does not group it.
+fn as_printed(n: impl ToString) -> FluentValue<'static> {
+    FluentValue::from(n.to_string())
 }
 
 /// The step after `current`: none → quarantine → reject, with `np=reject`

@@ -10,7 +10,7 @@ mod layout;
 mod tables;
 
 pub use csv::{policy_csv, sources_csv, summary_csv};
-pub use layout::{WIDTH, wrap};
+pub use layout::{WIDTH, width, wrap};
 pub(crate) use layout::{flexible, left, right, table};
 pub use tables::{left_out_note, policy_table, sources_table, summary_table};
 
