@@ -69,7 +69,10 @@ pub fn selectors(context: &Context<'_>, domain: &str) -> Result<Check, StoreErro
             ("state", FluentValue::from(state.describe(messages))),
             ("passed", FluentValue::from(selector.passed)),
             ("failed", FluentValue::from(selector.failed)),
-            ("first", FluentValue::from(messages.day(selector.first_seen))),
+            (
+                "first",
+                FluentValue::from(messages.day(selector.first_seen)),
+            ),
             ("last", FluentValue::from(messages.day(selector.last_seen))),
         ];
         lines.push(messages.format("check-dkim-selector", &args));
@@ -109,7 +112,9 @@ impl State {
             State::Problem(problem) => problem.describe(messages),
             State::RevokedInUse => messages.text("check-dkim-revoked-in-use"),
             State::Revoked => messages.text("check-dkim-revoked"),
-            State::RsaTooShort(n) => messages.format("check-dkim-rsa-too-short", &[("bits", bits(n))]),
+            State::RsaTooShort(n) => {
+                messages.format("check-dkim-rsa-too-short", &[("bits", bits(n))])
+            }
             State::Rsa(n) => messages.format("check-dkim-rsa", &[("bits", bits(n))]),
             State::Other(kind) => messages.format("check-dkim-other-key", &[("kind", arg(kind))]),
         }

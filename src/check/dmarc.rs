@@ -4,8 +4,8 @@
 use super::tags::Tags;
 use super::{Check, CheckId, Context, Status, arg, list};
 use crate::auth::aligned;
-use crate::i18n::Messages;
 use crate::dns::{Answer, Resolver};
+use crate::i18n::Messages;
 
 /// The tags DMARCbis defines (RFC 9989 §4.7).
 const KNOWN: [&str; 12] = [
@@ -93,14 +93,17 @@ pub fn checks(context: &Context<'_>, domain: &str) -> Vec<Check> {
         )
     };
     match discover(context.resolver, domain) {
-        Walk::Failed(name, reason) => [CheckId::DmarcRecord, CheckId::DmarcPolicy, CheckId::DmarcRua]
-            .into_iter()
-            .map(|id| Check::dns_error(id, &name, &reason, messages))
-            .collect(),
+        Walk::Failed(name, reason) => [
+            CheckId::DmarcRecord,
+            CheckId::DmarcPolicy,
+            CheckId::DmarcRua,
+        ]
+        .into_iter()
+        .map(|id| Check::dns_error(id, &name, &reason, messages))
+        .collect(),
         Walk::None => vec![
-            fail(CheckId::DmarcRecord, "check-dmarc-no-record").fix(
-                messages.format("check-dmarc-no-record-fix", &[("domain", arg(domain))]),
-            ),
+            fail(CheckId::DmarcRecord, "check-dmarc-no-record")
+                .fix(messages.format("check-dmarc-no-record-fix", &[("domain", arg(domain))])),
             fail(CheckId::DmarcPolicy, "check-dmarc-no-record-policy"),
             fail(CheckId::DmarcRua, "check-dmarc-no-record-rua"),
         ],
@@ -189,12 +192,15 @@ fn record(messages: &Messages, domain: &str, found: &Found) -> Check {
     }
     let notes = super::notes(messages, &notes);
     args.push(("notes", arg(&notes)));
-    Check::new(id, status, messages.format("check-dmarc-record-notes", &args)).fix(
-        messages.text(match p {
-            None => "check-dmarc-record-fix-no-p",
-            Some(_) => "check-dmarc-record-fix-tags",
-        }),
+    Check::new(
+        id,
+        status,
+        messages.format("check-dmarc-record-notes", &args),
     )
+    .fix(messages.text(match p {
+        None => "check-dmarc-record-fix-no-p",
+        Some(_) => "check-dmarc-record-fix-tags",
+    }))
 }
 
 fn policy(messages: &Messages, domain: &str, found: &Found) -> Check {
@@ -216,20 +222,19 @@ fn policy(messages: &Messages, domain: &str, found: &Found) -> Check {
         .get("t")
         .is_some_and(|t| t.eq_ignore_ascii_case("y"));
     let np = np.unwrap_or_default();
-    let args = [
-        ("tag", arg(applies)),
-        ("policy", arg(&p)),
-        ("np", arg(&np)),
-    ];
+    let args = [("tag", arg(applies)), ("policy", arg(&p)), ("np", arg(&np))];
     let check = |status, message: &str| Check::new(id, status, messages.format(message, &args));
     if testing {
         return check(Status::Warn, "check-dmarc-test-mode")
             .fix(messages.text("check-dmarc-test-mode-fix"));
     }
     match p.as_str() {
-        "none" => check(Status::Warn, "check-dmarc-none").fix(messages.text("check-dmarc-none-fix")),
-        _ if np == "none" => check(Status::Warn, "check-dmarc-np-none")
-            .fix(messages.text("check-dmarc-np-none-fix")),
+        "none" => {
+            check(Status::Warn, "check-dmarc-none").fix(messages.text("check-dmarc-none-fix"))
+        }
+        _ if np == "none" => {
+            check(Status::Warn, "check-dmarc-np-none").fix(messages.text("check-dmarc-np-none-fix"))
+        }
         _ => check(Status::Ok, "check-dmarc-enforced"),
     }
 }
@@ -240,9 +245,8 @@ fn rua(context: &Context<'_>, found: &Found) -> Check {
     // Consent is asked for the domain the record was found at (RFC 9990).
     let domain = found.at.as_str();
     let Some(rua) = found.tags.get("rua") else {
-        return Check::new(id, Status::Fail, messages.text("check-dmarc-rua-missing")).fix(
-            messages.format("check-dmarc-rua-missing-fix", &[("domain", arg(domain))]),
-        );
+        return Check::new(id, Status::Fail, messages.text("check-dmarc-rua-missing"))
+            .fix(messages.format("check-dmarc-rua-missing-fix", &[("domain", arg(domain))]));
     };
     let mut outside = Vec::new();
     let mut unauthorised = Vec::new();

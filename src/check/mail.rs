@@ -174,7 +174,11 @@ fn policy(
         return Ok(Check::new(id, Status::Warn, text)
             .fix(messages.text("check-mta-sts-failing-unlisted-fix")));
     }
-    Ok(Check::new(id, Status::Ok, message("check-mta-sts-policy", &[])))
+    Ok(Check::new(
+        id,
+        Status::Ok,
+        message("check-mta-sts-policy", &[]),
+    ))
 }
 
 fn mta_sts_record(context: &Context<'_>, domain: &str) -> Check {

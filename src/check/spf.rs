@@ -762,7 +762,10 @@ mod tests {
             twice.errors
         );
         let looped = walked(&zone, "loop.example");
-        assert_eq!(looped.errors, [Finding::Loop("include:loop.example".into())]);
+        assert_eq!(
+            looped.errors,
+            [Finding::Loop("include:loop.example".into())]
+        );
         // With all, the redirect is never reached: no lookup.
         assert_eq!(walked(&zone, "all.example").lookups, 0);
         let missing = walked(&zone, "missing.example");
@@ -807,7 +810,9 @@ mod tests {
         assert_eq!(check.status, Status::Fail);
         // In Japanese too: the count against the limit, and why it stopped.
         assert!(
-            check.message.starts_with("DNSルックアップは11回（上限10回）")
+            check
+                .message
+                .starts_with("DNSルックアップは11回（上限10回）")
                 && check.message.contains("恒久的エラー（permerror）"),
             "{}",
             check.message
