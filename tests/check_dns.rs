@@ -9,20 +9,20 @@ use std::path::PathBuf;
 
 /// 2023-11-15 UTC: the reports' day. `--since` reaches back to it.
 const DAY: i64 = 1_700_006_400;
-const SINCE: &str = "2023-11-01";
+pub(crate) const SINCE: &str = "2023-11-01";
 
 /// One record of a report: the source, its messages, the aligned verdicts
 /// and the DKIM signature and SPF check as evaluated.
-struct Row<'a> {
-    ip: &'a str,
-    count: u32,
-    dkim_aligned: bool,
-    spf_aligned: bool,
-    dkim: (&'a str, &'a str, &'a str),
-    spf: (&'a str, &'a str),
+pub(crate) struct Row<'a> {
+    pub ip: &'a str,
+    pub count: u32,
+    pub dkim_aligned: bool,
+    pub spf_aligned: bool,
+    pub dkim: (&'a str, &'a str, &'a str),
+    pub spf: (&'a str, &'a str),
 }
 
-fn report(domain: &str, report_id: &str, rows: &[Row<'_>]) -> String {
+pub(crate) fn report(domain: &str, report_id: &str, rows: &[Row<'_>]) -> String {
     let verdict = |pass: bool| if pass { "pass" } else { "fail" };
     let mut xml = format!(
         "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>google.com</org_name>\
@@ -72,14 +72,14 @@ fn rsa_key(bits: usize) -> String {
 }
 
 /// A store and a config pointing at `dns`, in a temporary folder.
-struct Setup {
+pub(crate) struct Setup {
     _dir: tempfile::TempDir,
-    config: PathBuf,
-    db: PathBuf,
+    pub config: PathBuf,
+    pub db: PathBuf,
 }
 
 impl Setup {
-    fn new(dns: &DnsServer, reports: &[String]) -> Setup {
+    pub fn new(dns: &DnsServer, reports: &[String]) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         std::fs::write(&config, dns.config(300)).unwrap();
@@ -106,7 +106,7 @@ impl Setup {
     }
 
     /// Runs check-dns with `args`; its exit status and JSON.
-    fn json(&self, args: &[&str]) -> (i32, Value) {
+    pub fn json(&self, args: &[&str]) -> (i32, Value) {
         let (code, out) = self.run(&[args, &["--format", "json"]].concat());
         (
             code,
@@ -114,7 +114,7 @@ impl Setup {
         )
     }
 
-    fn run(&self, args: &[&str]) -> (i32, String) {
+    pub fn run(&self, args: &[&str]) -> (i32, String) {
         let mut all = vec![
             "--config",
             self.config.to_str().unwrap(),
@@ -132,7 +132,7 @@ impl Setup {
 }
 
 /// The check `id` of the first domain of a JSON result.
-fn check<'a>(result: &'a Value, id: &str) -> &'a Value {
+pub(crate) fn check<'a>(result: &'a Value, id: &str) -> &'a Value {
     result[0]["checks"]
         .as_array()
         .unwrap()
@@ -146,7 +146,7 @@ fn status(result: &Value, id: &str) -> String {
 }
 
 /// good.test: everything in order, and its reports.
-fn good_zone(dns: &DnsServer) {
+pub(crate) fn good_zone(dns: &DnsServer) {
     dns.txt(
         "_dmarc.good.test",
         "v=DMARC1; p=reject; np=reject; rua=mailto:dmarc@good.test",

@@ -7,6 +7,7 @@ mod alerts;
 mod approved;
 mod bombs;
 mod check_dns;
+mod check_dns_ja;
 mod cli;
 mod conformance;
 mod digest;

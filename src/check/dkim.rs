@@ -1,11 +1,10 @@
 //! `dkim.selectors`: every selector the reports saw for the domain has a
 //! key, strong enough, and a rotation can be followed.
 
-use super::tags::Tags;
-use super::{Check, CheckId, Context, Status};
+use super::tags::{TagError, Tags};
+use super::{Check, CheckId, Context, Status, arg, notes};
 use crate::dns::Answer;
-use crate::insight::count;
-use crate::insight::period::day;
+use crate::i18n::{FluentValue, Messages};
 use crate::store::StoreError;
 
 /// RSA keys shorter fail (RFC 8301 forbids them).
@@ -17,12 +16,13 @@ const GOOD_RSA_BITS: usize = 2048;
 const MAX_SELECTORS: usize = 20;
 
 pub fn selectors(context: &Context<'_>, domain: &str) -> Result<Check, StoreError> {
+    let messages = context.messages;
     let id = CheckId::DkimSelectors;
     let Some(store) = context.store else {
         return Ok(Check::new(
             id,
             Status::Ok,
-            "no store: selectors not checked",
+            messages.text("check-dkim-no-store"),
         ));
     };
     let seen = store.dkim_selectors(domain, context.since)?;
@@ -30,9 +30,9 @@ pub fn selectors(context: &Context<'_>, domain: &str) -> Result<Check, StoreErro
         return Ok(Check::new(
             id,
             Status::Warn,
-            format!("no DKIM signature of {domain} in the reports of the period"),
+            messages.format("check-dkim-no-signature", &[("domain", arg(domain))]),
         )
-        .fix("sign your mail with DKIM for your domain (Amazon SES: Easy DKIM)"));
+        .fix(messages.text("check-dkim-no-signature-fix")));
     }
     let mut status = Status::Ok;
     let mut lines = Vec::new();
@@ -47,74 +47,108 @@ pub fn selectors(context: &Context<'_>, domain: &str) -> Result<Check, StoreErro
         let key = match context.resolver.txt(&name) {
             Answer::Failed(reason) => {
                 status = status.max(Status::Error);
-                lines.push(format!(
-                    "{} ({}): no answer: {reason}",
-                    selector.selector, selector.domain
-                ));
+                let args = [
+                    ("selector", arg(&selector.selector)),
+                    ("domain", arg(&selector.domain)),
+                    ("reason", arg(&reason)),
+                ];
+                lines.push(messages.format("check-dkim-no-answer", &args));
                 continue;
             }
-            Answer::None => Err("no key published".to_owned()),
+            Answer::None => Err(KeyProblem::NoKey),
             Answer::Found(texts) => read_key(&texts),
         };
-        let (verdict, state) = match key {
-            Err(problem) => {
-                fixes.push(format!(
-                    "publish the key of {name}, or stop signing with it"
-                ));
-                (Status::Fail, problem)
-            }
-            Ok(Key::Revoked) if selector.passed + selector.failed > 0 => {
-                fixes.push(format!(
-                    "{name} is revoked: move the senders still using it to a current key"
-                ));
-                (
-                    Status::Warn,
-                    "revoked (empty p=), still in reports".to_owned(),
-                )
-            }
-            Ok(Key::Revoked) => (Status::Ok, "revoked (empty p=)".to_owned()),
-            Ok(Key::Rsa(bits)) if bits < MIN_RSA_BITS => {
-                fixes.push(format!("replace {name} with a 2048-bit key"));
-                (
-                    Status::Fail,
-                    format!("{bits}-bit RSA, too short to be trusted"),
-                )
-            }
-            Ok(Key::Rsa(bits)) if bits < GOOD_RSA_BITS => {
-                fixes.push(format!("rotate {name} to a 2048-bit key"));
-                (Status::Warn, format!("{bits}-bit RSA"))
-            }
-            Ok(Key::Rsa(bits)) => (Status::Ok, format!("{bits}-bit RSA")),
-            Ok(Key::Other(kind)) => (Status::Ok, format!("{kind} key")),
-        };
+        let (verdict, state, fix) = judge(key, selector.passed + selector.failed > 0);
         status = status.max(verdict);
-        lines.push(format!(
-            "{} ({}): {state}, passed {} failed {}, {} to {}",
-            selector.selector,
-            selector.domain,
-            count(selector.passed),
-            count(selector.failed),
-            day(selector.first_seen),
-            day(selector.last_seen),
-        ));
+        if let Some(fix) = fix {
+            fixes.push(messages.format(fix, &[("name", arg(&name))]));
+        }
+        let args = [
+            ("selector", arg(&selector.selector)),
+            ("domain", arg(&selector.domain)),
+            ("state", FluentValue::from(state.describe(messages))),
+            ("passed", FluentValue::from(selector.passed)),
+            ("failed", FluentValue::from(selector.failed)),
+            (
+                "first",
+                FluentValue::from(messages.day(selector.first_seen)),
+            ),
+            ("last", FluentValue::from(messages.day(selector.last_seen))),
+        ];
+        lines.push(messages.format("check-dkim-selector", &args));
     }
     if valid.len() > MAX_SELECTORS {
-        lines.push(format!(
-            "{} more selectors not looked up",
-            valid.len() - MAX_SELECTORS
-        ));
+        let more = (valid.len() - MAX_SELECTORS) as i64;
+        let args = [("count", FluentValue::from(more))];
+        lines.push(messages.format("check-dkim-more-selectors", &args));
     }
     if !invalid.is_empty() {
-        lines.push(format!(
-            "{} selector names in reports that are no DNS names, not looked up",
-            invalid.len()
-        ));
+        let args = [("count", FluentValue::from(invalid.len() as i64))];
+        lines.push(messages.format("check-dkim-invalid-selectors", &args));
     }
-    let mut check = Check::new(id, status, lines.join("; "));
+    let mut check = Check::new(id, status, notes(messages, &lines));
     if !fixes.is_empty() {
-        check = check.fix(fixes.join("; "));
+        check = check.fix(notes(messages, &fixes));
     }
     Ok(check)
+}
+
+/// What a selector's key is, as the check says it.
+enum State {
+    Problem(KeyProblem),
+    RevokedInUse,
+    Revoked,
+    /// RSA of this many bits, too short to be trusted.
+    RsaTooShort(usize),
+    Rsa(usize),
+    Other(String),
+}
+
+impl State {
+    fn describe(&self, messages: &Messages) -> String {
+        // Key sizes are names of sizes (2048-bit), not counts: never grouped.
+        let bits = |bits: &usize| FluentValue::from(bits.to_string());
+        match self {
+            State::Problem(problem) => problem.describe(messages),
+            State::RevokedInUse => messages.text("check-dkim-revoked-in-use"),
+            State::Revoked => messages.text("check-dkim-revoked"),
+            State::RsaTooShort(n) => {
+                messages.format("check-dkim-rsa-too-short", &[("bits", bits(n))])
+            }
+            State::Rsa(n) => messages.format("check-dkim-rsa", &[("bits", bits(n))]),
+            State::Other(kind) => messages.format("check-dkim-other-key", &[("kind", arg(kind))]),
+        }
+    }
+}
+
+/// A key's verdict, its state, and the id of the fix (its `$name` the key
+/// record's) when one is needed. `in_use`: the reports saw the selector.
+fn judge(key: Result<Key, KeyProblem>, in_use: bool) -> (Status, State, Option<&'static str>) {
+    match key {
+        Err(problem) => (
+            Status::Fail,
+            State::Problem(problem),
+            Some("check-dkim-publish-fix"),
+        ),
+        Ok(Key::Revoked) if in_use => (
+            Status::Warn,
+            State::RevokedInUse,
+            Some("check-dkim-revoked-fix"),
+        ),
+        Ok(Key::Revoked) => (Status::Ok, State::Revoked, None),
+        Ok(Key::Rsa(bits)) if bits < MIN_RSA_BITS => (
+            Status::Fail,
+            State::RsaTooShort(bits),
+            Some("check-dkim-too-short-fix"),
+        ),
+        Ok(Key::Rsa(bits)) if bits < GOOD_RSA_BITS => (
+            Status::Warn,
+            State::Rsa(bits),
+            Some("check-dkim-rotate-fix"),
+        ),
+        Ok(Key::Rsa(bits)) => (Status::Ok, State::Rsa(bits), None),
+        Ok(Key::Other(kind)) => (Status::Ok, State::Other(kind), None),
+    }
 }
 
 /// A published DKIM key.
@@ -125,13 +159,51 @@ enum Key {
     Other(String),
 }
 
+/// Why a selector has no usable key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KeyProblem {
+    /// No TXT record at the selector's name.
+    NoKey,
+    /// A TXT record, but no `p=` in it.
+    NoP,
+    NotTags(TagError),
+    NotBase64,
+    NotRsa,
+}
+
+impl KeyProblem {
+    fn describe(&self, messages: &Messages) -> String {
+        match self {
+            KeyProblem::NoKey => messages.text("check-dkim-no-key"),
+            KeyProblem::NoP => messages.text("check-dkim-no-p"),
+            KeyProblem::NotTags(error) => {
+                let error = tag_error(error, messages);
+                messages.format("check-dkim-not-key-record", &[("error", arg(&error))])
+            }
+            KeyProblem::NotBase64 => messages.text("check-dkim-not-base64"),
+            KeyProblem::NotRsa => messages.text("check-dkim-not-rsa"),
+        }
+    }
+}
+
+/// Why a record is no tag list, in words.
+fn tag_error(error: &TagError, messages: &Messages) -> String {
+    match error {
+        TagError::NoValue(part) => {
+            let part = format!("{part:?}");
+            messages.format("check-tag-no-value", &[("part", arg(&part))])
+        }
+        TagError::Repeated(tag) => messages.format("check-tag-repeated", &[("tag", arg(tag))]),
+    }
+}
+
 /// Reads a key record (RFC 6376 §3.6.1), its strings already joined.
-fn read_key(texts: &[String]) -> Result<Key, String> {
+fn read_key(texts: &[String]) -> Result<Key, KeyProblem> {
     let record = texts
         .iter()
         .find(|t| t.contains("p="))
-        .ok_or_else(|| "a TXT record but no key (p=) in it".to_owned())?;
-    let tags = Tags::parse(record).map_err(|e| format!("not a key record: {e}"))?;
+        .ok_or(KeyProblem::NoP)?;
+    let tags = Tags::parse(record).map_err(KeyProblem::NotTags)?;
     let public = tags.get("p").unwrap_or_default();
     let public: String = public.chars().filter(|c| !c.is_whitespace()).collect();
     if public.is_empty() {
@@ -142,10 +214,8 @@ fn read_key(texts: &[String]) -> Result<Key, String> {
         return Ok(Key::Other(kind));
     }
     let der = mail_parser::decoders::base64::base64_decode(public.as_bytes())
-        .ok_or_else(|| "p= is not base64".to_owned())?;
-    rsa_bits(&der)
-        .map(Key::Rsa)
-        .ok_or_else(|| "p= is not an RSA public key".to_owned())
+        .ok_or(KeyProblem::NotBase64)?;
+    rsa_bits(&der).map(Key::Rsa).ok_or(KeyProblem::NotRsa)
 }
 
 /// The modulus length of an RSA public key, as a SubjectPublicKeyInfo or a
@@ -239,6 +309,23 @@ mod tests {
             ]),
             Ok(Key::Other("ed25519".into()))
         );
-        assert!(read_key(&["v=spf1 -all".into()]).is_err());
+        assert_eq!(read_key(&["v=spf1 -all".into()]), Err(KeyProblem::NoP));
+        assert_eq!(
+            read_key(&["v=DKIM1; p=abc; p=def".into()]),
+            Err(KeyProblem::NotTags(TagError::Repeated("p".into())))
+        );
+    }
+
+    #[test]
+    fn key_problems_are_put_in_words() {
+        let problem = KeyProblem::NotTags(TagError::NoValue("k".into()));
+        let english = Messages::new(crate::i18n::Lang::En);
+        assert_eq!(
+            problem.describe(&english),
+            "not a key record: \"k\" is not a tag=value pair"
+        );
+        let japanese = Messages::new(crate::i18n::Lang::Ja);
+        let text = problem.describe(&japanese);
+        assert!(text.contains("\"k\"") && text.contains("鍵"), "{text}");
     }
 }

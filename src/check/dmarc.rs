@@ -2,9 +2,10 @@
 //! the RFC 9989 tree walk, read as DMARCbis reads it.
 
 use super::tags::Tags;
-use super::{Check, CheckId, Status};
+use super::{Check, CheckId, Context, Status, arg, list};
 use crate::auth::aligned;
 use crate::dns::{Answer, Resolver};
+use crate::i18n::Messages;
 
 /// The tags DMARCbis defines (RFC 9989 §4.7).
 const KNOWN: [&str; 12] = [
@@ -82,76 +83,71 @@ pub fn discover(resolver: &Resolver, domain: &str) -> Walk {
     Walk::None
 }
 
-pub fn checks(resolver: &Resolver, domain: &str) -> Vec<Check> {
-    match discover(resolver, domain) {
-        Walk::Failed(name, reason) => vec![
-            Check::dns_error(CheckId::DmarcRecord, &name, &reason),
-            Check::dns_error(CheckId::DmarcPolicy, &name, &reason),
-            Check::dns_error(CheckId::DmarcRua, &name, &reason),
-        ],
+pub fn checks(context: &Context<'_>, domain: &str) -> Vec<Check> {
+    let messages = context.messages;
+    let fail = |id, message: &str| {
+        Check::new(
+            id,
+            Status::Fail,
+            messages.format(message, &[("domain", arg(domain))]),
+        )
+    };
+    match discover(context.resolver, domain) {
+        Walk::Failed(name, reason) => [
+            CheckId::DmarcRecord,
+            CheckId::DmarcPolicy,
+            CheckId::DmarcRua,
+        ]
+        .into_iter()
+        .map(|id| Check::dns_error(id, &name, &reason, messages))
+        .collect(),
         Walk::None => vec![
-            Check::new(
-                CheckId::DmarcRecord,
-                Status::Fail,
-                format!("no DMARC record at _dmarc.{domain} or any parent"),
-            )
-            .fix(format!(
-                "publish TXT _dmarc.{domain} \"v=DMARC1; p=none; rua=mailto:dmarc@<your sink>\""
-            )),
-            Check::new(
-                CheckId::DmarcPolicy,
-                Status::Fail,
-                "no policy: no DMARC record",
-            ),
-            Check::new(
-                CheckId::DmarcRua,
-                Status::Fail,
-                "no rua: no DMARC record, so no reports",
-            ),
+            fail(CheckId::DmarcRecord, "check-dmarc-no-record")
+                .fix(messages.format("check-dmarc-no-record-fix", &[("domain", arg(domain))])),
+            fail(CheckId::DmarcPolicy, "check-dmarc-no-record-policy"),
+            fail(CheckId::DmarcRua, "check-dmarc-no-record-rua"),
         ],
         Walk::Several(name) => vec![
             Check::new(
                 CheckId::DmarcRecord,
                 Status::Fail,
-                format!("_dmarc.{name} holds more than one v=DMARC1 record: none applies"),
+                messages.format("check-dmarc-several", &[("name", arg(&name))]),
             )
-            .fix("keep exactly one"),
-            Check::new(CheckId::DmarcPolicy, Status::Fail, "no policy applies"),
-            Check::new(CheckId::DmarcRua, Status::Fail, "no rua applies"),
+            .fix(messages.text("check-keep-one")),
+            fail(CheckId::DmarcPolicy, "check-dmarc-several-policy"),
+            fail(CheckId::DmarcRua, "check-dmarc-several-rua"),
         ],
         Walk::Found(found) => vec![
-            record(domain, &found),
-            policy(domain, &found),
-            rua(resolver, &found),
+            record(messages, domain, &found),
+            policy(messages, domain, &found),
+            rua(context, &found),
         ],
     }
 }
 
-fn record(domain: &str, found: &Found) -> Check {
+fn record(messages: &Messages, domain: &str, found: &Found) -> Check {
     let id = CheckId::DmarcRecord;
     let location = if found.at == domain {
         format!("_dmarc.{domain}")
     } else {
-        format!(
-            "_dmarc.{} (a parent: the tree walk found no record at _dmarc.{domain})",
-            found.at
+        messages.format(
+            "check-dmarc-at-parent",
+            &[("parent", arg(&found.at)), ("domain", arg(domain))],
         )
     };
+    let fail = |message: &str, value: &str, fix: &str| {
+        let args = [("location", arg(&location)), ("value", arg(value))];
+        Check::new(id, Status::Fail, messages.format(message, &args)).fix(messages.text(fix))
+    };
     if let Some(broken) = found.tags.get("!") {
-        return Check::new(
-            id,
-            Status::Fail,
-            format!("{location}: not a tag list: {broken:?}"),
-        )
-        .fix("write it as tag=value pairs separated by ';', v=DMARC1 first");
+        return fail(
+            "check-dmarc-not-tag-list",
+            &format!("{broken:?}"),
+            "check-dmarc-not-tag-list-fix",
+        );
     }
     if found.tags.first().map(|(n, _)| n) != Some("v") {
-        return Check::new(
-            id,
-            Status::Fail,
-            format!("{location}: v=DMARC1 is not the first tag"),
-        )
-        .fix("put v=DMARC1 first");
+        return fail("check-dmarc-v-not-first", "", "check-dmarc-v-not-first-fix");
     }
     let mut notes = Vec::new();
     let mut status = Status::Ok;
@@ -159,17 +155,10 @@ fn record(domain: &str, found: &Found) -> Check {
     match p.map(str::to_ascii_lowercase).as_deref() {
         None => {
             status = Status::Warn;
-            notes.push("no p= tag: read as p=none".to_owned());
+            notes.push(messages.text("check-dmarc-no-p"));
         }
         Some("none" | "quarantine" | "reject") => {}
-        Some(other) => {
-            return Check::new(
-                id,
-                Status::Fail,
-                format!("{location}: p={other} is no policy"),
-            )
-            .fix("p=none, p=quarantine or p=reject");
-        }
+        Some(other) => return fail("check-dmarc-bad-p", other, "check-dmarc-bad-p-fix"),
     }
     let historic: Vec<&str> = HISTORIC
         .into_iter()
@@ -177,9 +166,9 @@ fn record(domain: &str, found: &Found) -> Check {
         .collect();
     if !historic.is_empty() {
         status = status.max(Status::Warn);
-        notes.push(format!(
-            "{} historic in DMARCbis (RFC 9989), and ignored by receivers that follow it",
-            historic.join(", ")
+        notes.push(messages.format(
+            "check-dmarc-historic",
+            &[("tags", arg(&list(messages, &historic)))],
         ));
     }
     let unknown: Vec<&str> = found
@@ -191,23 +180,30 @@ fn record(domain: &str, found: &Found) -> Check {
         .collect();
     if !unknown.is_empty() {
         status = status.max(Status::Warn);
-        notes.push(format!("unknown tags: {}", unknown.join(", ")));
+        notes.push(messages.format(
+            "check-dmarc-unknown-tags",
+            &[("tags", arg(&list(messages, &unknown)))],
+        ));
     }
     let text = record_text(&found.tags);
-    let mut check = Check::new(id, status, format!("{location}: {text}"));
-    if !notes.is_empty() {
-        check.message.push_str(&format!(" ({})", notes.join("; ")));
-        check = check.fix(match p {
-            None => {
-                "add p=none (or the policy you mean) explicitly; drop historic and unknown tags"
-            }
-            Some(_) => "drop the historic and unknown tags",
-        });
+    let mut args = vec![("location", arg(&location)), ("record", arg(&text))];
+    if notes.is_empty() {
+        return Check::new(id, status, messages.format("check-dmarc-record", &args));
     }
-    check
+    let notes = super::notes(messages, &notes);
+    args.push(("notes", arg(&notes)));
+    Check::new(
+        id,
+        status,
+        messages.format("check-dmarc-record-notes", &args),
+    )
+    .fix(messages.text(match p {
+        None => "check-dmarc-record-fix-no-p",
+        Some(_) => "check-dmarc-record-fix-tags",
+    }))
 }
 
-fn policy(domain: &str, found: &Found) -> Check {
+fn policy(messages: &Messages, domain: &str, found: &Found) -> Check {
     let id = CheckId::DmarcPolicy;
     let tag = |name: &str| found.tags.get(name).map(str::to_ascii_lowercase);
     // A record found at a parent applies its sp= to this existing name.
@@ -225,51 +221,32 @@ fn policy(domain: &str, found: &Found) -> Check {
         .tags
         .get("t")
         .is_some_and(|t| t.eq_ignore_ascii_case("y"));
+    let np = np.unwrap_or_default();
+    let args = [("tag", arg(applies)), ("policy", arg(&p)), ("np", arg(&np))];
+    let check = |status, message: &str| Check::new(id, status, messages.format(message, &args));
     if testing {
-        return Check::new(
-            id,
-            Status::Warn,
-            format!(
-                "{applies}={p} with t=y: test mode, receivers apply one step less; not enforcement"
-            ),
-        )
-        .fix("drop t=y once `dmarc-sink policy` says the domain is ready");
+        return check(Status::Warn, "check-dmarc-test-mode")
+            .fix(messages.text("check-dmarc-test-mode-fix"));
     }
     match p.as_str() {
-        "none" => Check::new(
-            id,
-            Status::Warn,
-            format!("{applies}=none: monitoring only, nothing is enforced"),
-        )
-        .fix("see `dmarc-sink policy` for when p=quarantine is safe, and the record to publish"),
-        _ if np.as_deref() == Some("none") => Check::new(
-            id,
-            Status::Warn,
-            format!("{applies}={p}, but subdomains that do not exist fall to none"),
-        )
-        .fix("add np=reject: no mail comes from a name that does not exist"),
-        _ => Check::new(
-            id,
-            Status::Ok,
-            format!("{applies}={p}, np={}", np.unwrap_or_default()),
-        ),
+        "none" => {
+            check(Status::Warn, "check-dmarc-none").fix(messages.text("check-dmarc-none-fix"))
+        }
+        _ if np == "none" => {
+            check(Status::Warn, "check-dmarc-np-none").fix(messages.text("check-dmarc-np-none-fix"))
+        }
+        _ => check(Status::Ok, "check-dmarc-enforced"),
     }
 }
 
-fn rua(resolver: &Resolver, found: &Found) -> Check {
+fn rua(context: &Context<'_>, found: &Found) -> Check {
+    let (resolver, messages) = (context.resolver, context.messages);
     let id = CheckId::DmarcRua;
     // Consent is asked for the domain the record was found at (RFC 9990).
     let domain = found.at.as_str();
     let Some(rua) = found.tags.get("rua") else {
-        return Check::new(
-            id,
-            Status::Fail,
-            "no rua=: no aggregate reports are sent anywhere",
-        )
-        .fix(format!(
-            "add rua=mailto:dmarc@<your sink> to _dmarc.{}",
-            found.at
-        ));
+        return Check::new(id, Status::Fail, messages.text("check-dmarc-rua-missing"))
+            .fix(messages.format("check-dmarc-rua-missing-fix", &[("domain", arg(domain))]));
     };
     let mut outside = Vec::new();
     let mut unauthorised = Vec::new();
@@ -277,12 +254,13 @@ fn rua(resolver: &Resolver, found: &Found) -> Check {
         let address = uri.strip_prefix("mailto:").unwrap_or(uri);
         let address = address.split('!').next().unwrap_or(address);
         let Some((_, host)) = address.rsplit_once('@') else {
+            let uri = format!("{uri:?}");
             return Check::new(
                 id,
                 Status::Fail,
-                format!("{uri:?} is not a mailto: address"),
+                messages.format("check-dmarc-rua-not-mailto", &[("uri", arg(&uri))]),
             )
-            .fix("rua=mailto:dmarc@<your sink>");
+            .fix(messages.text("check-dmarc-rua-not-mailto-fix"));
         };
         let host = host.to_ascii_lowercase();
         if aligned(&host, domain) {
@@ -295,26 +273,38 @@ fn rua(resolver: &Resolver, found: &Found) -> Check {
             Answer::Found(texts) if texts.iter().filter(|t| is_dmarc(t)).count() == 1 => {
                 outside.push(host)
             }
-            Answer::Failed(reason) => return Check::dns_error(id, &name, &reason),
+            Answer::Failed(reason) => return Check::dns_error(id, &name, &reason, messages),
             _ => unauthorised.push((host, name)),
         }
     }
     if let Some((host, name)) = unauthorised.first() {
+        let args = [
+            ("rua", arg(rua)),
+            ("host", arg(host)),
+            ("domain", arg(domain)),
+            ("name", arg(name)),
+        ];
         return Check::new(
             id,
             Status::Fail,
-            format!("rua={rua}: {host} has not consented to receive reports for {domain}, so it receives none"),
+            messages.format("check-dmarc-rua-no-consent", &args),
         )
-        .fix(format!("on {host}'s side, publish TXT {name} \"v=DMARC1\""));
+        .fix(messages.format("check-dmarc-rua-no-consent-fix", &args));
     }
-    let mut message = format!("rua={rua}");
-    if !outside.is_empty() {
-        message.push_str(&format!(
-            " ({} authorised by _report._dmarc)",
-            outside.join(", ")
-        ));
+    if outside.is_empty() {
+        return Check::new(
+            id,
+            Status::Ok,
+            messages.format("check-dmarc-rua", &[("rua", arg(rua))]),
+        );
     }
-    Check::new(id, Status::Ok, message)
+    let hosts = list(messages, &outside);
+    let args = [("rua", arg(rua)), ("hosts", arg(&hosts))];
+    Check::new(
+        id,
+        Status::Ok,
+        messages.format("check-dmarc-rua-authorised", &args),
+    )
 }
 
 /// Whether a TXT record is a DMARC one: its first tag is `v=DMARC1`.

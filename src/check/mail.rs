@@ -3,67 +3,96 @@
 
 use super::mta_sts_policy::Fetcher;
 use super::tags::Tags;
-use super::{Check, CheckId, Context, Status};
+use super::{Check, CheckId, Context, Status, arg, list};
 use crate::dns::{Answer, Resolver};
 use crate::store::StoreError;
 
-pub fn mx(resolver: &Resolver, domain: &str) -> Check {
+pub fn mx(context: &Context<'_>, domain: &str) -> Check {
+    let messages = context.messages;
     let id = CheckId::Mx;
-    match resolver.mx(domain) {
-        Answer::Failed(reason) => Check::dns_error(id, domain, &reason),
-        Answer::None => Check::new(
-            id,
-            Status::Warn,
-            format!("{domain} has no MX record: mail to it goes to its address, if any"),
-        )
-        .fix(format!(
-            "publish its MX records, or a null MX (\"MX 0 .\", RFC 7505) if {domain} takes no mail"
-        )),
+    let args = [("domain", arg(domain))];
+    match context.resolver.mx(domain) {
+        Answer::Failed(reason) => Check::dns_error(id, domain, &reason, messages),
+        Answer::None => Check::new(id, Status::Warn, messages.format("check-mx-none", &args))
+            .fix(messages.format("check-mx-none-fix", &args)),
         Answer::Found(mut hosts) => {
             hosts.sort();
             if hosts.iter().any(|(_, host)| host == ".") {
-                return Check::new(id, Status::Ok, "null MX: the domain takes no mail");
+                return Check::new(id, Status::Ok, messages.text("check-mx-null"));
             }
+            // The records themselves (preference and host): data, not prose.
             let list: Vec<String> = hosts.iter().map(|(p, h)| format!("{p} {h}")).collect();
             Check::new(id, Status::Ok, list.join(", "))
         }
     }
 }
 
-pub fn tlsrpt(resolver: &Resolver, domain: &str) -> Check {
-    let id = CheckId::TlsrptRecord;
-    let name = format!("_smtp._tls.{domain}");
-    let records = match tagged(resolver, &name, "v=tlsrptv1") {
+/// How a version-tagged record (TLS-RPT, MTA-STS) came out: the messages
+/// of its cases, by id. Each may take `$name` (where the record is),
+/// `$domain` and `$record` (the record, quoted where it is wrong).
+struct RecordMessages {
+    none: &'static str,
+    none_fix: &'static str,
+    invalid: &'static str,
+    invalid_fix: &'static str,
+    several: &'static str,
+}
+
+/// The one record of `domain` at `name` beginning with `version`, judged
+/// by `valid`.
+fn versioned_record(
+    context: &Context<'_>,
+    (id, domain, name): (CheckId, &str, &str),
+    version: &str,
+    valid: impl Fn(&Tags) -> bool,
+    texts: &RecordMessages,
+) -> Check {
+    let messages = context.messages;
+    let records = match tagged(context.resolver, name, version) {
         Ok(records) => records,
-        Err(reason) => return Check::dns_error(id, &name, &reason),
+        Err(reason) => return Check::dns_error(id, name, &reason, messages),
+    };
+    let say = |message: &str, record: &str| {
+        let args = [
+            ("name", arg(name)),
+            ("record", arg(record)),
+            ("domain", arg(domain)),
+        ];
+        messages.format(message, &args)
     };
     match records.as_slice() {
-        [] => Check::new(
-            id,
-            Status::Warn,
-            format!("no v=TLSRPTv1 record at {name}: no SMTP TLS reports come"),
-        )
-        .fix(format!(
-            "publish TXT {name} \"v=TLSRPTv1; rua=mailto:tlsrpt@<your sink>\""
-        )),
+        [] => Check::new(id, Status::Warn, say(texts.none, "")).fix(say(texts.none_fix, "")),
         [one] => match Tags::parse(one) {
-            Ok(tags) if tags.get("rua").is_some_and(|r| !r.is_empty()) => {
-                Check::new(id, Status::Ok, format!("{name}: {one}"))
-            }
-            _ => Check::new(id, Status::Fail, format!("{name}: {one:?} has no rua"))
-                .fix("add rua=mailto:tlsrpt@<your sink>"),
+            Ok(tags) if valid(&tags) => Check::new(id, Status::Ok, say("check-record-at", one)),
+            _ => Check::new(id, Status::Fail, say(texts.invalid, &format!("{one:?}")))
+                .fix(say(texts.invalid_fix, "")),
         },
-        _ => Check::new(
-            id,
-            Status::Fail,
-            format!("{name} holds more than one v=TLSRPTv1 record"),
-        )
-        .fix("keep exactly one"),
+        _ => Check::new(id, Status::Fail, say(texts.several, ""))
+            .fix(messages.text("check-keep-one")),
     }
 }
 
+pub fn tlsrpt(context: &Context<'_>, domain: &str) -> Check {
+    let name = format!("_smtp._tls.{domain}");
+    let texts = RecordMessages {
+        none: "check-tlsrpt-none",
+        none_fix: "check-tlsrpt-none-fix",
+        invalid: "check-tlsrpt-no-rua",
+        invalid_fix: "check-tlsrpt-no-rua-fix",
+        several: "check-tlsrpt-several",
+    };
+    let has_rua = |tags: &Tags| tags.get("rua").is_some_and(|r| !r.is_empty());
+    versioned_record(
+        context,
+        (CheckId::TlsrptRecord, domain, &name),
+        "v=tlsrptv1",
+        has_rua,
+        &texts,
+    )
+}
+
 pub fn mta_sts(context: &Context<'_>, domain: &str) -> Result<Check, StoreError> {
-    let check = mta_sts_record(context.resolver, domain);
+    let check = mta_sts_record(context, domain);
     match context.fetcher {
         Some(fetcher) if check.status == Status::Ok => policy(context, fetcher, domain, check),
         _ => Ok(check),
@@ -78,12 +107,22 @@ fn policy(
     domain: &str,
     record: Check,
 ) -> Result<Check, StoreError> {
+    let messages = context.messages;
     let id = CheckId::MtaStsRecord;
-    let policy = match fetcher.fetch(domain) {
+    let policy = match fetcher.fetch(domain, messages) {
         Ok(policy) => policy,
         Err(reason) => {
-            return Ok(Check::new(id, Status::Fail, format!("{}; its policy file: {reason}", record.message))
-                .fix(format!("serve the policy at https://mta-sts.{domain}/.well-known/mta-sts.txt with a valid certificate")));
+            let args = [
+                ("record", arg(&record.message)),
+                ("reason", arg(&reason)),
+                ("domain", arg(domain)),
+            ];
+            return Ok(Check::new(
+                id,
+                Status::Fail,
+                messages.format("check-mta-sts-fetch-failed", &args),
+            )
+            .fix(messages.format("check-mta-sts-fetch-failed-fix", &args)));
         }
     };
     let mx_hosts: Vec<String> = match context.resolver.mx(domain) {
@@ -93,73 +132,76 @@ fn policy(
             .filter(|h| h != ".")
             .collect(),
         Answer::None => Vec::new(),
-        Answer::Failed(reason) => return Ok(Check::dns_error(id, domain, &reason)),
+        Answer::Failed(reason) => return Ok(Check::dns_error(id, domain, &reason, messages)),
     };
-    let unlisted: Vec<&String> = mx_hosts.iter().filter(|h| !policy.allows(h)).collect();
+    let unlisted: Vec<&str> = mx_hosts
+        .iter()
+        .filter(|h| !policy.allows(h))
+        .map(String::as_str)
+        .collect();
     let failing = match context.store {
         Some(store) => store.tls_failure_mx_hosts(domain, context.since)?,
         None => Vec::new(),
     };
-    let failing_unlisted: Vec<&String> = failing.iter().filter(|h| !policy.allows(h)).collect();
-    let mut message = format!(
-        "{}; policy mode {}, mx {}",
-        record.message,
-        policy.mode,
-        policy.mx.join(", ")
-    );
+    let failing_unlisted: Vec<&str> = failing
+        .iter()
+        .filter(|h| !policy.allows(h))
+        .map(String::as_str)
+        .collect();
+    let message = |id: &str, hosts: &[&str]| {
+        let (mx, hosts) = (list(messages, &policy.mx), list(messages, hosts));
+        let args = [
+            ("record", arg(&record.message)),
+            ("mode", arg(&policy.mode)),
+            ("mx", arg(&mx)),
+            ("hosts", arg(&hosts)),
+        ];
+        messages.format(id, &args)
+    };
     if !unlisted.is_empty() {
-        let names: Vec<&str> = unlisted.iter().map(|h| h.as_str()).collect();
-        message.push_str(&format!(
-            "; MX hosts the policy does not list: {}",
-            names.join(", ")
-        ));
-        let check = Check::new(
-            id,
-            if policy.mode == "enforce" {
-                Status::Fail
-            } else {
-                Status::Warn
-            },
-            message,
-        );
+        let status = if policy.mode == "enforce" {
+            Status::Fail
+        } else {
+            Status::Warn
+        };
         return Ok(
-            check.fix("list every MX host in the policy's mx lines (and change the record's id)")
+            Check::new(id, status, message("check-mta-sts-unlisted", &unlisted))
+                .fix(messages.text("check-mta-sts-unlisted-fix")),
         );
     }
     if !failing_unlisted.is_empty() {
-        let names: Vec<&str> = failing_unlisted.iter().map(|h| h.as_str()).collect();
-        message.push_str(&format!(
-            "; TLS failures name receiving MX hosts it does not list: {}",
-            names.join(", ")
-        ));
-        return Ok(Check::new(id, Status::Warn, message)
-            .fix("list those hosts in the policy, or stop publishing them as MX"));
+        let text = message("check-mta-sts-failing-unlisted", &failing_unlisted);
+        return Ok(Check::new(id, Status::Warn, text)
+            .fix(messages.text("check-mta-sts-failing-unlisted-fix")));
     }
-    Ok(Check::new(id, Status::Ok, message))
+    Ok(Check::new(
+        id,
+        Status::Ok,
+        message("check-mta-sts-policy", &[]),
+    ))
 }
 
-fn mta_sts_record(resolver: &Resolver, domain: &str) -> Check {
-    let id = CheckId::MtaStsRecord;
+fn mta_sts_record(context: &Context<'_>, domain: &str) -> Check {
     let name = format!("_mta-sts.{domain}");
-    let records = match tagged(resolver, &name, "v=stsv1") {
-        Ok(records) => records,
-        Err(reason) => return Check::dns_error(id, &name, &reason),
+    let texts = RecordMessages {
+        none: "check-mta-sts-none",
+        none_fix: "check-mta-sts-none-fix",
+        invalid: "check-mta-sts-bad-id",
+        invalid_fix: "check-mta-sts-bad-id-fix",
+        several: "check-mta-sts-several",
     };
-    match records.as_slice() {
-        [] => Check::new(id, Status::Warn, format!("no v=STSv1 record at {name}: senders may deliver without TLS"))
-            .fix(format!(
-                "serve a policy at https://mta-sts.{domain}/.well-known/mta-sts.txt and publish TXT {name} \"v=STSv1; id=<a new id per change>\""
-            )),
-        [one] => match Tags::parse(one) {
-            Ok(tags) if tags.get("id").is_some_and(|i| !i.is_empty() && i.len() <= 32 && i.chars().all(|c| c.is_ascii_alphanumeric())) => {
-                Check::new(id, Status::Ok, format!("{name}: {one}"))
-            }
-            _ => Check::new(id, Status::Fail, format!("{name}: {one:?} has no valid id (1 to 32 letters and digits)"))
-                .fix("give it id=<letters and digits>, changed with every policy change"),
-        },
-        _ => Check::new(id, Status::Fail, format!("{name} holds more than one v=STSv1 record"))
-            .fix("keep exactly one"),
-    }
+    let valid_id = |tags: &Tags| {
+        tags.get("id").is_some_and(|i| {
+            !i.is_empty() && i.len() <= 32 && i.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+    };
+    versioned_record(
+        context,
+        (CheckId::MtaStsRecord, domain, &name),
+        "v=stsv1",
+        valid_id,
+        &texts,
+    )
 }
 
 /// The TXT records at `name` that begin with `version` (any case).

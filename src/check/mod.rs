@@ -15,10 +15,10 @@ mod mta_sts_policy;
 mod spf;
 mod tags;
 
-pub use mta_sts_policy::{Fetcher, Policy};
+pub use mta_sts_policy::{Fetcher, Policy, PolicyError};
 
 use crate::dns::Resolver;
-use crate::i18n::Messages;
+use crate::i18n::{FluentValue, Messages};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 
@@ -110,11 +110,38 @@ impl Check {
         self
     }
 
-    /// DNS did not answer `name`.
-    fn dns_error(id: CheckId, name: &str, reason: &str) -> Check {
-        Check::new(id, Status::Error, format!("no answer for {name}: {reason}"))
-            .fix("check [dns] nameservers and try again")
+    /// DNS did not answer `name`; `reason` is the resolver's, untranslated.
+    fn dns_error(id: CheckId, name: &str, reason: &str, messages: &Messages) -> Check {
+        let args = [("name", arg(name)), ("reason", arg(reason))];
+        Check::new(id, Status::Error, messages.format("check-dns-error", &args))
+            .fix(messages.text("check-dns-error-fix"))
     }
+}
+
+/// A text argument of a message: a DNS name, a record, a tag, a term.
+/// Counts go in as numbers (`FluentValue::from(n)`), so that they are
+/// grouped and can choose a plural.
+fn arg(text: &str) -> FluentValue<'_> {
+    FluentValue::from(text)
+}
+
+/// Items of a list as the language separates them: `pct, rf` / `pct、rf`.
+fn list<S: AsRef<str>>(messages: &Messages, items: &[S]) -> String {
+    join(items, &messages.text("check-list-separator"))
+}
+
+/// Notes or fixes one after the other: `a; b` in English, where each is a
+/// clause; in Japanese each is a sentence ending in 。 and they follow on.
+fn notes<S: AsRef<str>>(messages: &Messages, items: &[S]) -> String {
+    join(items, &messages.text("check-notes-separator"))
+}
+
+fn join<S: AsRef<str>>(items: &[S], separator: &str) -> String {
+    items
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// Every check of one domain.
@@ -142,11 +169,11 @@ pub struct Context<'a> {
 pub fn check_domain(context: &Context<'_>, domain: &str) -> Result<DomainChecks, StoreError> {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let mut checks = Vec::new();
-    checks.extend(dmarc::checks(context.resolver, &domain));
+    checks.extend(dmarc::checks(context, &domain));
     checks.extend(spf::checks(context, &domain)?);
     checks.push(dkim::selectors(context, &domain)?);
-    checks.push(mail::mx(context.resolver, &domain));
-    checks.push(mail::tlsrpt(context.resolver, &domain));
+    checks.push(mail::mx(context, &domain));
+    checks.push(mail::tlsrpt(context, &domain));
     checks.push(mail::mta_sts(context, &domain)?);
     Ok(DomainChecks { domain, checks })
 }
@@ -181,8 +208,10 @@ pub fn exit_status(domains: &[DomainChecks]) -> u8 {
 }
 
 /// The text form: per domain, one line per check (status, id, what was
-/// found) and its fix beneath.
-pub fn render_text(domains: &[DomainChecks], _messages: &Messages) -> String {
+/// found) and its fix beneath, under what was found. The status words and
+/// the ids stay ASCII in every language: people and scripts grep them, and
+/// they keep the columns aligned.
+pub fn render_text(domains: &[DomainChecks], messages: &Messages) -> String {
     let mut out = String::new();
     for (n, domain) in domains.iter().enumerate() {
         if n > 0 {
@@ -197,7 +226,8 @@ pub fn render_text(domains: &[DomainChecks], _messages: &Messages) -> String {
                 printable(&check.message)
             ));
             if let Some(fix) = &check.fix {
-                out.push_str(&format!("  {:<5} {:<15} fix: {}\n", "", "", printable(fix)));
+                let fix = messages.format("check-fix-line", &[("fix", arg(&printable(fix)))]);
+                out.push_str(&format!("  {:<5} {:<15} {fix}\n", "", ""));
             }
         }
     }

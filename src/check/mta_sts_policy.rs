@@ -2,12 +2,39 @@
 //! `check-dns --fetch-mta-sts`, its host resolved through `[dns]` like
 //! every other name the checks look up.
 
+use super::arg;
 use crate::dns::{Answer, Resolver};
+use crate::i18n::Messages;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver as UreqResolver};
 use ureq::unversioned::transport::NextTimeout;
+
+/// Why a policy file cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyError {
+    NoVersion,
+    NoMode,
+    /// A mode other than `enforce`, `testing` and `none`.
+    BadMode(String),
+    NoMx,
+}
+
+impl PolicyError {
+    /// The problem in words, in the language of `messages`.
+    pub fn describe(&self, messages: &Messages) -> String {
+        match self {
+            PolicyError::NoVersion => messages.text("check-mta-sts-policy-no-version"),
+            PolicyError::NoMode => messages.text("check-mta-sts-policy-no-mode"),
+            PolicyError::BadMode(mode) => {
+                let mode = format!("{mode:?}");
+                messages.format("check-mta-sts-policy-bad-mode", &[("mode", arg(&mode))])
+            }
+            PolicyError::NoMx => messages.text("check-mta-sts-policy-no-mx"),
+        }
+    }
+}
 
 /// A policy file, as far as the checks read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +47,7 @@ pub struct Policy {
 
 impl Policy {
     /// Reads a policy file: `key: value` lines, `version: STSv1` among them.
-    pub fn parse(text: &str) -> Result<Policy, String> {
+    pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         let mut version = None;
         let mut mode = None;
         let mut mx = Vec::new();
@@ -37,14 +64,14 @@ impl Policy {
             }
         }
         if version.as_deref() != Some("STSv1") {
-            return Err("no \"version: STSv1\" line".into());
+            return Err(PolicyError::NoVersion);
         }
-        let mode = mode.ok_or("no mode line")?;
+        let mode = mode.ok_or(PolicyError::NoMode)?;
         if !matches!(mode.as_str(), "enforce" | "testing" | "none") {
-            return Err(format!("mode {mode:?} is none of enforce, testing, none"));
+            return Err(PolicyError::BadMode(mode));
         }
         if mx.is_empty() && mode != "none" {
-            return Err("no mx line".into());
+            return Err(PolicyError::NoMx);
         }
         Ok(Policy { mode, mx })
     }
@@ -103,11 +130,14 @@ impl Fetcher {
         Ok(Fetcher { agent })
     }
 
-    /// The policy of `domain`, from `https://mta-sts.<domain>/.well-known/mta-sts.txt`.
-    pub fn fetch(&self, domain: &str) -> Result<Policy, String> {
+    /// The policy of `domain`, from `https://mta-sts.<domain>/.well-known/mta-sts.txt`;
+    /// why not, in the language of `messages` (the HTTP and TLS errors are
+    /// ureq's own words).
+    pub fn fetch(&self, domain: &str, messages: &Messages) -> Result<Policy, String> {
         // The name goes into a URL: nothing but a host name may.
         if !super::is_host_name(domain) {
-            return Err(format!("{domain:?} is not a domain name"));
+            let domain = format!("{domain:?}");
+            return Err(messages.format("check-mta-sts-not-a-domain", &[("domain", arg(&domain))]));
         }
         let url = format!("https://mta-sts.{domain}/.well-known/mta-sts.txt");
         let mut response = self
@@ -121,7 +151,7 @@ impl Fetcher {
             .limit(64 * 1024)
             .read_to_string()
             .map_err(|e| format!("{url}: {e}"))?;
-        Policy::parse(&text).map_err(|e| format!("{url}: {e}"))
+        Policy::parse(&text).map_err(|e| format!("{url}: {}", e.describe(messages)))
     }
 }
 
@@ -169,7 +199,16 @@ mod tests {
         assert!(policy.allows("MX1.example.net."));
         assert!(!policy.allows("a.b.example.net"), "one label only");
         assert!(!policy.allows("example.net"));
-        assert!(Policy::parse("mode: enforce\nmx: a").is_err());
-        assert!(Policy::parse("version: STSv1\nmode: strict\nmx: a").is_err());
+        assert_eq!(
+            Policy::parse("mode: enforce\nmx: a"),
+            Err(PolicyError::NoVersion)
+        );
+        let strict = Policy::parse("version: STSv1\nmode: strict\nmx: a").unwrap_err();
+        assert_eq!(
+            strict.describe(&Messages::new(crate::i18n::Lang::En)),
+            "mode \"strict\" is none of enforce, testing, none"
+        );
+        let japanese = strict.describe(&Messages::new(crate::i18n::Lang::Ja));
+        assert!(japanese.contains("\"strict\""), "{japanese}");
     }
 }

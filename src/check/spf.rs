@@ -2,9 +2,9 @@
 //! record (RFC 7208), what evaluating it costs in DNS lookups, and how it
 //! fits the sources the reports show.
 
-use super::{Check, CheckId, Context, Status};
+use super::{Check, CheckId, Context, Status, arg, list, notes};
 use crate::dns::{Answer, Resolver};
-use crate::insight::count;
+use crate::i18n::{FluentValue, Messages};
 use crate::store::StoreError;
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::spf::{Macro, Mechanism, Spf};
@@ -95,6 +95,52 @@ impl Range {
     }
 }
 
+/// What makes evaluation a permanent error (RFC 7208), or is allowed but
+/// unwise: found while walking, put in words by [`Finding::describe`] once
+/// the check is written, in its language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Finding {
+    /// More DNS queries than [`MAX_QUERIES`]: the walk stopped.
+    TooManyQueries,
+    /// `include:x` or `redirect=x` met again on its own path.
+    Loop(String),
+    /// An include deeper than [`MAX_DEPTH`].
+    TooDeep(String),
+    /// The term's target has no SPF record.
+    NoRecord(String),
+    Several(String),
+    /// The term, and the record that does not parse (quoted).
+    Broken(String, String),
+    /// The domain whose record uses `ptr`.
+    Ptr(String),
+}
+
+impl Finding {
+    fn describe(&self, messages: &Messages) -> String {
+        let (id, term, extra) = match self {
+            Finding::TooManyQueries => ("check-spf-too-many-queries", "", ""),
+            Finding::Loop(term) => ("check-spf-loop", term.as_str(), ""),
+            Finding::TooDeep(term) => ("check-spf-too-deep", term.as_str(), ""),
+            Finding::NoRecord(term) => ("check-spf-target-no-record", term.as_str(), ""),
+            Finding::Several(term) => ("check-spf-target-several", term.as_str(), ""),
+            Finding::Broken(term, record) => {
+                ("check-spf-target-broken", term.as_str(), record.as_str())
+            }
+            Finding::Ptr(domain) => ("check-spf-ptr", domain.as_str(), ""),
+        };
+        let max = match self {
+            Finding::TooDeep(_) => MAX_DEPTH as i64,
+            _ => i64::from(MAX_QUERIES),
+        };
+        let args = [
+            ("term", arg(term)),
+            ("record", arg(extra)),
+            ("max", FluentValue::from(max)),
+        ];
+        messages.format(id, &args)
+    }
+}
+
 /// What walking a record and its includes found.
 #[derive(Default)]
 struct Walk {
@@ -102,12 +148,13 @@ struct Walk {
     void: u32,
     /// DNS queries made, against [`MAX_QUERIES`].
     queries: u32,
-    /// What makes evaluation a permanent error (RFC 7208): one sentence each.
-    errors: Vec<String>,
+    /// What makes evaluation a permanent error (RFC 7208).
+    errors: Vec<Finding>,
     /// What is allowed but unwise.
-    problems: Vec<String>,
-    /// A DNS failure that stopped the walk.
-    failed: Option<String>,
+    problems: Vec<Finding>,
+    /// A DNS failure that stopped the walk: the name, and the resolver's
+    /// reason.
+    failed: Option<(String, String)>,
     /// The names being evaluated, outermost first: a loop is a name met
     /// again on its own path (the same include on two paths counts twice,
     /// as receivers count it).
@@ -130,9 +177,7 @@ impl Walk {
     fn query(&mut self) -> bool {
         self.queries += 1;
         if self.queries > MAX_QUERIES {
-            self.errors.push(format!(
-                "evaluation needs more than {MAX_QUERIES} DNS queries; stopped there"
-            ));
+            self.errors.push(Finding::TooManyQueries);
             return false;
         }
         true
@@ -209,7 +254,7 @@ fn walk(
                 {
                     match resolver.has_address(&target) {
                         Answer::Found(false) | Answer::None => walk.void += 1,
-                        Answer::Failed(reason) => walk.failed = Some(format!("{target}: {reason}")),
+                        Answer::Failed(reason) => walk.failed = Some((target.to_owned(), reason)),
                         Answer::Found(true) => {}
                     }
                 }
@@ -223,7 +268,7 @@ fn walk(
                 {
                     match resolver.mx(&target) {
                         Answer::None => walk.void += 1,
-                        Answer::Failed(reason) => walk.failed = Some(format!("{target}: {reason}")),
+                        Answer::Failed(reason) => walk.failed = Some((target.to_owned(), reason)),
                         Answer::Found(_) => {}
                     }
                 }
@@ -232,8 +277,7 @@ fn walk(
             Mechanism::Ptr { .. } => {
                 walk.lookups += 1;
                 walk.unknown_ranges = true;
-                walk.problems
-                    .push(format!("{domain} uses ptr, which RFC 7208 says not to"));
+                walk.problems.push(Finding::Ptr(domain.to_owned()));
                 None
             }
             Mechanism::Exists { .. } => {
@@ -272,14 +316,13 @@ fn follow(
     depth: usize,
     how: &str,
 ) -> Vec<Range> {
+    let term = format!("{how}:{target}");
     if walk.path.iter().any(|name| name == target) {
-        walk.errors
-            .push(format!("{how}:{target} loops back on itself"));
+        walk.errors.push(Finding::Loop(term));
         return Vec::new();
     }
     if depth >= MAX_DEPTH {
-        walk.errors
-            .push(format!("{how}:{target} nests more than {MAX_DEPTH} deep"));
+        walk.errors.push(Finding::TooDeep(term));
         return Vec::new();
     }
     if walk.stopped() || !walk.query() {
@@ -294,52 +337,54 @@ fn follow(
         }
         Record::None => {
             walk.void += 1;
-            walk.errors
-                .push(format!("{how}:{target} has no SPF record"));
+            walk.errors.push(Finding::NoRecord(term));
             Vec::new()
         }
         Record::NoSpf => {
-            walk.errors
-                .push(format!("{how}:{target} has no SPF record"));
+            walk.errors.push(Finding::NoRecord(term));
             Vec::new()
         }
         Record::Several => {
-            walk.errors
-                .push(format!("{how}:{target} has more than one SPF record"));
+            walk.errors.push(Finding::Several(term));
             Vec::new()
         }
         Record::Broken(text) => {
-            walk.errors
-                .push(format!("{how}:{target} has a broken SPF record: {text:?}"));
+            walk.errors.push(Finding::Broken(term, format!("{text:?}")));
             Vec::new()
         }
         Record::Failed(reason) => {
-            walk.failed = Some(format!("{target}: {reason}"));
+            walk.failed = Some((target.to_owned(), reason));
             Vec::new()
         }
     }
 }
 
 pub fn checks(context: &Context<'_>, domain: &str) -> Result<Vec<Check>, StoreError> {
-    let resolver = context.resolver;
+    let (resolver, messages) = (context.resolver, context.messages);
     let mut checks = Vec::new();
+    let text = |id: &str| messages.text(id);
+    let with_domain = |id: &str| messages.format(id, &[("domain", arg(domain))]);
     let found = match fetch(resolver, domain) {
         Record::Failed(reason) => {
             for id in [CheckId::SpfRecord, CheckId::SpfLookups, CheckId::SpfTraffic] {
-                checks.push(Check::dns_error(id, domain, &reason));
+                checks.push(Check::dns_error(id, domain, &reason, messages));
             }
             checks.push(mail_from(context, domain)?);
             return Ok(checks);
         }
         Record::None | Record::NoSpf => {
             checks.push(
-                Check::new(CheckId::SpfRecord, Status::Fail, format!("no v=spf1 record at {domain}"))
-                    .fix(format!("publish TXT {domain} \"v=spf1 <your senders> -all\", or \"v=spf1 -all\" if it sends no mail")),
+                Check::new(
+                    CheckId::SpfRecord,
+                    Status::Fail,
+                    with_domain("check-spf-no-record"),
+                )
+                .fix(with_domain("check-spf-no-record-fix")),
             );
             checks.push(Check::new(
                 CheckId::SpfLookups,
                 Status::Ok,
-                "no record: no lookups",
+                text("check-spf-no-record-lookups"),
             ));
             None
         }
@@ -348,47 +393,48 @@ pub fn checks(context: &Context<'_>, domain: &str) -> Result<Vec<Check>, StoreEr
                 Check::new(
                     CheckId::SpfRecord,
                     Status::Fail,
-                    format!(
-                        "{domain} has more than one v=spf1 record: SPF fails with a permanent error"
-                    ),
+                    with_domain("check-spf-several"),
                 )
-                .fix("merge them into one record"),
+                .fix(text("check-spf-several-fix")),
             );
             checks.push(Check::new(
                 CheckId::SpfLookups,
                 Status::Fail,
-                "not counted: no single record",
+                text("check-spf-several-lookups"),
             ));
             None
         }
-        Record::Broken(text) => {
+        Record::Broken(record) => {
+            let record = format!("{record:?}");
+            let args = [("domain", arg(domain)), ("record", arg(&record))];
             checks.push(
                 Check::new(
                     CheckId::SpfRecord,
                     Status::Fail,
-                    format!("{domain}: {text:?} does not parse as SPF (RFC 7208)"),
+                    messages.format("check-spf-broken", &args),
                 )
-                .fix("correct its syntax"),
+                .fix(text("check-spf-broken-fix")),
             );
             checks.push(Check::new(
                 CheckId::SpfLookups,
                 Status::Fail,
-                "not counted: the record does not parse",
+                text("check-spf-broken-lookups"),
             ));
             None
         }
-        Record::Found(text, spf) => {
+        Record::Found(record, spf) => {
+            let args = [("domain", arg(domain)), ("record", arg(&record))];
             checks.push(Check::new(
                 CheckId::SpfRecord,
                 Status::Ok,
-                format!("{domain}: {text}"),
+                messages.format("check-spf-record", &args),
             ));
             let mut state = Walk {
                 path: vec![domain.to_owned()],
                 ..Walk::default()
             };
             walk(resolver, domain, &spf, &mut state, 0);
-            checks.push(lookups(&state));
+            checks.push(lookups(&state, messages));
             Some(state)
         }
     };
@@ -396,40 +442,48 @@ pub fn checks(context: &Context<'_>, domain: &str) -> Result<Vec<Check>, StoreEr
         (Some(state), Some(store)) => checks.push(traffic(context, store, domain, &state)?),
         (None, Some(store)) => {
             let missing = store.dkim_only_sources(domain, context.since)?;
-            let mut check = Check::new(
-                CheckId::SpfTraffic,
-                Status::Ok,
-                "no record to hold against the reports",
-            );
-            if !missing.is_empty() {
-                check.message = format!(
-                    "no record; sources passing DKIM but not SPF: {}",
-                    named(&missing)
-                );
-            }
-            checks.push(check);
+            let message = if missing.is_empty() {
+                text("check-spf-traffic-no-record")
+            } else {
+                let sources = named(messages, &missing);
+                messages.format(
+                    "check-spf-traffic-no-record-missing",
+                    &[("sources", arg(&sources))],
+                )
+            };
+            checks.push(Check::new(CheckId::SpfTraffic, Status::Ok, message));
         }
         (_, None) => checks.push(Check::new(
             CheckId::SpfTraffic,
             Status::Ok,
-            "no store: traffic not checked",
+            text("check-no-store"),
         )),
     }
     checks.push(mail_from(context, domain)?);
     Ok(checks)
 }
 
-fn lookups(walk: &Walk) -> Check {
+fn lookups(walk: &Walk, messages: &Messages) -> Check {
     let id = CheckId::SpfLookups;
-    if let Some(reason) = &walk.failed {
-        return Check::dns_error(id, reason, "while counting lookups");
+    if let Some((name, reason)) = &walk.failed {
+        let args = [("name", arg(name)), ("reason", arg(reason))];
+        return Check::new(
+            id,
+            Status::Error,
+            messages.format("check-spf-lookups-no-answer", &args),
+        )
+        .fix(messages.text("check-dns-error-fix"));
     }
     let mut status = Status::Ok;
-    let mut notes = walk.errors.clone();
-    notes.extend(walk.problems.iter().cloned());
+    let mut notes: Vec<String> = walk
+        .errors
+        .iter()
+        .chain(&walk.problems)
+        .map(|finding| finding.describe(messages))
+        .collect();
     if walk.lookups > MAX_LOOKUPS {
         status = Status::Fail;
-        notes.push("receivers stop there with a permanent error".to_owned());
+        notes.push(messages.text("check-spf-lookups-permanent-error"));
     } else if walk.lookups >= NEAR_LOOKUPS {
         status = Status::Warn;
     }
@@ -438,10 +492,11 @@ fn lookups(walk: &Walk) -> Check {
     }
     if walk.void > MAX_VOID {
         status = Status::Fail;
-        notes.push(format!(
-            "{} void lookups, more than the {MAX_VOID} allowed",
-            walk.void
-        ));
+        let args = [
+            ("void", FluentValue::from(walk.void)),
+            ("max", FluentValue::from(MAX_VOID)),
+        ];
+        notes.push(messages.format("check-spf-lookups-too-many-void", &args));
     }
     if !walk.problems.is_empty() {
         status = status.max(Status::Warn);
@@ -449,20 +504,24 @@ fn lookups(walk: &Walk) -> Check {
     if walk.queries > MAX_QUERIES {
         status = Status::Fail;
     }
-    let mut message = format!(
-        "{} of {MAX_LOOKUPS} DNS lookups, {} void",
-        walk.lookups, walk.void
-    );
-    if !notes.is_empty() {
-        message.push_str(&format!(" ({})", notes.join("; ")));
-    }
-    let check = Check::new(id, status, message);
+    let notes = self::notes(messages, &notes);
+    let args = [
+        ("lookups", FluentValue::from(walk.lookups)),
+        ("max", FluentValue::from(MAX_LOOKUPS)),
+        ("void", FluentValue::from(walk.void)),
+        ("notes", arg(&notes)),
+    ];
+    let message = if notes.is_empty() {
+        "check-spf-lookups"
+    } else {
+        "check-spf-lookups-notes"
+    };
+    let check = Check::new(id, status, messages.format(message, &args));
     match status {
-        Status::Fail | Status::Warn if walk.lookups >= NEAR_LOOKUPS => check.fix(
-            "replace includes no reported source uses (see spf.traffic), or name the senders' \
-             ranges with ip4:/ip6: instead of include:",
-        ),
-        Status::Fail | Status::Warn => check.fix("fix or remove the terms named"),
+        Status::Fail | Status::Warn if walk.lookups >= NEAR_LOOKUPS => {
+            check.fix(messages.text("check-spf-lookups-fix-many"))
+        }
+        Status::Fail | Status::Warn => check.fix(messages.text("check-spf-lookups-fix-terms")),
         _ => check,
     }
 }
@@ -473,13 +532,14 @@ fn traffic(
     domain: &str,
     walk: &Walk,
 ) -> Result<Check, StoreError> {
+    let messages = context.messages;
     let id = CheckId::SpfTraffic;
     let sources = store.domain_sources(domain, context.since)?;
     if sources.is_empty() {
         return Ok(Check::new(
             id,
             Status::Ok,
-            "no reports in the period to hold the record against",
+            messages.text("check-spf-traffic-no-reports"),
         ));
     }
     let ips: Vec<IpAddr> = sources
@@ -498,81 +558,91 @@ fn traffic(
         .filter(|(_, ranges, _)| !ips.iter().any(|ip| ranges.iter().any(|r| r.contains(*ip))))
         .map(|(label, _, _)| label.as_str())
         .collect();
-    let mut parts = vec![format!(
-        "{} messages reported from {}",
-        count(sources.iter().map(|s| s.messages).sum()),
-        crate::insight::plural(sources.len() as i64, "source")
-    )];
+    let total: i64 = sources.iter().map(|s| s.messages).sum();
+    let args = [
+        ("messages", FluentValue::from(total)),
+        ("sources", FluentValue::from(sources.len() as i64)),
+    ];
+    let mut parts = vec![messages.format("check-spf-traffic-reported", &args)];
     let mut fixes = Vec::new();
     if !missing.is_empty() {
-        parts.push(format!("passing DKIM but not SPF: {}", named(&missing)));
-        fixes.push("add those that are yours (their provider's include: or ranges)".to_owned());
+        let sources = named(messages, &missing);
+        let args = [("sources", arg(&sources))];
+        parts.push(messages.format("check-spf-traffic-missing", &args));
+        fixes.push(messages.text("check-spf-traffic-missing-fix"));
     }
     if complete && !unused.is_empty() {
-        parts.push(format!("no reported source matched {}", unused.join(", ")));
-        fixes.push(format!(
-            "consider removing {} if no mail of yours goes through them",
-            unused.join(", ")
-        ));
+        let terms = list(messages, &unused);
+        let args = [("terms", arg(&terms))];
+        parts.push(messages.format("check-spf-traffic-unused", &args));
+        fixes.push(messages.format("check-spf-traffic-unused-fix", &args));
     }
     let status = if fixes.is_empty() {
         Status::Ok
     } else {
         Status::Warn
     };
-    let mut check = Check::new(id, status, parts.join("; "));
+    let mut check = Check::new(id, status, notes(messages, &parts));
     if !fixes.is_empty() {
-        check = check.fix(fixes.join("; "));
+        check = check.fix(notes(messages, &fixes));
     }
     Ok(check)
 }
 
 fn mail_from(context: &Context<'_>, domain: &str) -> Result<Check, StoreError> {
+    let messages = context.messages;
     let id = CheckId::SpfMailFrom;
     let Some(store) = context.store else {
-        return Ok(Check::new(id, Status::Ok, "no store: traffic not checked"));
+        return Ok(Check::new(id, Status::Ok, messages.text("check-no-store")));
     };
     let foreign = store.foreign_spf_passes(domain, context.since)?;
     if foreign.is_empty() {
         return Ok(Check::new(
             id,
             Status::Ok,
-            "SPF passes for no other envelope domain in the reports",
+            messages.text("check-spf-mail-from-none"),
         ));
     }
     let named: Vec<String> = foreign
         .iter()
         .take(NAMED)
         .map(|f| {
-            format!(
-                "{} ({} from {})",
-                f.domain,
-                count(f.messages),
-                crate::insight::plural(f.sources, "source")
-            )
+            let args = [
+                ("envelope", arg(&f.domain)),
+                ("messages", FluentValue::from(f.messages)),
+                ("sources", FluentValue::from(f.sources)),
+            ];
+            messages.format("check-spf-mail-from-envelope", &args)
         })
         .collect();
+    let envelopes = list(messages, &named);
+    let args = [("envelopes", arg(&envelopes)), ("domain", arg(domain))];
     Ok(Check::new(
         id,
         Status::Warn,
-        format!("SPF passes only for another domain's envelope: {}; it cannot align with {domain}", named.join(", ")),
+        messages.format("check-spf-mail-from", &args),
     )
-    .fix(format!(
-        "give those senders a custom MAIL FROM domain under {domain} (Amazon SES: a \"custom MAIL FROM domain\" such as bounce.{domain}, with its MX and SPF records)"
-    )))
+    .fix(messages.format("check-spf-mail-from-fix", &args)))
 }
 
 /// The first few sources, with their messages.
-fn named(sources: &[crate::store::SourceSeen]) -> String {
+fn named(messages: &Messages, sources: &[crate::store::SourceSeen]) -> String {
     let mut text: Vec<String> = sources
         .iter()
         .take(NAMED)
-        .map(|s| format!("{} ({})", s.source_ip, count(s.messages)))
+        .map(|s| {
+            let args = [
+                ("ip", arg(&s.source_ip)),
+                ("messages", FluentValue::from(s.messages)),
+            ];
+            messages.format("check-source-messages", &args)
+        })
         .collect();
     if sources.len() > NAMED {
-        text.push(format!("{} more", sources.len() - NAMED));
+        let more = (sources.len() - NAMED) as i64;
+        text.push(messages.format("check-more", &[("count", FluentValue::from(more))]));
     }
-    text.join(", ")
+    list(messages, &text)
 }
 
 #[cfg(test)]
@@ -692,15 +762,24 @@ mod tests {
             twice.errors
         );
         let looped = walked(&zone, "loop.example");
-        assert_eq!(looped.errors, ["include:loop.example loops back on itself"]);
+        assert_eq!(
+            looped.errors,
+            [Finding::Loop("include:loop.example".into())]
+        );
         // With all, the redirect is never reached: no lookup.
         assert_eq!(walked(&zone, "all.example").lookups, 0);
         let missing = walked(&zone, "missing.example");
         assert_eq!(
             missing.errors,
-            ["include:nowhere.example has no SPF record"]
+            [Finding::NoRecord("include:nowhere.example".into())]
         );
-        assert_eq!(lookups(&missing).status, Status::Fail);
+        let english = Messages::new(crate::i18n::Lang::En);
+        let check = lookups(&missing, &english);
+        assert_eq!(check.status, Status::Fail);
+        assert_eq!(
+            check.message,
+            "1 of 10 DNS lookups, 1 void (include:nowhere.example has no SPF record)"
+        );
     }
 
     #[test]
@@ -727,7 +806,17 @@ mod tests {
         walk(&Endless, "x.example", &spf, &mut state, 0);
         assert!(state.queries <= MAX_QUERIES + 1, "{}", state.queries);
         assert!(state.lookups <= MAX_LOOKUPS + 2, "{}", state.lookups);
-        assert_eq!(lookups(&state).status, Status::Fail);
+        let check = lookups(&state, &Messages::new(crate::i18n::Lang::Ja));
+        assert_eq!(check.status, Status::Fail);
+        // In Japanese too: the count against the limit, and why it stopped.
+        assert!(
+            check
+                .message
+                .starts_with("DNSルックアップは11回（上限10回）")
+                && check.message.contains("恒久的エラー（permerror）"),
+            "{}",
+            check.message
+        );
     }
 
     #[test]

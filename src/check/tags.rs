@@ -5,22 +5,14 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tags(pub Vec<(String, String)>);
 
-/// Why a record is no tag list.
+/// Why a record is no tag list; put in words where a check says it, in its
+/// language (`check-tag-*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TagError {
     /// A part with no `=`.
     NoValue(String),
     /// A tag named twice.
     Repeated(String),
-}
-
-impl std::fmt::Display for TagError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TagError::NoValue(part) => write!(f, "{part:?} is not a tag=value pair"),
-            TagError::Repeated(tag) => write!(f, "the tag {tag} is given twice"),
-        }
-    }
 }
 
 impl Tags {
