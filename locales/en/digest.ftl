@@ -22,6 +22,9 @@ digest-domains = Domains: { $domains }
 # period (in the HTML part as <code>).
 digest-footer = Sent by dmarc-sink { $version } every week, quiet or not. Charts of the period: { $command }
 
+# A line about one domain: $domain, then $text about it.
+digest-domain-line = { $domain }: { $text }
+
 ## A quiet week
 
 digest-quiet-heading = Nothing arrived

@@ -5,7 +5,7 @@
 
 ## 件名（digest.subject_prefixの後）
 
-digest-subject = DMARCダイジェスト { $since }～{ $until }：{ $figures }
+digest-subject = { $since }～{ $until }のDMARCダイジェスト：{ $figures }
 digest-subject-quiet = レポートは届いていません
 digest-subject-figures = メール{ $messages }通、DMARC認証成功率{ $share }
 digest-subject-silent = { $figures }、途絶{ $silent }件
@@ -15,6 +15,8 @@ digest-subject-silent = { $figures }、途絶{ $silent }件
 digest-title = DMARCダイジェスト（{ $since }～{ $until }、UTC）
 digest-domains = 対象ドメイン：{ $domains }
 digest-footer = このメールはdmarc-sink { $version }が、レポートの有無にかかわらず毎週送信しています。この期間のグラフ：{ $command }
+
+digest-domain-line = { $domain }：{ $text }
 
 ## レポートが届かなかった週
 

@@ -6,7 +6,7 @@
 //! [`escape`] where it is written.
 
 use super::text::{
-    change, domains, footer, html_command, left_out_counts, quiet_notice, readiness_days,
+    change, domains, footer, html_command, labelled, left_out_counts, quiet_notice, readiness_days,
     silent_domain, silent_reporter, sources_command, title, tls_failed,
 };
 use super::{Digest, Period, SOURCES_SHOWN, per_domain};
@@ -20,7 +20,9 @@ use std::fmt::Write;
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
 /// Mail clients keep a `<style>` in the head; kept small, as some clip
 /// long mails. The Japanese fonts come after the Latin ones, so English
-/// looks as before and Japanese finds a font on every system.
+/// looks as before and Japanese finds a font on every system; Japanese
+/// may break between any two characters, so its column titles are kept
+/// on one line rather than stacked a character a line.
 const STYLE: &str = "body{margin:0;padding:16px;font:15px/1.45 -apple-system,'Segoe UI',\
                      Helvetica,Arial,'Hiragino Sans','Yu Gothic',Meiryo,'Noto Sans CJK JP',\
                      sans-serif;color:#1f2328;background:#fff}\
@@ -29,7 +31,8 @@ const STYLE: &str = "body{margin:0;padding:16px;font:15px/1.45 -apple-system,'Se
                      font-size:14px}th{text-align:left;border-bottom:2px solid #d0d7de}\
                      th,td{padding:4px 10px}td{border-bottom:1px solid #eaeef2}\
                      .num{text-align:right}.ok{color:#1a7f37}.warn{color:#9a6700}\
-                     .bad{color:#cf222e}.muted{color:#59636e;font-size:13px}";
+                     .bad{color:#cf222e}.muted{color:#59636e;font-size:13px}\
+                     html[lang=ja] th{white-space:nowrap}";
 
 /// The classes that colour a figure by what it calls for.
 const OK: &str = "ok";
@@ -267,12 +270,9 @@ fn left_out(out: &mut String, digest: &Digest, messages: &Messages) {
         messages.format("digest-left-out-text", &[("flag", flag)])
     );
     for l in &digest.left_out {
-        let _ = write!(
-            out,
-            "<li><b>{}</b>: {}</li>",
-            escape(&l.policy_domain),
-            left_out_counts(l.reports, l.messages, messages)
-        );
+        let domain = format!("<b>{}</b>", escape(&l.policy_domain));
+        let counts = left_out_counts(l.reports, l.messages, messages);
+        let _ = write!(out, "<li>{}</li>", labelled(&domain, &counts, messages));
     }
     out.push_str("</ul>");
 }
@@ -321,10 +321,8 @@ fn tls_failures(out: &mut String, digest: &Digest, messages: &Messages) {
     }
     for (domain, tls) in with_tls {
         let style = if tls.failed_sessions == 0 { OK } else { BAD };
-        let _ = write!(
-            out,
-            "<p><b>{}</b>: <span class=\"{style}\">{}</span></p>",
-            escape(domain),
+        let failed = format!(
+            "<span class=\"{style}\">{}</span>",
             tls_failed(
                 tls.failed_sessions,
                 tls.successful_sessions + tls.failed_sessions,
@@ -332,6 +330,8 @@ fn tls_failures(out: &mut String, digest: &Digest, messages: &Messages) {
                 messages
             )
         );
+        let domain_name = format!("<b>{}</b>", escape(domain));
+        let _ = write!(out, "<p>{}</p>", labelled(&domain_name, &failed, messages));
         let mx: Vec<_> = digest
             .tls_failures
             .iter()
@@ -384,11 +384,12 @@ fn readiness(out: &mut String, all: &[Readiness], messages: &Messages) {
                 messages.format("digest-readiness-not-ready", &p(step)),
             ),
         };
+        let domain = format!("<b>{}</b>", escape(&r.policy_domain));
+        let verdict = format!("<b class=\"{style}\">{}</b>", escape(&verdict));
         let _ = write!(
             out,
-            "<div class=\"readiness\"><p><b>{}</b>: <b class=\"{style}\">{}</b></p>",
-            escape(&r.policy_domain),
-            escape(&verdict)
+            "<div class=\"readiness\"><p>{}</p>",
+            labelled(&domain, &verdict, messages)
         );
         if let Some(step) = &r.next {
             let id = if r.ready {

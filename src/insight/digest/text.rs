@@ -268,6 +268,18 @@ pub(super) fn sources_command(domain: &str, period: Period) -> String {
     )
 }
 
+/// `example.com: …`, a line about one domain; `domain` and `text` as the
+/// part writes them.
+pub(super) fn labelled(domain: &str, text: &str, messages: &Messages) -> String {
+    messages.format(
+        "digest-domain-line",
+        &[
+            ("domain", FluentValue::from(domain.to_owned())),
+            ("text", FluentValue::from(text.to_owned())),
+        ],
+    )
+}
+
 /// `1 report in 1 message`: what was left out of one domain.
 pub(super) fn left_out_counts(reports: i64, mail: i64, messages: &Messages) -> String {
     messages.format(
@@ -294,10 +306,10 @@ fn left_out(out: &mut String, digest: &Digest, messages: &Messages) {
         0,
     ));
     for l in &digest.left_out {
+        let counts = left_out_counts(l.reports, l.messages, messages);
         out.push_str(&format!(
-            "  {}: {}\n",
-            l.policy_domain,
-            left_out_counts(l.reports, l.messages, messages)
+            "  {}\n",
+            labelled(&l.policy_domain, &counts, messages)
         ));
     }
 }
@@ -380,15 +392,14 @@ fn tls_failures(out: &mut String, digest: &Digest, messages: &Messages) {
         return;
     }
     for (domain, tls) in with_tls {
-        out.push_str(&format!(
-            "{domain}: {}\n",
-            tls_failed(
-                tls.failed_sessions,
-                tls.successful_sessions + tls.failed_sessions,
-                tls.failed_share,
-                messages
-            )
-        ));
+        let failed = tls_failed(
+            tls.failed_sessions,
+            tls.successful_sessions + tls.failed_sessions,
+            tls.failed_share,
+            messages,
+        );
+        out.push_str(&labelled(domain, &failed, messages));
+        out.push('\n');
         let rows: Vec<Vec<String>> = digest
             .tls_failures
             .iter()

@@ -142,9 +142,31 @@ fn rate_y(share: f64) -> f64 {
     RATES_BOTTOM - share * (RATES_BOTTOM - RATES_TOP)
 }
 
+/// Roughly how wide `label` is in the legend's 13px font: a wide (CJK)
+/// character is the font size, a capital about two thirds of it, other
+/// Latin letters half.
+fn legend_width(label: &str) -> f64 {
+    label
+        .chars()
+        .map(|c| match c {
+            c if c > '\u{2E7F}' => 13.0,
+            'A'..='Z' => 8.5,
+            _ => 6.5,
+        })
+        .sum()
+}
+
+/// The legend's next x: `slot` on, as always in English, or more when the
+/// label (after its `mark`, the line or the box) would run into the next
+/// entry.
+fn advance(x: f64, slot: f64, mark: f64, label: &str) -> f64 {
+    x + slot.max(mark + legend_width(label) + 12.0)
+}
+
 fn legend(svg: &mut String, messages: &Messages) {
     let mut x = LEFT;
     for line in &LINES {
+        let label = messages.text(line.label);
         let _ = write!(
             svg,
             "<line class=\"line {}\" x1=\"{x}\" y1=\"{LEGEND_Y}\" x2=\"{}\" y2=\"{LEGEND_Y}\"/>\
@@ -153,22 +175,22 @@ fn legend(svg: &mut String, messages: &Messages) {
             x + 18.0,
             x + 24.0,
             LEGEND_Y + 4.0,
-            messages.text(line.label)
+            label
         );
-        x += 132.0;
+        x = advance(x, 132.0, 24.0, &label);
     }
     x += 24.0;
-    for (class, label) in BARS {
+    for (class, id) in BARS {
+        let label = messages.text(id);
         let _ = write!(
             svg,
             "<rect class=\"bar {class}\" x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\"/>\
-             <text class=\"legend\" x=\"{}\" y=\"{}\">{}</text>",
+             <text class=\"legend\" x=\"{}\" y=\"{}\">{label}</text>",
             LEGEND_Y - 6.0,
             x + 18.0,
             LEGEND_Y + 4.0,
-            messages.text(label)
         );
-        x += 112.0;
+        x = advance(x, 112.0, 18.0, &label);
     }
 }
 
@@ -391,6 +413,25 @@ mod tests {
         let middle = LEFT + (WIDTH - LEFT - RIGHT) / 2.0;
         assert!(svg.contains(&format!("cx=\"{middle:.1}\"")), "{svg}");
         assert!(svg.contains(">Nov 1</text>"));
+    }
+
+    #[test]
+    fn the_legend_keeps_its_places_in_english_and_makes_room_in_japanese() {
+        let only = day("2026-11-01", 3, 3);
+        let english = daily_chart("example.com", &[&only], &english());
+        let legends = |svg: &str| -> Vec<f64> {
+            svg.split("<text class=\"legend\" x=\"")
+                .skip(1)
+                .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+                .collect()
+        };
+        assert_eq!(legends(&english), [80.0, 212.0, 344.0, 494.0, 606.0, 718.0]);
+        let japanese = Messages::new(Lang::Ja);
+        let svg = daily_chart("example.com", &[&only], &japanese);
+        let x = legends(&svg);
+        // "DMARC認証に成功": 5 capitals and 5 wide characters after x=80.
+        assert!(x[1] - x[0] >= 5.0 * 8.5 + 5.0 * 13.0, "{x:?}");
+        assert!(svg.contains(">11月1日</text>"), "{svg}");
     }
 
     #[test]
