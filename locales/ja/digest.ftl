@@ -54,7 +54,7 @@ digest-column-source = 送信元
 digest-column-name = 名前
 digest-column-failing = 失敗
 digest-column-diagnosis = 診断
-digest-more-sources = ほかに{ $n }件あります。すべて表示するには次を実行してください： { $command }
+digest-more-sources = ほかに{ $n }件あります。すべて表示するには次を実行してください：{ $command }
 digest-more-sources-of = { $domain }にはほかに{ $n }件あります。すべて表示するには次を実行してください：{ $command }
 
 ## 集計から除外したレポート
@@ -90,7 +90,7 @@ digest-readiness-heading-text = ポリシー移行の準備（{ $until }まで�
 digest-readiness-heading = ポリシー移行の準備
 digest-readiness-days = { $until }までの{ $days }日間のレポートによる判定です。
 digest-readiness-none = この期間のDMARC集約レポートはありません。
-digest-readiness-at-end = p=reject（拒否）に到達しています。これ以上の段階はありません
+digest-readiness-at-end = p=reject（拒否）に到達済みで、これ以上の段階はありません
 digest-readiness-ready = p={ $p }に移行できます
 digest-readiness-not-ready = p={ $p }にはまだ移行できません
 digest-readiness-publish = 公開するレコード：{ $record }

@@ -25,7 +25,7 @@ html-empty-text = 指定された期間とドメインのレポートは保存�
 ## ページで数えないもの
 
 html-left-out-heading = 集計から除外したレポート
-html-left-out-text = 認証されなかったレポートメール（送信元のDMARC認証に失敗したもの）は、このページでは数えていません。{ $flag }を付けると数えます。
+html-left-out-text = 認証されなかったレポートメール（差出人ドメインのDMARC認証に失敗したもの）は、このページでは数えていません。{ $flag }を付けると数えます。
 html-left-out-counts = メール{ $messages }通に含まれるレポート{ $reports }件
 
 ## ドメインの一覧
@@ -87,7 +87,7 @@ html-more-sources = ほかに{ $n }件の送信元があります。すべて表
 ## SMTP TLSのカード
 
 html-tls-heading = 受信MXごとのTLSの失敗
-html-tls-reports = { $reporters }組織からのSMTP TLSレポート{ $reports }件
+html-tls-reports = 報告元{ $reporters }件からのSMTP TLSレポート{ $reports }件
 html-tls-failed = { $sessions }セッション中{ $failed }セッションが失敗（{ $share }）
 html-tls-successful = 成功{ $successful }セッション
 html-tls-all-succeeded = 失敗の詳細はありません。報告されたTLSセッションはすべて成功しています。

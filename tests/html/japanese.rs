@@ -75,8 +75,19 @@ fn the_page_in_japanese_has_japanese_headings_and_the_same_figures() {
         "more sources"
     );
     assert!(
-        example.contains("907セッション中7セッションが失敗（0.8%）"),
+        example.contains(
+            "報告元2件からのSMTP TLSレポート2件 · <span class=\"bad\">\
+             907セッション中7セッションが失敗（0.8%）</span> · 成功900セッション"
+        ),
         "TLS sessions"
+    );
+    assert!(
+        example.contains(
+            "<p class=\"aka\">失敗レポートは、日本語の解説ではフォレンジックレポートとも呼ばれます。</p>\
+             <p class=\"muted\">報告元1件から、失敗したメール7通についての失敗レポート3件 · \
+             最新の受信日2026年11月5日"
+        ),
+        "failure reports"
     );
     // The tables hold the same figures; only the days are written the
     // Japanese way.
