@@ -5,6 +5,9 @@
 //! opened in Chromium. The silence queries, whose answer depends on the
 //! clock, are tested through the library with the clock set here.
 
+/// The digest in Japanese.
+mod japanese;
+
 use crate::html::browser::Chromium;
 use crate::util::dns::DnsServer;
 use crate::util::mail::{Part, gzip, report_mail};

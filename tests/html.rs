@@ -4,6 +4,8 @@
 
 /// Also the judge of the digest's HTML (tests/digest.rs).
 pub mod browser;
+/// The page in Japanese.
+mod japanese;
 
 use crate::util::mail::{gzip, zip};
 use crate::util::report::{Report, Row};

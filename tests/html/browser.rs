@@ -38,6 +38,19 @@ pub struct Rendering {
     /// The DOM after parsing (`--dump-dom`).
     pub dom: String,
     pub screenshot: Screenshot,
+    /// The screenshot itself, as Chromium wrote it.
+    pub png: Vec<u8>,
+}
+
+impl Rendering {
+    /// Keeps the screenshot as `name` in the tests' scratch directory
+    /// (`target/tmp/`), for a person to look at, and says where.
+    pub fn keep_screenshot(&self, name: &str) -> PathBuf {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        std::fs::write(&path, &self.png).unwrap();
+        eprintln!("screenshot: {}", path.display());
+        path
+    }
 }
 
 /// The figures of a screenshot that tell a page from a blank one.
@@ -130,8 +143,35 @@ impl Chromium {
             console: console_messages(&log),
             dom: std::fs::read_to_string(&dom).unwrap(),
             screenshot: measure(&png),
+            png,
         }
     }
+}
+
+/// The fonts fontconfig offers for Japanese (`fc-list :lang=ja`), by family.
+/// Without one, Chromium draws Japanese as empty boxes. Under CI (`CI`
+/// set) none is a failure, since .ci/run installs fonts-noto-cjk; elsewhere
+/// a note on stderr.
+pub fn japanese_fonts() -> Vec<String> {
+    let listed = Command::new("fc-list")
+        .args([":lang=ja", "family"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default();
+    let fonts: Vec<String> = listed
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    let note = "no Japanese font (apt-get install fonts-noto-cjk): the screenshot shows boxes";
+    assert!(
+        !fonts.is_empty() || std::env::var_os("CI").is_none(),
+        "{note}: CI must render Japanese"
+    );
+    if fonts.is_empty() {
+        eprintln!("{note}");
+    }
+    fonts
 }
 
 /// The page's console messages among Chromium's log lines.

@@ -3,8 +3,8 @@
 //! both UTF-8; lettre picks each part's transfer encoding.
 
 use super::{Digest, DigestError, html, text};
-use crate::insight::period::day;
-use crate::insight::{count, percent, share};
+use crate::i18n::{FluentValue, Messages};
+use crate::insight::share;
 use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -33,7 +33,9 @@ pub fn recipients(to: &[String], configured: &[String]) -> Result<Vec<Mailbox>, 
 }
 
 /// The mail of `digest` from `from` to `to`, its subject after
-/// `subject_prefix`. Without recipients (`--stdout` only) it has no `To`.
+/// `subject_prefix`, in the language the digest was asked in. Without
+/// recipients (`--stdout` only) it has no `To`. lettre writes a subject
+/// that is not ASCII as RFC 2047 encoded words.
 pub fn message(
     digest: &Digest,
     from: &str,
@@ -44,9 +46,10 @@ pub fn message(
         key: "digest.from",
         value: from.to_owned(),
     })?;
+    let messages = Messages::new(digest.request.lang);
     let mut builder = Message::builder()
         .from(from.clone())
-        .subject(subject(digest, subject_prefix))
+        .subject(subject(digest, subject_prefix, &messages))
         .message_id(Some(message_id(digest, &from)))
         .raw_header(HeaderValue::new(AUTO_SUBMITTED, "auto-generated".into()));
     for recipient in to {
@@ -57,34 +60,48 @@ pub fn message(
             lettre::address::Envelope::new(Some(from.email.clone()), vec![from.email.clone()])?;
         builder = builder.envelope(envelope);
     }
-    let body = MultiPart::alternative_plain_html(text(digest), html(digest));
+    let body = MultiPart::alternative_plain_html(text(digest, &messages), html(digest, &messages));
     Ok(builder.multipart(body)?)
 }
 
 /// `[dmarc-sink] DMARC digest 2026-11-02 to 2026-11-08: 3,220 messages,
 /// 95.3% DMARC pass`, or `…: nothing arrived`.
-pub fn subject(digest: &Digest, prefix: &str) -> String {
+pub fn subject(digest: &Digest, prefix: &str, messages: &Messages) -> String {
     let period = digest.request.period;
-    let mut subject = format!(
-        "DMARC digest {} to {}: ",
-        day(period.since),
-        day(period.until - 1)
-    );
-    if digest.is_quiet() {
-        subject.push_str("nothing arrived");
+    let mut figures = if digest.is_quiet() {
+        messages.text("digest-subject-quiet")
     } else {
-        let messages: i64 = digest.domains.iter().map(|d| d.figures.messages).sum();
+        let mail: i64 = digest.domains.iter().map(|d| d.figures.messages).sum();
         let passed: i64 = digest.domains.iter().map(|d| d.figures.dmarc_pass).sum();
-        subject.push_str(&format!(
-            "{} messages, {} DMARC pass",
-            count(messages),
-            percent(share(passed, messages))
-        ));
-    }
+        messages.format(
+            "digest-subject-figures",
+            &[
+                ("messages", FluentValue::from(mail)),
+                (
+                    "share",
+                    FluentValue::from(messages.percent(share(passed, mail))),
+                ),
+            ],
+        )
+    };
     let silent = digest.silent_reporters.len() + digest.silent_domains.len();
     if silent > 0 {
-        subject.push_str(&format!(", {silent} silent"));
+        figures = messages.format(
+            "digest-subject-silent",
+            &[
+                ("figures", FluentValue::from(figures)),
+                ("silent", FluentValue::from(silent)),
+            ],
+        );
     }
+    let subject = messages.format(
+        "digest-subject",
+        &[
+            ("since", FluentValue::from(messages.day(period.since))),
+            ("until", FluentValue::from(messages.day(period.until - 1))),
+            ("figures", FluentValue::from(figures)),
+        ],
+    );
     if prefix.is_empty() {
         subject
     } else {

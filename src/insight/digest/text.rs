@@ -3,145 +3,228 @@
 //! replaced ([`printable`]), since reporters choose the strings.
 
 use super::{DAY, Digest, DomainChange, Period, READINESS_DAYS, SOURCES_SHOWN, per_domain};
-use crate::insight::period::{day, rfc3339};
+use crate::i18n::{FluentValue, Messages};
+use crate::insight::period::rfc3339;
 use crate::insight::render::{flexible, left, policy_table, printable, right, table, wrap};
 use crate::insight::sources::Source;
-use crate::insight::{count, percent, plural};
 
-/// The text part of the digest's mail.
-pub fn text(digest: &Digest) -> String {
+/// The text part of the digest's mail, in `messages`' language.
+pub fn text(digest: &Digest, messages: &Messages) -> String {
     let period = digest.request.period;
-    let mut out = format!(
-        "DMARC digest for {} to {} (UTC)\n",
-        day(period.since),
-        day(period.until - 1)
-    );
+    let mut out = title(period, messages);
+    out.push('\n');
     if !digest.request.domains.is_empty() {
-        out.push_str(&wrap(
-            &format!("Domains: {}", digest.request.domains.join(", ")),
-            0,
-        ));
+        out.push_str(&wrap(&domains(&digest.request.domains, messages), 0));
     }
     if digest.is_quiet() {
-        section(&mut out, "Nothing arrived");
-        out.push_str(&wrap(&quiet_notice(period), 0));
+        section(&mut out, &messages.text("digest-quiet-heading"));
+        out.push_str(&wrap(&quiet_notice(period, messages), 0));
     } else {
-        pass_shares(&mut out, &digest.domains);
+        pass_shares(&mut out, &digest.domains, messages);
         sources(
             &mut out,
-            "New sources (first seen in the period)",
+            &messages.text("digest-new-heading"),
             &digest.new_sources,
             period,
+            messages,
         );
         sources(
             &mut out,
-            "Failing sources not approved (mail failing DMARC)",
+            &messages.text("digest-failing-heading"),
             &digest.failing_sources,
             period,
+            messages,
         );
-        left_out(&mut out, digest);
+        left_out(&mut out, digest, messages);
     }
-    silence(&mut out, digest);
+    silence(&mut out, digest, messages);
     if !digest.is_quiet() {
-        tls_failures(&mut out, digest);
+        tls_failures(&mut out, digest, messages);
     }
     section(
         &mut out,
-        &format!(
-            "Policy readiness (reports of the {} days to {})",
-            READINESS_DAYS.max((period.until - period.since) / DAY),
-            day(period.until - 1)
+        &messages.format(
+            "digest-readiness-heading-text",
+            &readiness_days(period, messages),
         ),
     );
-    out.push_str(&policy_table(
-        &digest.readiness,
-        &crate::i18n::Messages::new(digest.request.lang),
-    ));
-    out.push_str(&format!(
-        "\n-- \nSent by dmarc-sink {} every week, quiet or not. Charts of the period: \
-         dmarc-sink html --since {} --until {} --out digest.html\n",
-        env!("CARGO_PKG_VERSION"),
-        rfc3339(period.since),
-        rfc3339(period.until),
-    ));
+    out.push_str(&policy_table(&digest.readiness, messages));
+    out.push_str("\n-- \n");
+    out.push_str(&footer(&html_command(period), messages));
+    out.push('\n');
     printable(&out)
 }
 
-/// What a quiet week's digest says in place of the figures.
-pub(super) fn quiet_notice(period: Period) -> String {
-    format!(
-        "No DMARC aggregate, SMTP TLS or failure report arrived between {} and {} \
-         (UTC). This mail comes every week all the same: its arrival shows that \
-         dmarc-sink, its store and its timer are alive.",
-        day(period.since),
-        day(period.until - 1)
+/// `DMARC digest for 2026-11-09 to 2026-11-15 (UTC)`: the text part's
+/// first line and the HTML part's title.
+pub(super) fn title(period: Period, messages: &Messages) -> String {
+    messages.format("digest-title", &days(period, messages))
+}
+
+/// The first and the last day of `period` as the `since` and `until` of a
+/// message.
+pub(super) fn days(
+    period: Period,
+    messages: &Messages,
+) -> [(&'static str, FluentValue<'static>); 2] {
+    [
+        ("since", FluentValue::from(messages.day(period.since))),
+        ("until", FluentValue::from(messages.day(period.until - 1))),
+    ]
+}
+
+/// The variables of the readiness headings: how many days the verdict
+/// reads, to the period's last day.
+pub(super) fn readiness_days(
+    period: Period,
+    messages: &Messages,
+) -> [(&'static str, FluentValue<'static>); 2] {
+    [
+        (
+            "days",
+            FluentValue::from(READINESS_DAYS.max((period.until - period.since) / DAY)),
+        ),
+        ("until", FluentValue::from(messages.day(period.until - 1))),
+    ]
+}
+
+/// `Domains: example.com, example.net`, the domains asked for.
+pub(super) fn domains(names: &[String], messages: &Messages) -> String {
+    messages.format(
+        "digest-domains",
+        &[("domains", FluentValue::from(names.join(", ")))],
     )
 }
 
+/// The `html` command that charts `period`.
+pub(super) fn html_command(period: Period) -> String {
+    format!(
+        "dmarc-sink html --since {} --until {} --out digest.html",
+        rfc3339(period.since),
+        rfc3339(period.until),
+    )
+}
+
+/// The closing line, `command` as the part writes it.
+pub(super) fn footer(command: &str, messages: &Messages) -> String {
+    messages.format(
+        "digest-footer",
+        &[
+            ("version", FluentValue::from(env!("CARGO_PKG_VERSION"))),
+            ("command", FluentValue::from(command.to_owned())),
+        ],
+    )
+}
+
+/// What a quiet week's digest says in place of the figures.
+pub(super) fn quiet_notice(period: Period, messages: &Messages) -> String {
+    messages.format("digest-quiet-text", &days(period, messages))
+}
+
+/// A title and its underline, as wide as the title shows in a terminal.
 fn section(out: &mut String, title: &str) {
     out.push_str(&format!(
         "\n{title}\n{}\n",
-        "-".repeat(title.chars().count())
+        "-".repeat(display_width(title))
     ));
 }
 
+/// Columns `text` takes in a terminal: two for the wide characters of
+/// East Asian scripts (kana, kanji, full-width forms), one for the rest.
+fn display_width(text: &str) -> usize {
+    text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
+}
+
+/// Unicode's East Asian Wide and Fullwidth ranges that Japanese uses.
+fn is_wide(c: char) -> bool {
+    matches!(
+        c,
+        '\u{1100}'..='\u{115F}'
+            | '\u{2E80}'..='\u{303E}'
+            | '\u{3041}'..='\u{33FF}'
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{4E00}'..='\u{9FFF}'
+            | '\u{A000}'..='\u{A4CF}'
+            | '\u{AC00}'..='\u{D7A3}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{FE30}'..='\u{FE4F}'
+            | '\u{FF00}'..='\u{FF60}'
+            | '\u{FFE0}'..='\u{FFE6}'
+            | '\u{20000}'..='\u{3FFFD}'
+    )
+}
+
+/// A column title in the digest's language. The layout's columns take
+/// `&'static str`; a digest is written once per run, so its few titles
+/// are leaked rather than the layout changed.
+fn column_title(messages: &Messages, id: &str) -> &'static str {
+    Box::leak(messages.text(id).into_boxed_str())
+}
+
 /// `+1.5 pts`, `-0.3 pts`, `no change`; `new` without a period before.
-pub(super) fn change(domain: &DomainChange) -> String {
+pub(super) fn change(domain: &DomainChange, messages: &Messages) -> String {
     match domain.change() {
-        None => "new".to_owned(),
+        None => messages.text("digest-change-new"),
         Some(change) => {
             let points = (change * 1000.0).round() / 10.0;
             if points == 0.0 {
-                "no change".to_owned()
+                messages.text("digest-change-none")
             } else {
-                format!("{points:+.1} pts")
+                messages.format(
+                    "digest-change-points",
+                    &[("points", FluentValue::from(format!("{points:+.1}")))],
+                )
             }
         }
     }
 }
 
-fn pass_shares(out: &mut String, domains: &[DomainChange]) {
-    section(out, "DMARC pass per domain, against the period before");
+fn pass_shares(out: &mut String, domains: &[DomainChange], messages: &Messages) {
+    section(out, &messages.text("digest-pass-heading"));
     if domains.is_empty() {
-        out.push_str("No DMARC aggregate report in the period.\n");
+        out.push_str(&messages.text("digest-no-aggregate"));
+        out.push('\n');
         return;
     }
+    let title = |id| column_title(messages, id);
     let columns = [
-        flexible("DOMAIN", 12),
-        right("MESSAGES"),
-        right("DMARC"),
-        right("BEFORE"),
-        right("CHANGE"),
+        flexible(title("digest-column-domain-text"), 12),
+        right(title("digest-column-messages-text")),
+        right(title("digest-column-dmarc-text")),
+        right(title("digest-column-before-text")),
+        right(title("digest-column-change-text")),
     ];
     let rows: Vec<Vec<String>> = domains
         .iter()
         .map(|d| {
             vec![
                 d.policy_domain.clone(),
-                count(d.figures.messages),
-                percent(d.figures.dmarc_pass_share),
+                messages.count(d.figures.messages),
+                messages.percent(d.figures.dmarc_pass_share),
                 d.before
-                    .map_or("-".to_owned(), |b| percent(b.dmarc_pass_share)),
-                change(d),
+                    .map_or("-".to_owned(), |b| messages.percent(b.dmarc_pass_share)),
+                change(d, messages),
             ]
         })
         .collect();
     out.push_str(&table(&columns, &rows, 0));
 }
 
-fn sources(out: &mut String, title: &str, all: &[Source], period: Period) {
+fn sources(out: &mut String, title: &str, all: &[Source], period: Period, messages: &Messages) {
     section(out, title);
     if all.is_empty() {
-        out.push_str("None.\n");
+        out.push_str(&messages.text("digest-none"));
+        out.push('\n');
         return;
     }
+    let title = |id| column_title(messages, id);
     let columns = [
-        flexible("SOURCE", 15),
-        flexible("NAME", 8),
-        right("MESSAGES"),
-        right("FAILING"),
-        right("DMARC"),
-        left("DIAGNOSIS"),
+        flexible(title("digest-column-source-text"), 15),
+        flexible(title("digest-column-name-text"), 8),
+        right(title("digest-column-messages-text")),
+        right(title("digest-column-failing-text")),
+        right(title("digest-column-dmarc-text")),
+        left(title("digest-column-diagnosis-text")),
     ];
     for (domain, group) in per_domain(all) {
         out.push_str(&format!("{domain}\n"));
@@ -152,99 +235,171 @@ fn sources(out: &mut String, title: &str, all: &[Source], period: Period) {
                 vec![
                     s.source_ip.clone(),
                     s.name.clone().unwrap_or_else(|| "-".into()),
-                    count(s.figures.messages),
-                    count(s.figures.messages - s.figures.dmarc_pass),
-                    percent(s.figures.dmarc_pass_share),
+                    messages.count(s.figures.messages),
+                    messages.count(s.figures.messages - s.figures.dmarc_pass),
+                    messages.percent(s.figures.dmarc_pass_share),
                     s.diagnosis.code.as_str().to_owned(),
                 ]
             })
             .collect();
         out.push_str(&table(&columns, &rows, 2));
         if group.len() > SOURCES_SHOWN {
-            out.push_str(&wrap(
-                &format!(
-                    "… and {} more: dmarc-sink sources --domain {domain} --since {} --until {} \
-                     lists them all.",
-                    group.len() - SOURCES_SHOWN,
-                    rfc3339(period.since),
-                    rfc3339(period.until)
-                ),
-                2,
-            ));
+            let more = messages.format(
+                "digest-more-sources",
+                &[
+                    ("n", FluentValue::from((group.len() - SOURCES_SHOWN) as i64)),
+                    (
+                        "command",
+                        FluentValue::from(sources_command(domain, period)),
+                    ),
+                ],
+            );
+            out.push_str(&wrap(&more, 2));
         }
     }
 }
 
-fn left_out(out: &mut String, digest: &Digest) {
-    section(out, "Left out as unauthenticated");
+/// The `sources` command that lists all of `domain`'s sources of `period`.
+pub(super) fn sources_command(domain: &str, period: Period) -> String {
+    format!(
+        "dmarc-sink sources --domain {domain} --since {} --until {}",
+        rfc3339(period.since),
+        rfc3339(period.until)
+    )
+}
+
+/// `example.com: …`, a line about one domain; `domain` and `text` as the
+/// part writes them.
+pub(super) fn labelled(domain: &str, text: &str, messages: &Messages) -> String {
+    messages.format(
+        "digest-domain-line",
+        &[
+            ("domain", FluentValue::from(domain.to_owned())),
+            ("text", FluentValue::from(text.to_owned())),
+        ],
+    )
+}
+
+/// `1 report in 1 message`: what was left out of one domain.
+pub(super) fn left_out_counts(reports: i64, mail: i64, messages: &Messages) -> String {
+    messages.format(
+        "digest-left-out-counts",
+        &[
+            ("reports", FluentValue::from(reports)),
+            ("messages", FluentValue::from(mail)),
+        ],
+    )
+}
+
+fn left_out(out: &mut String, digest: &Digest, messages: &Messages) {
+    section(out, &messages.text("digest-left-out-heading"));
     if digest.left_out.is_empty() {
-        out.push_str("None: every report came from report mail that authenticated.\n");
+        out.push_str(&messages.text("digest-left-out-none"));
+        out.push('\n');
         return;
     }
     out.push_str(&wrap(
-        "Reports from senders whose report mail did not authenticate; they are not \
-         counted above (--include-unauthenticated counts them):",
+        &messages.format(
+            "digest-left-out-text",
+            &[("flag", FluentValue::from("--include-unauthenticated"))],
+        ),
         0,
     ));
     for l in &digest.left_out {
+        let counts = left_out_counts(l.reports, l.messages, messages);
         out.push_str(&format!(
-            "  {}: {} in {}\n",
-            l.policy_domain,
-            plural(l.reports, "report"),
-            plural(l.messages, "message")
+            "  {}\n",
+            labelled(&l.policy_domain, &counts, messages)
         ));
     }
 }
 
-fn silence(out: &mut String, digest: &Digest) {
-    section(out, "Silent reporters and domains");
+/// A silent reporter's line; `domain` and `org` as the part writes them.
+pub(super) fn silent_reporter(
+    domain: String,
+    org: String,
+    days: u32,
+    last_report: i64,
+    messages: &Messages,
+) -> String {
+    messages.format(
+        "digest-silent-reporter",
+        &[
+            ("domain", FluentValue::from(domain)),
+            ("org", FluentValue::from(org)),
+            ("days", FluentValue::from(days)),
+            ("last", FluentValue::from(messages.day(last_report - 1))),
+        ],
+    )
+}
+
+/// A silent domain's line; `domain` as the part writes it.
+pub(super) fn silent_domain(domain: String, last_report: i64, messages: &Messages) -> String {
+    messages.format(
+        "digest-silent-domain",
+        &[
+            ("domain", FluentValue::from(domain)),
+            ("last", FluentValue::from(messages.day(last_report - 1))),
+        ],
+    )
+}
+
+fn silence(out: &mut String, digest: &Digest, messages: &Messages) {
+    section(out, &messages.text("digest-silent-heading"));
     if digest.silent_reporters.is_empty() && digest.silent_domains.is_empty() {
-        out.push_str("None: every regular reporter is still reporting.\n");
+        out.push_str(&messages.text("digest-silent-none"));
+        out.push('\n');
         return;
     }
     for s in &digest.silent_reporters {
-        out.push_str(&wrap(
-            &format!(
-                "{}: {} reported on {} of the last 30 days and has sent nothing since its \
-                 report up to {}",
-                s.policy_domain,
-                s.org_name,
-                s.days_reported,
-                day(s.last_report - 1)
-            ),
-            2,
-        ));
+        let line = silent_reporter(
+            s.policy_domain.clone(),
+            s.org_name.clone(),
+            s.days_reported,
+            s.last_report,
+            messages,
+        );
+        out.push_str(&wrap(&line, 2));
     }
     for s in &digest.silent_domains {
-        out.push_str(&wrap(
-            &format!(
-                "{}: no report at all since the one up to {}",
-                s.policy_domain,
-                day(s.last_report - 1)
-            ),
-            2,
-        ));
+        let line = silent_domain(s.policy_domain.clone(), s.last_report, messages);
+        out.push_str(&wrap(&line, 2));
     }
 }
 
-fn tls_failures(out: &mut String, digest: &Digest) {
-    section(out, "TLS failures by receiving MX");
+/// `7 of 907 TLS sessions failed (0.8%)`.
+pub(super) fn tls_failed(failed: i64, sessions: i64, share: f64, messages: &Messages) -> String {
+    messages.format(
+        "digest-tls-failed",
+        &[
+            ("failed", FluentValue::from(failed)),
+            ("sessions", FluentValue::from(sessions)),
+            ("share", FluentValue::from(messages.percent(share))),
+        ],
+    )
+}
+
+fn tls_failures(out: &mut String, digest: &Digest, messages: &Messages) {
+    section(out, &messages.text("digest-tls-heading"));
     let with_tls: Vec<_> = digest
         .summary
         .iter()
         .filter_map(|d| d.tls.as_ref().map(|t| (&d.policy_domain, t)))
         .collect();
     if with_tls.is_empty() {
-        out.push_str("No SMTP TLS report in the period.\n");
+        out.push_str(&messages.text("digest-no-tls"));
+        out.push('\n');
         return;
     }
     for (domain, tls) in with_tls {
-        out.push_str(&format!(
-            "{domain}: {} of {} TLS sessions failed ({})\n",
-            count(tls.failed_sessions),
-            count(tls.successful_sessions + tls.failed_sessions),
-            percent(tls.failed_share)
-        ));
+        let failed = tls_failed(
+            tls.failed_sessions,
+            tls.successful_sessions + tls.failed_sessions,
+            tls.failed_share,
+            messages,
+        );
+        out.push_str(&labelled(domain, &failed, messages));
+        out.push('\n');
         let rows: Vec<Vec<String>> = digest
             .tls_failures
             .iter()
@@ -253,24 +408,37 @@ fn tls_failures(out: &mut String, digest: &Digest) {
                 let types: Vec<String> = m
                     .result_types
                     .iter()
-                    .map(|r| format!("{} {}", r.result_type, count(r.failed_sessions)))
+                    .map(|r| format!("{} {}", r.result_type, messages.count(r.failed_sessions)))
                     .collect();
                 vec![
                     m.receiving_mx
                         .clone()
-                        .unwrap_or_else(|| "(no MX named)".into()),
-                    count(m.failed_sessions),
+                        .unwrap_or_else(|| messages.text("digest-no-mx-named")),
+                    messages.count(m.failed_sessions),
                     types.join(", "),
                 ]
             })
             .collect();
         if !rows.is_empty() {
+            let title = |id| column_title(messages, id);
             let columns = [
-                flexible("RECEIVING MX", 16),
-                right("FAILED"),
-                flexible("RESULT TYPES", 12),
+                flexible(title("digest-column-receiving-mx-text"), 16),
+                right(title("digest-column-failed-text")),
+                flexible(title("digest-column-result-types-text"), 12),
             ];
             out.push_str(&table(&columns, &rows, 2));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kana_and_kanji_take_two_columns() {
+        assert_eq!(display_width("TLS failures"), 12);
+        assert_eq!(display_width("受信MXごとのTLSの失敗"), 2 * 8 + 5);
+        assert_eq!(display_width("（UTC）"), 2 + 3 + 2);
     }
 }

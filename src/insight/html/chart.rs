@@ -9,7 +9,8 @@
 //! (classes), so the chart follows it.
 
 use super::text::{escape, short_day};
-use crate::insight::{count, percent, share};
+use crate::i18n::{FluentValue, Messages};
+use crate::insight::share;
 use crate::store::{Counts, DailyTotals};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -31,7 +32,8 @@ const MAX_DAY_LABELS: usize = 8;
 /// Up to this many days each figure gets a dot; beyond, the lines suffice.
 const MAX_DAYS_WITH_DOTS: i64 = 93;
 
-/// A line of the chart: its CSS class, its legend, and its count per day.
+/// A line of the chart: its CSS class, its legend's message, and its
+/// count per day.
 struct Line {
     class: &'static str,
     label: &'static str,
@@ -41,38 +43,39 @@ struct Line {
 const LINES: [Line; 3] = [
     Line {
         class: "dmarc",
-        label: "DMARC pass",
+        label: "html-figure-dmarc",
         passed: |d| d.dmarc_pass,
     },
     Line {
         class: "dkim",
-        label: "aligned DKIM",
+        label: "html-figure-dkim",
         passed: |d| d.dkim_aligned_pass,
     },
     Line {
         class: "spf",
-        label: "aligned SPF",
+        label: "html-figure-spf",
         passed: |d| d.spf_aligned_pass,
     },
 ];
 
-/// The bars' parts, bottom up: (CSS class, legend).
+/// The bars' parts, bottom up: (CSS class, legend's message).
 const BARS: [(&str, &str); 3] = [
-    ("none", "delivered"),
-    ("quarantine", "quarantined"),
-    ("reject", "rejected"),
+    ("none", "html-chart-delivered"),
+    ("quarantine", "html-chart-quarantined"),
+    ("reject", "html-chart-rejected"),
 ];
 
 /// A reported day placed on the axis.
 struct Day<'a> {
     /// Days since the first day on the axis.
     index: i64,
+    date: Date,
     totals: &'a DailyTotals,
 }
 
 /// The chart for `days` (one domain's, in day order) of `domain`; empty
 /// when no day can be read.
-pub fn daily_chart(domain: &str, days: &[&DailyTotals]) -> String {
+pub fn daily_chart(domain: &str, days: &[&DailyTotals], messages: &Messages) -> String {
     let dated: Vec<(Date, &DailyTotals)> = days
         .iter()
         .filter_map(|d| d.day.parse::<Date>().ok().map(|date| (date, *d)))
@@ -84,6 +87,7 @@ pub fn daily_chart(domain: &str, days: &[&DailyTotals]) -> String {
         .iter()
         .map(|(date, totals)| Day {
             index: first.until(*date).map_or(0, |span| span.get_days().into()),
+            date: *date,
             totals,
         })
         .collect();
@@ -93,24 +97,27 @@ pub fn daily_chart(domain: &str, days: &[&DailyTotals]) -> String {
     let _ = write!(
         svg,
         "<svg class=\"chart\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
-         preserveAspectRatio=\"xMidYMid meet\"><title>Pass rates and messages per day for {}</title>",
-        escape(domain)
+         preserveAspectRatio=\"xMidYMid meet\"><title>{}</title>",
+        messages.format(
+            "html-chart-title",
+            &[("domain", FluentValue::from(escape(domain)))]
+        )
     );
-    legend(&mut svg);
+    legend(&mut svg, messages);
     rate_grid(&mut svg);
     let most = days
         .iter()
         .map(|d| d.totals.counts.messages)
         .max()
         .unwrap_or(0);
-    volume_bars(&mut svg, &axis, &days, most);
+    volume_bars(&mut svg, &axis, &days, most, messages);
     // DMARC last, on top: it is the line that matters and often runs
     // over one of the others.
     for line in LINES.iter().rev() {
         rate_line(&mut svg, &axis, &days, line);
     }
-    day_labels(&mut svg, &axis, first);
-    tooltips(&mut svg, &axis, &days);
+    day_labels(&mut svg, &axis, first, messages);
+    tooltips(&mut svg, &axis, &days, messages);
     svg.push_str("</svg>");
     svg
 }
@@ -135,9 +142,31 @@ fn rate_y(share: f64) -> f64 {
     RATES_BOTTOM - share * (RATES_BOTTOM - RATES_TOP)
 }
 
-fn legend(svg: &mut String) {
+/// Roughly how wide `label` is in the legend's 13px font: a wide (CJK)
+/// character is the font size, a capital about two thirds of it, other
+/// Latin letters half.
+fn legend_width(label: &str) -> f64 {
+    label
+        .chars()
+        .map(|c| match c {
+            c if c > '\u{2E7F}' => 13.0,
+            'A'..='Z' => 8.5,
+            _ => 6.5,
+        })
+        .sum()
+}
+
+/// The legend's next x: `slot` on, as always in English, or more when the
+/// label (after its `mark`, the line or the box) would run into the next
+/// entry.
+fn advance(x: f64, slot: f64, mark: f64, label: &str) -> f64 {
+    x + slot.max(mark + legend_width(label) + 12.0)
+}
+
+fn legend(svg: &mut String, messages: &Messages) {
     let mut x = LEFT;
     for line in &LINES {
+        let label = messages.text(line.label);
         let _ = write!(
             svg,
             "<line class=\"line {}\" x1=\"{x}\" y1=\"{LEGEND_Y}\" x2=\"{}\" y2=\"{LEGEND_Y}\"/>\
@@ -146,21 +175,22 @@ fn legend(svg: &mut String) {
             x + 18.0,
             x + 24.0,
             LEGEND_Y + 4.0,
-            line.label
+            label
         );
-        x += 132.0;
+        x = advance(x, 132.0, 24.0, &label);
     }
     x += 24.0;
-    for (class, label) in BARS {
+    for (class, id) in BARS {
+        let label = messages.text(id);
         let _ = write!(
             svg,
             "<rect class=\"bar {class}\" x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\"/>\
              <text class=\"legend\" x=\"{}\" y=\"{}\">{label}</text>",
             LEGEND_Y - 6.0,
             x + 18.0,
-            LEGEND_Y + 4.0
+            LEGEND_Y + 4.0,
         );
-        x += 112.0;
+        x = advance(x, 112.0, 18.0, &label);
     }
 }
 
@@ -216,19 +246,20 @@ fn rate_line(svg: &mut String, axis: &Axis, days: &[Day<'_>], line: &Line) {
     }
 }
 
-fn volume_bars(svg: &mut String, axis: &Axis, days: &[Day<'_>], most: i64) {
+fn volume_bars(svg: &mut String, axis: &Axis, days: &[Day<'_>], most: i64, messages: &Messages) {
     let _ = write!(
         svg,
-        "<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">messages per day</text>\
+        "<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
          <line class=\"axis\" x1=\"{LEFT}\" y1=\"{VOLUME_BOTTOM}\" x2=\"{}\" y2=\"{VOLUME_BOTTOM}\"/>\
          <text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
          <text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text>",
         WIDTH - RIGHT,
         VOLUME_TOP - 8.0,
+        messages.text("html-chart-messages-per-day"),
         WIDTH - RIGHT,
         LEFT - 8.0,
         VOLUME_TOP + 4.0,
-        count(most),
+        messages.count(most),
         LEFT - 8.0,
         VOLUME_BOTTOM + 4.0,
     );
@@ -261,7 +292,7 @@ fn volume_bars(svg: &mut String, axis: &Axis, days: &[Day<'_>], most: i64) {
     }
 }
 
-fn day_labels(svg: &mut String, axis: &Axis, first: Date) {
+fn day_labels(svg: &mut String, axis: &Axis, first: Date, messages: &Messages) {
     let step = (axis.span as usize).div_ceil(MAX_DAY_LABELS).max(1);
     for index in (0..axis.span).step_by(step) {
         let Ok(date) = first.checked_add(index.days()) else {
@@ -273,31 +304,42 @@ fn day_labels(svg: &mut String, axis: &Axis, first: Date) {
             "<line class=\"axis\" x1=\"{x:.1}\" y1=\"{VOLUME_BOTTOM}\" x2=\"{x:.1}\" y2=\"{}\"/>\
              <text class=\"tick\" x=\"{x:.1}\" y=\"{DAY_LABELS_Y}\" text-anchor=\"middle\">{}</text>",
             VOLUME_BOTTOM + 4.0,
-            short_day(date)
+            short_day(date, messages.lang())
         );
     }
 }
 
 /// A transparent column per reported day, over both panels, whose
 /// `<title>` the browser shows on hover.
-fn tooltips(svg: &mut String, axis: &Axis, days: &[Day<'_>]) {
+fn tooltips(svg: &mut String, axis: &Axis, days: &[Day<'_>], messages: &Messages) {
     let column = axis.column();
     for day in days {
         let t = day.totals;
-        let mut title = format!("{}: {} messages", escape(&t.day), count(t.counts.messages));
+        let mut title = messages.format(
+            "html-chart-tip-day",
+            &[
+                ("day", FluentValue::from(messages.day(midnight(day.date)))),
+                ("messages", FluentValue::from(t.counts.messages)),
+            ],
+        );
         for line in &LINES {
             let _ = write!(
                 title,
                 "\n{} {}",
-                line.label,
-                percent(share((line.passed)(&t.counts), t.counts.messages))
+                messages.text(line.label),
+                messages.percent(share((line.passed)(&t.counts), t.counts.messages))
             );
         }
         let _ = write!(
             title,
-            "\nquarantined {}, rejected {}",
-            count(t.counts.quarantined),
-            count(t.counts.rejected)
+            "\n{}",
+            messages.format(
+                "html-chart-tip-dispositions",
+                &[
+                    ("quarantined", FluentValue::from(t.counts.quarantined)),
+                    ("rejected", FluentValue::from(t.counts.rejected)),
+                ],
+            )
         );
         let _ = write!(
             svg,
@@ -309,9 +351,21 @@ fn tooltips(svg: &mut String, axis: &Axis, days: &[Day<'_>]) {
     }
 }
 
+/// The first second of `date`, UTC, for [`Messages::day`].
+fn midnight(date: Date) -> i64 {
+    jiff::tz::TimeZone::UTC
+        .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .map_or(0, |instant| instant.as_second())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
+
+    fn english() -> Messages {
+        Messages::new(Lang::En)
+    }
 
     fn day(day: &str, messages: i64, dmarc_pass: i64) -> DailyTotals {
         DailyTotals {
@@ -336,7 +390,7 @@ mod tests {
             day("2026-11-04", 10, 0),
         ];
         let refs: Vec<&DailyTotals> = days.iter().collect();
-        let svg = daily_chart("example.com", &refs);
+        let svg = daily_chart("example.com", &refs, &english());
         let dmarc = svg
             .split("<path class=\"line dmarc\" d=\"")
             .nth(1)
@@ -355,10 +409,29 @@ mod tests {
     #[test]
     fn one_day_is_a_centred_point() {
         let only = day("2026-11-01", 3, 3);
-        let svg = daily_chart("example.com", &[&only]);
+        let svg = daily_chart("example.com", &[&only], &english());
         let middle = LEFT + (WIDTH - LEFT - RIGHT) / 2.0;
         assert!(svg.contains(&format!("cx=\"{middle:.1}\"")), "{svg}");
         assert!(svg.contains(">Nov 1</text>"));
+    }
+
+    #[test]
+    fn the_legend_keeps_its_places_in_english_and_makes_room_in_japanese() {
+        let only = day("2026-11-01", 3, 3);
+        let english = daily_chart("example.com", &[&only], &english());
+        let legends = |svg: &str| -> Vec<f64> {
+            svg.split("<text class=\"legend\" x=\"")
+                .skip(1)
+                .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+                .collect()
+        };
+        assert_eq!(legends(&english), [80.0, 212.0, 344.0, 494.0, 606.0, 718.0]);
+        let japanese = Messages::new(Lang::Ja);
+        let svg = daily_chart("example.com", &[&only], &japanese);
+        let x = legends(&svg);
+        // "DMARC認証に成功": 5 capitals and 5 wide characters after x=80.
+        assert!(x[1] - x[0] >= 5.0 * 8.5 + 5.0 * 13.0, "{x:?}");
+        assert!(svg.contains(">11月1日</text>"), "{svg}");
     }
 
     #[test]
@@ -369,7 +442,7 @@ mod tests {
             .collect();
         let mut refs: Vec<&DailyTotals> = days.iter().collect();
         refs.sort_by(|a, b| a.day.cmp(&b.day));
-        let svg = daily_chart("example.com", &refs);
+        let svg = daily_chart("example.com", &refs, &english());
         let labels = svg.matches("text-anchor=\"middle\"").count();
         assert!((2..=MAX_DAY_LABELS).contains(&labels), "{labels} labels");
     }

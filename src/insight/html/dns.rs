@@ -3,19 +3,30 @@
 
 use super::text::escape;
 use crate::check::{DomainChecks, Status};
+use crate::i18n::Messages;
 use std::fmt::Write;
 
-pub fn card(out: &mut String, domains: &[DomainChecks]) {
+/// The card; the checks' messages and fixes come in the page's language,
+/// their statuses and ids stay as `check-dns` prints them.
+pub fn card(out: &mut String, domains: &[DomainChecks], messages: &Messages) {
     if domains.is_empty() {
         return;
     }
-    out.push_str("<section class=\"card dns-checks\"><h2>DNS checks</h2>");
+    let _ = write!(
+        out,
+        "<section class=\"card dns-checks\"><h2>{}</h2>",
+        messages.text("html-dns-heading")
+    );
     for domain in domains {
         let _ = write!(
             out,
-            "<h3>{}</h3><table><thead><tr><th>status</th><th>check</th><th>found</th>\
-             <th>fix</th></tr></thead><tbody>",
-            escape(&domain.domain)
+            "<h3>{}</h3><table><thead><tr><th>{}</th><th>{}</th><th>{}</th>\
+             <th>{}</th></tr></thead><tbody>",
+            escape(&domain.domain),
+            messages.text("html-dns-column-status"),
+            messages.text("html-dns-column-check"),
+            messages.text("html-dns-column-found"),
+            messages.text("html-dns-column-fix"),
         );
         for check in &domain.checks {
             let class = match check.status {

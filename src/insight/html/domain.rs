@@ -7,12 +7,12 @@ use super::chart::daily_chart;
 use super::source_table::sources_table;
 use super::text::escape;
 use super::tls_failure::{failure_card, tls_card};
-use crate::insight::period::day;
+use crate::i18n::{FluentValue, Messages};
 use crate::insight::policy::Readiness;
 use crate::insight::sources::Source;
 use crate::insight::summary::{DomainSummary, Period};
 use crate::insight::tls_failure::{FailureSource, MxFailures};
-use crate::insight::{Dispositions, count, percent, plural, share};
+use crate::insight::{Dispositions, share};
 use crate::store::DailyTotals;
 use std::fmt::Write;
 
@@ -29,10 +29,14 @@ pub struct DomainView<'a> {
     pub tls_failures: Vec<&'a MxFailures>,
     /// Failure reports per source IP, most reports first.
     pub failure_sources: Vec<&'a FailureSource>,
+    /// Whether this section's failure-report card is the page's first,
+    /// which says what else failure reports are called
+    /// (`html-failures-aka`).
+    pub first_failure_card: bool,
 }
 
 /// The policy as a short label: `p=quarantine pct=50`.
-pub fn policy_label(summary: &DomainSummary) -> String {
+pub fn policy_label(summary: &DomainSummary, messages: &Messages) -> String {
     match &summary.policy {
         Some(policy) => {
             let mut label = format!("p={}", policy.p.as_deref().unwrap_or("?"));
@@ -41,12 +45,12 @@ pub fn policy_label(summary: &DomainSummary) -> String {
             }
             escape(&label)
         }
-        None => "no policy seen".to_owned(),
+        None => messages.text("html-no-policy"),
     }
 }
 
 /// The section, with at most `shown_sources` rows in each table.
-pub fn section(view: &DomainView<'_>, shown_sources: usize) -> String {
+pub fn section(view: &DomainView<'_>, shown_sources: usize, messages: &Messages) -> String {
     let d = view.summary;
     let domain = escape(&d.policy_domain);
     let mut out = String::new();
@@ -55,14 +59,15 @@ pub fn section(view: &DomainView<'_>, shown_sources: usize) -> String {
         "<section class=\"domain\" id=\"{}\"><div class=\"domain-head\"><h2>{domain}</h2>\
          <span class=\"policy\">{}</span></div>",
         view.anchor,
-        policy_label(d)
+        policy_label(d, messages)
     );
     if let Some(period) = &d.period {
-        aggregate(&mut out, view, period, shown_sources);
+        aggregate(&mut out, view, period, shown_sources, messages);
     } else {
-        out.push_str(
-            "<p class=\"muted\">No DMARC aggregate reports for this domain in the period: \
-             it is listed for its SMTP TLS or failure reports.</p>",
+        let _ = write!(
+            out,
+            "<p class=\"muted\">{}</p>",
+            messages.text("html-no-aggregate")
         );
     }
     if let Some(tls) = &d.tls {
@@ -71,6 +76,7 @@ pub fn section(view: &DomainView<'_>, shown_sources: usize) -> String {
             tls,
             &view.tls_failures,
             shown_sources,
+            messages,
         ));
     }
     if let Some(reports) = &d.failure_reports {
@@ -79,6 +85,8 @@ pub fn section(view: &DomainView<'_>, shown_sources: usize) -> String {
             reports,
             &view.failure_sources,
             shown_sources,
+            view.first_failure_card,
+            messages,
         ));
     }
     out.push_str("</section>");
@@ -87,51 +95,73 @@ pub fn section(view: &DomainView<'_>, shown_sources: usize) -> String {
 
 /// What the aggregate reports say: the headline figures, the readiness,
 /// the daily chart, the dispositions and the top sources.
-fn aggregate(out: &mut String, view: &DomainView<'_>, period: &Period, shown_sources: usize) {
+fn aggregate(
+    out: &mut String,
+    view: &DomainView<'_>,
+    period: &Period,
+    shown_sources: usize,
+    messages: &Messages,
+) {
     let d = view.summary;
     let _ = write!(
         out,
-        "<p class=\"muted\">{} from {} · {} to {}",
-        plural(d.reports, "report"),
-        plural(d.reporters, "reporting organisation"),
-        first_day(&period.begin),
-        last_day(&period.end),
+        "<p class=\"muted\">{}",
+        messages.format(
+            "html-aggregate-reports",
+            &[
+                ("reports", FluentValue::from(d.reports)),
+                ("reporters", FluentValue::from(d.reporters)),
+                (
+                    "first",
+                    FluentValue::from(first_day(&period.begin, messages))
+                ),
+                ("last", FluentValue::from(last_day(&period.end, messages))),
+            ],
+        )
     );
     if let Some(policy) = &d.policy {
-        let _ = write!(out, " · published: <code>{}</code>", escape(&policy.record));
+        let record = format!("<code>{}</code>", escape(&policy.record));
+        let _ = write!(
+            out,
+            " · {}",
+            messages.format("html-published", &[("record", FluentValue::from(record))])
+        );
     }
     out.push_str("</p>");
-    figures(out, d);
+    figures(out, d, messages);
     if let Some(readiness) = view.readiness {
-        next_step(out, readiness);
+        next_step(out, readiness, messages);
     }
     let _ = write!(
         out,
-        "<div class=\"card\"><h3>Pass rates and messages per day</h3>{}</div>",
-        daily_chart(&d.policy_domain, &view.days)
+        "<div class=\"card\"><h3>{}</h3>{}</div>",
+        messages.text("html-chart-heading"),
+        daily_chart(&d.policy_domain, &view.days, messages)
     );
     let _ = write!(
         out,
-        "<div class=\"card\"><h3>Dispositions</h3>\
-         <p class=\"muted\">What receivers did with the mail, as they report it.</p>{}</div>",
-        dispositions(&d.figures.dispositions, d.figures.messages)
+        "<div class=\"card\"><h3>{}</h3><p class=\"muted\">{}</p>{}</div>",
+        messages.text("html-dispositions-heading"),
+        messages.text("html-dispositions-text"),
+        dispositions(&d.figures.dispositions, d.figures.messages, messages)
     );
     let _ = write!(
         out,
-        "<div class=\"card\"><h3>Top sources</h3>{}</div>",
-        sources_table(&d.policy_domain, &view.sources, shown_sources)
+        "<div class=\"card\"><h3>{}</h3>{}</div>",
+        messages.text("html-sources-heading"),
+        sources_table(&d.policy_domain, &view.sources, shown_sources, messages)
     );
 }
 
 /// The day of an instant (a range's begin, an arrival).
-pub fn first_day(rfc3339: &str) -> String {
-    seconds(rfc3339).map_or_else(|| escape(rfc3339), day)
+pub fn first_day(rfc3339: &str, messages: &Messages) -> String {
+    seconds(rfc3339).map_or_else(|| escape(rfc3339), |s| messages.day(s))
 }
 
 /// A range end is exclusive in spirit (`…T23:59:59` or the next midnight):
 /// the last day is the one its last second falls on.
-pub fn last_day(rfc3339: &str) -> String {
-    seconds(rfc3339).map_or_else(|| escape(rfc3339), |s| day(s - 1))
+pub fn last_day(rfc3339: &str, messages: &Messages) -> String {
+    seconds(rfc3339).map_or_else(|| escape(rfc3339), |s| messages.day(s - 1))
 }
 
 pub fn seconds(rfc3339: &str) -> Option<i64> {
@@ -142,40 +172,47 @@ pub fn seconds(rfc3339: &str) -> Option<i64> {
 }
 
 /// The headline figures as tiles.
-fn figures(out: &mut String, d: &DomainSummary) {
+fn figures(out: &mut String, d: &DomainSummary, messages: &Messages) {
     out.push_str("<div class=\"figures\">");
     let _ = write!(
         out,
-        "<div class=\"figure\"><b>{}</b><span>messages</span></div>",
-        count(d.figures.messages)
+        "<div class=\"figure\"><b>{}</b><span>{}</span></div>",
+        messages.count(d.figures.messages),
+        messages.text("html-figure-messages")
     );
     let shares = [
         (
-            "DMARC pass",
+            "html-figure-dmarc",
             d.figures.dmarc_pass_share,
             d.figures.dmarc_pass,
             "dmarc",
         ),
         (
-            "aligned DKIM",
+            "html-figure-dkim",
             d.figures.dkim_aligned_share,
             d.figures.dkim_aligned_pass,
             "dkim",
         ),
         (
-            "aligned SPF",
+            "html-figure-spf",
             d.figures.spf_aligned_share,
             d.figures.spf_aligned_pass,
             "spf",
         ),
     ];
     for (label, share, passed, class) in shares {
+        let detail = messages.format(
+            "html-figure-detail",
+            &[
+                ("label", FluentValue::from(messages.text(label))),
+                ("passed", FluentValue::from(passed)),
+                ("messages", FluentValue::from(d.figures.messages)),
+            ],
+        );
         let _ = write!(
             out,
-            "<div class=\"figure {class}\"><b>{}</b><span>{label} · {} of {}</span></div>",
-            percent(share),
-            count(passed),
-            count(d.figures.messages)
+            "<div class=\"figure {class}\"><b>{}</b><span>{detail}</span></div>",
+            messages.percent(share),
         );
     }
     out.push_str("</div>");
@@ -183,28 +220,36 @@ fn figures(out: &mut String, d: &DomainSummary) {
 
 /// The readiness verdict: the record to publish when ready, the reasons
 /// when not.
-fn next_step(out: &mut String, r: &Readiness) {
+fn next_step(out: &mut String, r: &Readiness, messages: &Messages) {
     let (class, verdict) = match &r.next {
-        None => (
-            "ok",
-            "At p=reject for all mail: nothing further to publish.".to_owned(),
-        ),
+        None => ("ok", messages.text("html-verdict-at-end")),
         Some(step) => {
             let name = match step.pct {
                 Some(pct) => format!("p={} pct={pct}", step.p),
                 None => format!("p={}", step.p),
             };
-            if r.ready {
-                ("ok", format!("Ready for {}.", escape(&name)))
+            let (class, id) = if r.ready {
+                ("ok", "html-verdict-ready")
             } else {
-                ("warn", format!("Not ready for {} yet.", escape(&name)))
-            }
+                ("warn", "html-verdict-not-ready")
+            };
+            let step = FluentValue::from(escape(&name));
+            (class, messages.format(id, &[("step", step)]))
         }
     };
     let _ = write!(out, "<div class=\"verdict {class}\"><b>{verdict}</b>");
     if let Some(step) = &r.next {
-        let label = if r.ready { "Publish" } else { "Next" };
-        let _ = write!(out, " {label}: <code>{}</code>", escape(&step.record));
+        let id = if r.ready {
+            "html-verdict-publish"
+        } else {
+            "html-verdict-next"
+        };
+        let record = format!("<code>{}</code>", escape(&step.record));
+        let _ = write!(
+            out,
+            " {}",
+            messages.format(id, &[("record", FluentValue::from(record))])
+        );
     }
     out.push_str("<ul>");
     for reason in &r.reasons {
@@ -214,27 +259,27 @@ fn next_step(out: &mut String, r: &Readiness) {
 }
 
 /// The dispositions as one stacked bar with a legend of counts.
-fn dispositions(d: &Dispositions, messages: i64) -> String {
+fn dispositions(d: &Dispositions, total: i64, messages: &Messages) -> String {
     let parts = [
-        ("none", "delivered (none)", d.none),
-        ("quarantine", "quarantined", d.quarantine),
-        ("reject", "rejected", d.reject),
+        ("none", "html-disposition-none", d.none),
+        ("quarantine", "html-disposition-quarantine", d.quarantine),
+        ("reject", "html-disposition-reject", d.reject),
     ];
     let mut bar = String::from("<div class=\"stack\">");
     let mut legend = String::from("<ul class=\"stack-legend\">");
-    for (class, label, n) in parts {
-        let part = percent(share(n, messages));
+    for (class, id, n) in parts {
+        let label = messages.text(id);
+        let part = messages.percent(share(n, total));
+        let shown = messages.count(n);
         if n > 0 {
             let _ = write!(
                 bar,
-                "<span class=\"{class}\" style=\"width:{part}\" title=\"{label}: {} ({part})\"></span>",
-                count(n)
+                "<span class=\"{class}\" style=\"width:{part}\" title=\"{label}: {shown} ({part})\"></span>",
             );
         }
         let _ = write!(
             legend,
-            "<li><i class=\"{class}\"></i>{label} <b>{}</b> <span class=\"muted\">{part}</span></li>",
-            count(n)
+            "<li><i class=\"{class}\"></i>{label} <b>{shown}</b> <span class=\"muted\">{part}</span></li>",
         );
     }
     bar.push_str("</div>");

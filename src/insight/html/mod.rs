@@ -23,16 +23,14 @@ mod source_table;
 mod text;
 mod tls_failure;
 
-use super::policy::readiness;
+use super::policy::{Readiness, readiness};
 use super::sources::Source;
 use super::summary::{DomainSummary, summary};
 use super::tls_failure::reported_failures;
 use crate::check::DomainChecks;
 use crate::config::InsightConfig;
-use crate::i18n::Messages;
-use crate::insight::period::{day, rfc3339};
-use crate::insight::plural;
-use crate::insight::{count, percent};
+use crate::i18n::{FluentValue, Messages};
+use crate::insight::period::rfc3339;
 use crate::store::{LeftOut, Scope, Store, StoreError};
 use domain::{DomainView, policy_label, seconds, section};
 use std::fmt::Write;
@@ -78,6 +76,7 @@ pub fn page_with_checks(
     let daily = store.daily_totals(scope)?;
     let readiness = readiness(store, scope, sources, config, messages)?;
     let failures = reported_failures(store, scope)?;
+    let first_failure_card = domains.iter().position(|d| d.failure_reports.is_some());
     let views: Vec<DomainView<'_>> = domains
         .iter()
         .enumerate()
@@ -97,50 +96,77 @@ pub fn page_with_checks(
                 .collect(),
             tls_failures: failures.tls_failures_of(&d.policy_domain).collect(),
             failure_sources: failures.failure_sources_of(&d.policy_domain).collect(),
+            first_failure_card: first_failure_card == Some(index),
         })
         .collect();
-    let period = period(&domains);
+    let period = period(&domains, messages);
+    let title = messages.format(
+        "html-title",
+        &[(
+            "period",
+            FluentValue::from(
+                period
+                    .clone()
+                    .unwrap_or_else(|| messages.text("html-period-none")),
+            ),
+        )],
+    );
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"generator\" content=\"dmarc-sink {}\">\
-         <title>DMARC reports · {}</title><style>{STYLE}</style></head><body><main>",
+         <title>{title}</title><style>{STYLE}</style></head><body><main>",
+        messages.lang().as_str(),
         env!("CARGO_PKG_VERSION"),
-        period.as_deref().unwrap_or("nothing yet"),
     );
-    header(&mut out, scope, period.as_deref(), now);
-    left_out_notice(&mut out, &store.left_out(scope)?);
+    header(&mut out, scope, period.as_deref(), now, messages);
+    left_out_notice(&mut out, &store.left_out(scope)?, messages);
     if views.is_empty() {
-        out.push_str(
-            "<div class=\"card empty\"><h2>Nothing yet</h2><p>No reports are stored for \
-             the period and domains asked for. Reports arrive once <code>dmarc-sink serve</code> \
-             receives mail at a domain's <code>rua</code> address, or with \
-             <code>dmarc-sink import</code>; big reporters send one a day.</p></div>",
-        );
+        empty_card(&mut out, messages);
     } else {
         if views.len() > 1 {
-            overview(&mut out, &views);
+            overview(&mut out, &views, messages);
         }
         for view in &views {
-            out.push_str(&section(view, SOURCES_PER_DOMAIN));
+            out.push_str(&section(view, SOURCES_PER_DOMAIN, messages));
         }
     }
-    dns::card(&mut out, dns_checks);
+    dns::card(&mut out, dns_checks, messages);
     let _ = writeln!(
         out,
-        "<footer>Written by dmarc-sink {}. This page is self-contained: it loads \
-         nothing and runs no script.</footer></main></body></html>",
-        env!("CARGO_PKG_VERSION")
+        "<footer>{}</footer></main></body></html>",
+        messages.format(
+            "html-footer",
+            &[("version", FluentValue::from(env!("CARGO_PKG_VERSION")))]
+        )
     );
     Ok(out)
 }
 
+/// What a page without reports says instead: where reports come from.
+fn empty_card(out: &mut String, messages: &Messages) {
+    let code = |text: &str| FluentValue::from(format!("<code>{text}</code>"));
+    let _ = write!(
+        out,
+        "<div class=\"card empty\"><h2>{}</h2><p>{}</p></div>",
+        messages.text("html-empty-heading"),
+        messages.format(
+            "html-empty-text",
+            &[
+                ("serve", code("dmarc-sink serve")),
+                ("rua", code("rua")),
+                ("import", code("dmarc-sink import")),
+            ],
+        )
+    );
+}
+
 /// First day to last day of the reports shown, or `None` without any:
 /// the aggregate and TLS reports' ranges and the failure reports' arrivals.
-fn period(domains: &[DomainSummary]) -> Option<String> {
+fn period(domains: &[DomainSummary], messages: &Messages) -> Option<String> {
     let mut begins = Vec::new();
     let mut ends = Vec::new();
     for d in domains {
@@ -160,55 +186,83 @@ fn period(domains: &[DomainSummary]) -> Option<String> {
     }
     let begin = begins.into_iter().min()?;
     let end = ends.into_iter().max()?;
-    Some(format!("{} – {}", day(begin), day(end - 1)))
+    Some(messages.format(
+        "html-period",
+        &[
+            ("first", FluentValue::from(messages.day(begin))),
+            ("last", FluentValue::from(messages.day(end - 1))),
+        ],
+    ))
 }
 
-fn header(out: &mut String, scope: &Scope, period: Option<&str>, now: i64) {
-    let generated = rfc3339(now);
-    out.push_str("<header class=\"page-head\"><h1>DMARC and SMTP TLS reports</h1><p>");
+fn header(out: &mut String, scope: &Scope, period: Option<&str>, now: i64, messages: &Messages) {
+    let _ = write!(
+        out,
+        "<header class=\"page-head\"><h1>{}</h1><p>",
+        messages.text("html-heading")
+    );
     if let Some(period) = period {
         let _ = write!(out, "<b>{period}</b> · ");
     }
-    let _ = write!(
-        out,
-        "generated <time datetime=\"{generated}\">{}</time>",
+    let time = format!(
+        "<time datetime=\"{}\">{}</time>",
+        rfc3339(now),
         readable(now)
     );
+    out.push_str(&messages.format("html-generated", &[("time", FluentValue::from(time))]));
+    let time = |id: &str, seconds: i64| {
+        messages.format(id, &[("time", FluentValue::from(readable(seconds)))])
+    };
     let mut asked = Vec::new();
     if !scope.domains.is_empty() {
         let names: Vec<String> = scope.domains.iter().map(|d| escape(d)).collect();
-        asked.push(format!("domains {}", names.join(", ")));
+        asked.push(messages.format(
+            "html-asked-domains",
+            &[("names", FluentValue::from(names.join(", ")))],
+        ));
     }
     if let Some(since) = scope.since {
-        asked.push(format!("reports from {}", readable(since)));
+        asked.push(time("html-asked-since", since));
     }
     if let Some(until) = scope.until {
-        asked.push(format!("reports before {}", readable(until)));
+        asked.push(time("html-asked-until", until));
     }
     if !asked.is_empty() {
-        let _ = write!(out, " · asked for: {}", asked.join("; "));
+        let what = asked.join(&messages.text("html-asked-separator"));
+        let _ = write!(
+            out,
+            " · {}",
+            messages.format("html-asked", &[("what", FluentValue::from(what))])
+        );
     }
     out.push_str("</p></header>");
 }
 
 /// What the page does not count: reports from senders whose report mail
 /// did not authenticate, per domain.
-fn left_out_notice(out: &mut String, left_out: &[LeftOut]) {
+fn left_out_notice(out: &mut String, left_out: &[LeftOut], messages: &Messages) {
     if left_out.is_empty() {
         return;
     }
-    out.push_str(
-        "<div class=\"card left-out\"><h2>Left out</h2><p>Report mail that did not \
-         authenticate (its sender's DMARC did not pass) is not counted on this page; \
-         <code>--include-unauthenticated</code> counts it.</p><ul>",
+    let flag = FluentValue::from("<code>--include-unauthenticated</code>");
+    let _ = write!(
+        out,
+        "<div class=\"card left-out\"><h2>{}</h2><p>{}</p><ul>",
+        messages.text("html-left-out-heading"),
+        messages.format("html-left-out-text", &[("flag", flag)])
     );
     for l in left_out {
         let _ = write!(
             out,
-            "<li><b>{}</b>: {} in {}</li>",
+            "<li><b>{}</b>: {}</li>",
             escape(&l.policy_domain),
-            plural(l.reports, "report"),
-            plural(l.messages, "message")
+            messages.format(
+                "html-left-out-counts",
+                &[
+                    ("reports", FluentValue::from(l.reports)),
+                    ("messages", FluentValue::from(l.messages)),
+                ],
+            )
         );
     }
     out.push_str("</ul></div>");
@@ -220,41 +274,45 @@ fn readable(seconds: i64) -> String {
 }
 
 /// A table of every domain linking to its section, when there are several.
-fn overview(out: &mut String, views: &[DomainView<'_>]) {
-    out.push_str(
-        "<div class=\"card\"><h2>Domains</h2><div class=\"scroll\"><table class=\"overview\">\
-         <thead><tr><th>Domain</th><th class=\"num\">Messages</th><th class=\"num\">DMARC pass</th>\
-         <th>Policy</th><th>Next step</th><th class=\"num\">TLS sessions failed</th>\
-         <th class=\"num\">Failure reports</th></tr></thead><tbody>",
+fn overview(out: &mut String, views: &[DomainView<'_>], messages: &Messages) {
+    let _ = write!(
+        out,
+        "<div class=\"card\"><h2>{}</h2><div class=\"scroll\"><table class=\"overview\">\
+         <thead><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th>\
+         <th>{}</th><th>{}</th><th class=\"num\">{}</th>\
+         <th class=\"num\">{}</th></tr></thead><tbody>",
+        messages.text("html-overview-heading"),
+        messages.text("html-column-domain"),
+        messages.text("html-column-messages"),
+        messages.text("html-column-dmarc-pass"),
+        messages.text("html-column-policy"),
+        messages.text("html-column-next-step"),
+        messages.text("html-column-tls-failed"),
+        messages.text("html-column-failure-reports"),
     );
     for view in views {
         let d = view.summary;
-        let next = match view.readiness {
-            Some(r) => match (&r.next, r.ready) {
-                (None, _) => "<span class=\"ok\">at the end: p=reject</span>".to_owned(),
-                (Some(step), true) => {
-                    format!("<span class=\"ok\">ready for p={}</span>", escape(&step.p))
-                }
-                (Some(step), false) => {
-                    format!(
-                        "<span class=\"warn\">not ready for p={}</span>",
-                        escape(&step.p)
-                    )
-                }
-            },
-            None => String::new(),
-        };
+        let next = view
+            .readiness
+            .map_or_else(String::new, |r| next_label(r, messages));
         let tls = d.tls.as_ref().map_or("–".to_owned(), |t| {
-            format!(
-                "{} of {}",
-                count(t.failed_sessions),
-                count(t.successful_sessions + t.failed_sessions)
+            messages.format(
+                "html-part-of",
+                &[
+                    ("part", FluentValue::from(messages.count(t.failed_sessions))),
+                    (
+                        "whole",
+                        FluentValue::from(
+                            messages.count(t.successful_sessions + t.failed_sessions),
+                        ),
+                    ),
+                ],
             )
         });
-        let (messages, dmarc_pass) = if d.has_aggregate() {
+        let (mail, dmarc_pass) = if d.has_aggregate() {
             (
-                count(d.figures.messages),
-                percent(d.figures.dmarc_pass_share),
+                messages.count(d.figures.messages),
+                messages.percent(d.figures.dmarc_pass_share),
             )
         } else {
             ("–".to_owned(), "–".to_owned())
@@ -262,16 +320,38 @@ fn overview(out: &mut String, views: &[DomainView<'_>]) {
         let failure_reports = d
             .failure_reports
             .as_ref()
-            .map_or("–".to_owned(), |f| count(f.reports));
+            .map_or("–".to_owned(), |f| messages.count(f.reports));
         let _ = write!(
             out,
-            "<tr><td><a href=\"#{}\">{}</a></td><td class=\"num\">{messages}</td>\
+            "<tr><td><a href=\"#{}\">{}</a></td><td class=\"num\">{mail}</td>\
              <td class=\"num\">{dmarc_pass}</td><td>{}</td><td>{next}</td><td class=\"num\">{tls}</td>\
              <td class=\"num\">{failure_reports}</td></tr>",
             view.anchor,
             escape(&d.policy_domain),
-            policy_label(d),
+            policy_label(d, messages),
         );
     }
     out.push_str("</tbody></table></div></div>");
+}
+
+/// The overview's "next step" cell: the verdict on the next policy.
+fn next_label(r: &Readiness, messages: &Messages) -> String {
+    match &r.next {
+        None => format!(
+            "<span class=\"ok\">{}</span>",
+            messages.text("html-next-at-end")
+        ),
+        Some(step) => {
+            let (class, id) = if r.ready {
+                ("ok", "html-next-ready")
+            } else {
+                ("warn", "html-next-not-ready")
+            };
+            let p = FluentValue::from(escape(&step.p));
+            format!(
+                "<span class=\"{class}\">{}</span>",
+                messages.format(id, &[("p", p)])
+            )
+        }
+    }
 }

@@ -3,9 +3,9 @@
 //! diagnosis calls for action, so the failing sources stand out.
 
 use super::text::escape;
+use crate::i18n::{FluentValue, Messages};
 use crate::insight::diagnosis::Code;
 use crate::insight::sources::Source;
-use crate::insight::{count, percent};
 use std::fmt::Write;
 
 /// How urgently a diagnosis asks for action: the row's CSS class.
@@ -30,8 +30,8 @@ fn pass_class(share: f64) -> &'static str {
 }
 
 /// A share as text over a thin bar.
-fn meter(share: f64, class: &str) -> String {
-    let text = percent(share);
+fn meter(share: f64, class: &str, messages: &Messages) -> String {
+    let text = messages.percent(share);
     format!(
         "<span class=\"share {class}\">{text}</span>\
          <span class=\"meter\"><span class=\"{class}\" style=\"width:{text}\"></span></span>"
@@ -40,12 +40,20 @@ fn meter(share: f64, class: &str) -> String {
 
 /// The first `shown` of `sources` (one domain's, most messages first) as a
 /// table, with a line naming how many more there are.
-pub fn sources_table(domain: &str, sources: &[&Source], shown: usize) -> String {
-    let mut out = String::from(
+pub fn sources_table(
+    domain: &str,
+    sources: &[&Source],
+    shown: usize,
+    messages: &Messages,
+) -> String {
+    let mut out = format!(
         "<div class=\"scroll\"><table class=\"sources\"><thead><tr>\
-         <th>Source</th><th class=\"num\">Messages</th><th class=\"num\">DMARC</th>\
-         <th class=\"num\">DKIM</th><th class=\"num\">SPF</th><th>Diagnosis</th>\
+         <th>{}</th><th class=\"num\">{}</th><th class=\"num\">DMARC</th>\
+         <th class=\"num\">DKIM</th><th class=\"num\">SPF</th><th>{}</th>\
          </tr></thead><tbody>",
+        messages.text("html-column-source"),
+        messages.text("html-column-messages"),
+        messages.text("html-column-diagnosis"),
     );
     for s in sources.iter().take(shown) {
         let code = s.diagnosis.code;
@@ -54,7 +62,7 @@ pub fn sources_table(domain: &str, sources: &[&Source], shown: usize) -> String 
                 format!("{}<br>{}", escape(name), escape(rdns))
             }
             (Some(name), _) => escape(name),
-            (None, _) => "unnamed".to_owned(),
+            (None, _) => messages.text("html-unnamed"),
         };
         let _ = write!(
             out,
@@ -63,13 +71,14 @@ pub fn sources_table(domain: &str, sources: &[&Source], shown: usize) -> String 
              <td class=\"num\">{}</td><td><span class=\"code {}\">{}</span> {}</td></tr>",
             severity(code),
             escape(&s.source_ip),
-            count(s.figures.messages),
+            messages.count(s.figures.messages),
             meter(
                 s.figures.dmarc_pass_share,
-                pass_class(s.figures.dmarc_pass_share)
+                pass_class(s.figures.dmarc_pass_share),
+                messages
             ),
-            meter(s.figures.dkim_aligned_share, "plain"),
-            meter(s.figures.spf_aligned_share, "plain"),
+            meter(s.figures.dkim_aligned_share, "plain", messages),
+            meter(s.figures.spf_aligned_share, "plain", messages),
             severity(code),
             code.as_str(),
             escape(&s.diagnosis.message),
@@ -79,11 +88,26 @@ pub fn sources_table(domain: &str, sources: &[&Source], shown: usize) -> String 
     if sources.len() > shown {
         let _ = write!(
             out,
-            "<p class=\"more\">… and {} more sources: <code>dmarc-sink sources --domain {} \
-             --limit 0</code> lists them all.</p>",
-            count((sources.len() - shown) as i64),
-            escape(domain)
+            "<p class=\"more\">{}</p>",
+            more("html-more-sources", sources.len() - shown, domain, messages)
         );
     }
     out
+}
+
+/// The line under a table cut at its first rows: `id` (one of the
+/// `html-more-*` messages) with how many rows are `hidden` and the command
+/// that lists `domain`'s all.
+pub fn more(id: &str, hidden: usize, domain: &str, messages: &Messages) -> String {
+    let command = format!(
+        "<code>dmarc-sink sources --domain {} --limit 0</code>",
+        escape(domain)
+    );
+    messages.format(
+        id,
+        &[
+            ("n", FluentValue::from(hidden as i64)),
+            ("command", FluentValue::from(command)),
+        ],
+    )
 }

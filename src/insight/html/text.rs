@@ -4,6 +4,7 @@
 //! reaches the page: reports are written by strangers, and a policy domain,
 //! a source IP or a DKIM selector can hold markup.
 
+use crate::i18n::Lang;
 use jiff::civil::Date;
 
 /// `text` with `&`, `<`, `>`, `"` and `'` replaced by entities, so it is
@@ -27,10 +28,16 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// `Nov 3`: a day on a chart axis, where the year is in the page header.
-pub fn short_day(date: Date) -> String {
-    let month = MONTHS[(date.month() - 1) as usize];
-    format!("{month} {}", date.day())
+/// `Nov 3`, `11月3日`: a day on a chart axis, where the year is in the
+/// page header.
+pub fn short_day(date: Date, lang: Lang) -> String {
+    match lang {
+        Lang::En => {
+            let month = MONTHS[(date.month() - 1) as usize];
+            format!("{month} {}", date.day())
+        }
+        Lang::Ja => format!("{}月{}日", date.month(), date.day()),
+    }
 }
 
 #[cfg(test)]
@@ -48,6 +55,8 @@ mod tests {
 
     #[test]
     fn short_days_name_the_month() {
-        assert_eq!(short_day(jiff::civil::date(2026, 11, 3)), "Nov 3");
+        let date = jiff::civil::date(2026, 11, 3);
+        assert_eq!(short_day(date, Lang::En), "Nov 3");
+        assert_eq!(short_day(date, Lang::Ja), "11月3日");
     }
 }
