@@ -123,14 +123,19 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
         document: &mut (dyn BufRead + Send),
     ) -> Result<(), StoreError> {
         let mut writer = self.tx.report(payload.member)?;
-        let parsed =
-            match pipeline::parse_and_store(document, payload.charset, self.limits, &mut writer)? {
-                Ok(parsed) => parsed,
-                Err(error) => {
-                    writer.discard()?;
-                    return self.quarantine(payload, error.kind(), error.to_string());
-                }
-            };
+        let parsed = match pipeline::parse_and_store(
+            document,
+            payload.carrier.map(<[u8]>::len),
+            payload.charset,
+            self.limits,
+            &mut writer,
+        )? {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                writer.discard()?;
+                return self.quarantine(payload, error.kind(), error.to_string());
+            }
+        };
         let noted_failing_sources = writer.new_failing_sources();
         let written = writer.keep()?;
         let (org_name, report_id, policy_domain) = parsed.feedback.key();
