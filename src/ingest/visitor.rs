@@ -136,7 +136,7 @@ impl PayloadVisitor for StoreVisitor<'_, '_> {
                 return self.quarantine(payload, error.kind(), error.to_string());
             }
         };
-        let noted_failing_sources = writer.new_failing_sources();
+        let noted_failing_sources = writer.new_failing_sources()?;
         let written = writer.keep()?;
         let (org_name, report_id, policy_domain) = parsed.feedback.key();
         let report = ReportSummary {

@@ -7,13 +7,23 @@
 //! for the life of the report costs nothing per record.
 //!
 //! The sources a report shows failing DMARC are added to `failing_sources`
-//! here too, record by record, rather than by a query over the report's
+//! here too, as the records come, rather than by a query over the report's
 //! records once they are all written: that query ran after the parse, alone
-//! on the import's critical path, while this runs beside the parser.
+//! on the import's critical path, while this runs beside the parser. They
+//! are held back and added in runs sorted by address, duplicates dropped:
+//! added one by one in the records' order, each went to a random place in
+//! the table's unique index, whose pages outgrew SQLite's cache; every
+//! addition then read a page back and wrote it out again, which was a
+//! fifth of the store thread's time on a report of a million records.
 
 use super::StoreError;
 use crate::report::{Feedback, Record};
 use rusqlite::{CachedStatement, Connection};
+
+/// Failing sources held before they are added: a run of this many
+/// addresses takes a few MiB, and sorted, reaches the index's pages in
+/// order.
+const FAILING_HELD_MAX: usize = 1 << 16;
 
 pub(super) struct RecordInserts<'c> {
     /// The report the records belong to (`reports.id`).
@@ -23,6 +33,8 @@ pub(super) struct RecordInserts<'c> {
     date_begin: i64,
     /// Sources this report was the first to show failing for the domain.
     new_failing_sources: u64,
+    /// Addresses of failing sources not yet added to `failing_sources`.
+    failing_held: Vec<String>,
     record: CachedStatement<'c>,
     reason: CachedStatement<'c>,
     dkim: CachedStatement<'c>,
@@ -45,6 +57,7 @@ impl<'c> RecordInserts<'c> {
             policy_domain: feedback.policy.domain.clone(),
             date_begin: feedback.metadata.date_begin,
             new_failing_sources: 0,
+            failing_held: Vec::new(),
             record: conn.prepare_cached(
                 "INSERT INTO records (report, source_ip, count, disposition, dkim, spf,
                      header_from, envelope_from, envelope_to)
@@ -72,13 +85,31 @@ impl<'c> RecordInserts<'c> {
 
     /// Sources the records written so far were the first to show failing
     /// DMARC for the domain, as [`super::MessageTx::note_failing_sources`]
-    /// counts them.
-    pub(super) fn new_failing_sources(&self) -> u64 {
-        self.new_failing_sources
+    /// counts them; adds those still held first.
+    pub(super) fn new_failing_sources(&mut self) -> Result<u64, StoreError> {
+        self.add_failing_held()?;
+        Ok(self.new_failing_sources)
+    }
+
+    /// Adds the failing sources held to `failing_sources`, in address
+    /// order, each once.
+    pub(super) fn add_failing_held(&mut self) -> Result<(), StoreError> {
+        self.failing_held.sort_unstable();
+        self.failing_held.dedup();
+        for source_ip in self.failing_held.drain(..) {
+            let added = self.failing.execute((
+                &self.policy_domain,
+                &source_ip,
+                self.report,
+                self.date_begin,
+            ))?;
+            self.new_failing_sources += added as u64;
+        }
+        Ok(())
     }
 
     /// Writes one record with its reasons and DKIM and SPF results, and
-    /// notes its source if it failed DMARC (neither aligned DKIM nor aligned
+    /// holds its source, to be added, if it failed DMARC (neither aligned DKIM nor aligned
     /// SPF passed, as in `failing_sources`).
     pub(super) fn insert(&mut self, record: &Record) -> Result<(), StoreError> {
         let id = self.record.insert(rusqlite::params![
@@ -110,13 +141,10 @@ impl<'c> RecordInserts<'c> {
         }
         let pass = Some("pass");
         if self.note_failing && record.dkim.as_deref() != pass && record.spf.as_deref() != pass {
-            let added = self.failing.execute((
-                &self.policy_domain,
-                &record.source_ip,
-                self.report,
-                self.date_begin,
-            ))?;
-            self.new_failing_sources += added as u64;
+            self.failing_held.push(record.source_ip.clone());
+            if self.failing_held.len() == FAILING_HELD_MAX {
+                self.add_failing_held()?;
+            }
         }
         Ok(())
     }

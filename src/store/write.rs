@@ -388,15 +388,19 @@ impl ReportWriter<'_> {
     /// The sources the report was the first to show failing DMARC, noted as
     /// its records were written (see [`MessageTx::note_failing_sources`]);
     /// `None` if this writer wrote no records: a duplicate.
-    pub fn new_failing_sources(&self) -> Option<u64> {
+    pub fn new_failing_sources(&mut self) -> Result<Option<u64>, StoreError> {
         self.inserts
-            .as_ref()
+            .as_mut()
             .map(RecordInserts::new_failing_sources)
+            .transpose()
     }
 
     /// Keeps what was written. `None` if the report never began (which the
     /// parser prevents for a successful parse).
     pub fn keep(mut self) -> Result<Option<Written>, StoreError> {
+        if let Some(inserts) = &mut self.inserts {
+            inserts.add_failing_held()?;
+        }
         let written = match (self.report, self.duplicate_of) {
             _ if self.pruned => Some(Written::Pruned),
             (_, Some(existing)) => Some(Written::Duplicate(existing)),
