@@ -370,3 +370,29 @@ fn help_is_in_the_language_of_the_locale_the_flag_or_the_configuration() {
         &man[..200]
     );
 }
+
+/// A configuration that can be read only once (a pipe) is read once: the
+/// language pre-scan of `--help` leaves it to the real load.
+#[test]
+fn a_piped_configuration_is_read_whole() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmarc-sink"))
+        .args(["--config", "/dev/stdin", "check-config"])
+        .env_remove("DMARC_SINK_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"[store]\npath = \"/tmp/piped.sqlite\"\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let shown = text(&output.stdout);
+    assert!(shown.contains("path = \"/tmp/piped.sqlite\""), "{shown}");
+}

@@ -61,6 +61,7 @@ help-sources-import--file = The TOML file to read
 help-sources-import--replace = Forget every entry the file does not hold
 help-policy = Per domain: is it ready for the next policy step, with the evidence and the DMARC record to publish
 help-check-dns = Check each domain's DNS records (DMARC, SPF, DKIM keys, MX, TLS-RPT, MTA-STS) against the traffic its reports show, with DMARCbis advice. Exit status: 0 nothing failed, 1 a check failed, 2 could not run
+help-check-dns--format = How to print: text for people, or json for programs
 help-check-dns--domains = Domains to check (default: every policy domain in the store)
 help-check-dns--since = Reports whose range begins at or after, for the checks held against traffic: a date, a UTC timestamp or a duration (30d)
 help-check-dns--fetch-mta-sts = Fetch each MTA-STS policy file over HTTPS, and hold its mx patterns against the MX records and the receiving MX hosts that TLS failures named

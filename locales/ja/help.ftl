@@ -60,6 +60,7 @@ help-sources-import--file = 読み込むTOMLファイルです
 help-sources-import--replace = ファイルにないエントリーをすべて削除します
 help-policy = ドメインごとに、次のポリシー段階に進めるかどうかを、根拠と公開すべきDMARCレコードとともに表示します
 help-check-dns = 各ドメインのDNSレコード（DMARC、SPF、DKIM鍵、MX、TLS-RPT、MTA-STS）を、レポートに現れた送信状況と照らし合わせて確認し、DMARCbisに基づく助言を表示します。終了ステータスは、0が失敗なし、1がいずれかのチェックが失敗、2が実行できなかった場合です
+help-check-dns--format = 出力形式です。人が読むテキスト（text）、またはプログラム向けのjson
 help-check-dns--domains = 確認するドメインです（既定値はデータベース内のすべてのポリシードメイン）
 help-check-dns--since = 送信状況と照らし合わせるチェックで、この時点以降に期間が始まるレポートを対象にします。日付、UTCのタイムスタンプ、または期間（30d）で指定します
 help-check-dns--fetch-mta-sts = 各MTA-STSポリシーファイルをHTTPSで取得し、そのmxパターンを、MXレコードおよびTLS失敗で報告された受信MXホストと照らし合わせます

@@ -22,9 +22,13 @@ impl Messages {
         format!("{:.1}%", share * 100.0)
     }
 
-    /// The UTC day of `seconds`: `2026-11-01`, `2026年11月1日`.
+    /// The UTC day of `seconds`: `2026-11-01`, `2026年11月1日`. Seconds
+    /// no calendar holds (a report may say anything) are shown as they
+    /// are, never as some other day.
     pub fn day(&self, seconds: i64) -> String {
-        let instant = jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let Ok(instant) = jiff::Timestamp::from_second(seconds) else {
+            return seconds.to_string();
+        };
         let date = jiff::tz::TimeZone::UTC.to_datetime(instant).date();
         match self.lang {
             Lang::En => date.to_string(),

@@ -11,7 +11,8 @@
 
 use super::{Lang, Messages};
 use clap::Command;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 /// `command` (and every sub-command) with its texts from `messages`. The
@@ -87,27 +88,37 @@ fn has_message(id: &str) -> bool {
 /// `insight.lang` of the configuration they (or `DMARC_SINK_CONFIG`) name,
 /// else the locale. The same order [`Lang::choose`] follows once they are;
 /// a bad value here is reported by the parse that follows.
+///
+/// The configuration is read here only when it is a regular file: one
+/// that can be read only once (`--config <(...)`, a FIFO) is left whole
+/// for the real load.
 pub fn language_of_arguments(args: &[OsString]) -> Lang {
-    let value = |name: &str| -> Option<String> {
-        let flag = format!("--{name}");
-        let prefix = format!("--{name}=");
-        let mut args = args.iter().map(|a| a.to_string_lossy());
-        while let Some(arg) = args.next() {
-            if arg == flag {
-                return args.next().map(|v| v.into_owned());
-            }
-            if let Some(value) = arg.strip_prefix(&prefix) {
-                return Some(value.to_owned());
-            }
-        }
-        None
-    };
-    let flag = value("lang").and_then(|v| v.parse().ok());
+    let flag = option_value(args, "lang").and_then(|v| v.to_str()?.parse().ok());
     let configured = || {
-        let path = value("config")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("DMARC_SINK_CONFIG").map(PathBuf::from))?;
+        let path = option_value(args, "config")
+            .or_else(|| std::env::var_os("DMARC_SINK_CONFIG"))
+            .map(PathBuf::from)?;
+        if !path.metadata().ok()?.is_file() {
+            return None;
+        }
         crate::config::Config::load(&path).ok()?.insight.lang
     };
     flag.or_else(configured).unwrap_or_else(Lang::from_env)
+}
+
+/// The value of `--name VALUE` or `--name=VALUE` among `args`, taken as
+/// given (a path need not be UTF-8).
+fn option_value(args: &[OsString], name: &str) -> Option<OsString> {
+    let flag = format!("--{name}");
+    let prefix = format!("--{name}=");
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg.as_os_str() == flag.as_str() {
+            return args.next().cloned();
+        }
+        if let Some(value) = arg.as_bytes().strip_prefix(prefix.as_bytes()) {
+            return Some(OsStr::from_bytes(value).to_owned());
+        }
+    }
+    None
 }

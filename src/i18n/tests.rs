@@ -193,6 +193,7 @@ fn numbers_and_days_are_written_for_the_language() {
     let seconds = 1_793_577_599;
     assert_eq!(en.day(seconds), "2026-11-01");
     assert_eq!(ja.day(seconds), "2026年11月1日");
+    assert_eq!(en.day(i64::MAX), i64::MAX.to_string());
 }
 
 #[test]
