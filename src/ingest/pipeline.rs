@@ -90,11 +90,13 @@ impl AggregateSink for BatchSender {
     }
 }
 
-/// Compressed payloads up to this size are parsed on the caller's thread.
-/// Such a report holds a few thousand records at most, parsed in a few
-/// milliseconds; two threads started for it, and the hand-over between
-/// them, cost more than they save. Most reports are this small: under SMTP
-/// load the writer thread read each one in about two thirds of the time.
+/// Payloads that came in a MIME part of up to this size (compressed) are
+/// parsed on the caller's thread. Such a report holds a few thousand
+/// records at most, parsed in a few milliseconds; under SMTP load, when
+/// the cores are busy, the two threads started for it and their hand-over
+/// cost more than they save (64 senders: 2,709 → 3,844 reports/s, see
+/// BENCHMARKS.md). A file keeps its threads: on an idle machine they still
+/// pay off for a 1,000-record report.
 pub const INLINE_MAX_BYTES: usize = 64 * 1024;
 
 /// Parses `document` into `writer`: on a helper thread beside this one,
