@@ -10,7 +10,6 @@ mod file;
 mod message;
 mod outcome;
 mod pipeline;
-mod read_ahead;
 mod reparse;
 mod visitor;
 

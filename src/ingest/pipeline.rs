@@ -6,15 +6,19 @@
 //! transaction, stores them. On two cores a large report imports in about
 //! the time of the slower half instead of the sum of both. The bounded
 //! channel keeps memory flat: the parser waits when the store falls behind.
-//! The parser's input is read (decompressed) ahead of it on a third thread
-//! (see `read_ahead`).
+//!
+//! The parser decompresses its own input. A third thread that decompressed
+//! ahead of it, in 64 KiB chunks, cost more CPU than it saved on the 2-vCPU
+//! machines this runs on (decompressing is a tenth of the parser's work):
+//! without it the million-record import took 5.5 s instead of 6.1 s
+//! (median of four, CPU 8.3 s → 7.4 s), with no change at 100,000 records
+//! (BENCHMARKS.md).
 //!
 //! Stored batches go back to the parser over a second channel, and the
 //! parser fills their records again: their strings and vectors are reused
 //! rather than allocated by one thread and freed by the other, which in
 //! glibc's allocator also contends on a lock the two threads share.
 
-use super::read_ahead::read_ahead;
 use crate::limits::Limits;
 use crate::parse::{
     AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate_labelled,
@@ -123,7 +127,6 @@ pub fn parse_and_store(
     std::thread::scope(|scope| {
         let (channel, handovers) = sync_channel(BATCHES_IN_FLIGHT);
         let (give_back, returned) = sync_channel(BATCHES_RETURNED);
-        let mut document = read_ahead(scope, document);
         let parser = scope.spawn(move || {
             let mut sender = BatchSender {
                 channel,
@@ -131,7 +134,7 @@ pub fn parse_and_store(
                 returned,
                 spare: Vec::new(),
             };
-            let parsed = parse_aggregate_labelled(&mut document, charset, limits, &mut sender)?;
+            let parsed = parse_aggregate_labelled(document, charset, limits, &mut sender)?;
             sender.flush().map_err(ParseFailure::Sink)?;
             Ok(parsed)
         });
