@@ -308,13 +308,11 @@ impl<'l> State<'l> {
     ) -> Result<bool, ParseFailure<S::Error>> {
         match event {
             Event::Start(start) => {
-                let local = start.local_name();
-                self.open(local.as_ref(), sink)?;
+                self.open(local_name(start.name().as_ref()), sink)?;
             }
             Event::Empty(start) => {
-                let local = start.local_name();
                 let was_open = !self.stack.is_empty();
-                self.open(local.as_ref(), sink)?;
+                self.open(local_name(start.name().as_ref()), sink)?;
                 if was_open || !self.stack.is_empty() {
                     self.close(sink)?;
                 } else {
@@ -439,7 +437,7 @@ impl<'l> State<'l> {
             return Ok(());
         }
         let text = std::mem::take(&mut self.text);
-        let value = text.trim();
+        let value = trim(&text);
         let result = self.assign(tag, value, sink);
         self.text = text;
         self.text.clear();
@@ -623,6 +621,30 @@ impl<'l> State<'l> {
     }
 }
 
+/// The name without its namespace prefix (`dmarc:record` → `record`).
+/// quick-xml's own `local_name` finds the `:` with a general `str::find`,
+/// whose set-up costs more than this loop over a name of a few bytes; it
+/// ran for every element (about 3 % of the parse).
+fn local_name(name: &str) -> &str {
+    match name.bytes().position(|b| b == b':') {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    }
+}
+
+/// `str::trim`, the same result, without decoding characters when the
+/// value starts and ends in ASCII that is not whitespace (nearly every
+/// value): the ASCII trim then stands. A vertical tab or a non-ASCII byte
+/// at either end takes the full Unicode trim, which also strips those.
+fn trim(text: &str) -> &str {
+    let ascii = text.trim_ascii();
+    let needs_unicode = |b: &u8| !b.is_ascii() || *b == 0x0b;
+    match (ascii.as_bytes().first(), ascii.as_bytes().last()) {
+        (Some(first), Some(last)) if needs_unicode(first) || needs_unicode(last) => ascii.trim(),
+        _ => ascii,
+    }
+}
+
 /// Assigns `value` to a required string, reusing its allocation.
 fn set(target: &mut String, value: &str) {
     target.clear();
@@ -698,5 +720,45 @@ fn resolve_reference(reference: &BytesRef<'_>, position: u64) -> Result<char, Pa
             name: name.chars().take(40).collect(),
             position,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_agrees_with_str_trim() {
+        // Every string of up to four characters from an alphabet that
+        // holds ASCII and Unicode whitespace, the vertical tab (which the
+        // ASCII trim leaves) and non-ASCII letters.
+        let alphabet = [' ', '\t', '\n', '\r', '\x0b', '\x0c', 'a', 'é', '\u{a0}', '\u{3000}'];
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = strings
+                .iter()
+                .filter(|s| s.chars().count() == strings.last().unwrap().chars().count())
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+        }
+        assert_eq!(strings.len(), 1 + 10 + 100 + 1_000 + 10_000);
+        for s in &strings {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn local_name_drops_the_prefix_up_to_the_first_colon() {
+        assert_eq!(local_name("record"), "record");
+        assert_eq!(local_name("dmarc:record"), "record");
+        assert_eq!(local_name(":record"), "record");
+        assert_eq!(local_name("a:b:c"), "b:c");
+        for name in ["record", "dmarc:record", "a:b:c", "x:"] {
+            assert_eq!(
+                local_name(name),
+                quick_xml::name::QName(name).local_name().as_ref() as &str
+            );
+        }
     }
 }
