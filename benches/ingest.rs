@@ -16,6 +16,14 @@
 //! one's median and spread, the ratio per round, and the import's CPU time
 //! (user + system, all its threads).
 //!
+//! `cargo bench --bench ingest -- contention 1000000` measures what bounds
+//! the import: gunzip plus a bare scan, timed alone and then while the
+//! other core is kept busy, by a second scan or by SQLite inserts (two
+//! cores that shared their hardware would slow each other there), and
+//! dmarc-sink's own parser alone, gunzipping the report and discarding
+//! its records: the half of the import that one core must do in
+//! sequence, since one XML document is read from start to end.
+//!
 //! `cargo bench --bench ingest -- write-reports DIR 1000 100000` only writes
 //! the reports, as `DIR/report-1000.xml.gz` and so on, and exits: the
 //! comparison with parsedmarc (benches/compare_parsedmarc.sh) feeds both
@@ -52,6 +60,12 @@ fn main() {
         std::fs::create_dir_all(dir).expect("create the report directory");
         for records in parse_sizes(&args[2..]) {
             write_report(&dir.join(report_name(records)), records).expect("write report");
+        }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("contention") {
+        for records in parse_sizes(&args[1..]) {
+            contention(records);
         }
         return;
     }
@@ -449,6 +463,88 @@ fn time_gunzip_scan(gz: &Path) -> Duration {
     }
     assert!(events > 0);
     started.elapsed()
+}
+
+/// Gunzip + scan of one report, alone and beside a busy second core: three
+/// rounds of each, interleaved, so that a drift in the machine's speed
+/// moves all three alike.
+fn contention(records: u64) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let gz = dir.path().join(report_name(records));
+    write_report(&gz, records).expect("write report");
+    // Keeps the other core busy with `work` until the scan is timed.
+    let beside = |work: &(dyn Fn() + Sync)| {
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    work();
+                }
+            });
+            let elapsed = time_gunzip_scan(&gz);
+            stop.store(true, Ordering::Relaxed);
+            elapsed
+        })
+    };
+    let db = dir.path().join("busy.sqlite");
+    let (mut alone, mut scans, mut inserts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut parses = Vec::new();
+    for _ in 0..ROUNDS {
+        alone.push(time_gunzip_scan(&gz));
+        parses.push(time_parse(&gz, records));
+        scans.push(beside(&|| {
+            time_gunzip_scan(&gz);
+        }));
+        inserts.push(beside(&|| {
+            time_inserts(&db, 100_000);
+            remove_store(&db);
+        }));
+    }
+    let spread = |times: &mut Vec<Duration>| {
+        times.sort();
+        format!(
+            "{} ({:.3}–{:.3})",
+            secs(times[times.len() / 2]),
+            times[0].as_secs_f64(),
+            times[times.len() - 1].as_secs_f64()
+        )
+    };
+    println!(
+        "| records | gunzip + scan alone | beside a second scan | beside SQLite inserts | gunzip + dmarc-sink's parse, records discarded |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| {records} | {} | {} | {} | {} |",
+        spread(&mut alone),
+        spread(&mut scans),
+        spread(&mut inserts),
+        spread(&mut parses)
+    );
+}
+
+/// dmarc-sink's parser over the gzip report, on this thread, into a sink
+/// that keeps nothing: the parse half of an import without the store.
+fn time_parse(gz: &Path, records: u64) -> Duration {
+    /// Counts the records and drops them.
+    struct Discard(u64);
+    impl AggregateSink for Discard {
+        type Error = std::convert::Infallible;
+        fn begin(&mut self, _: &Feedback) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        fn record(&mut self, _: &mut Record) -> Result<(), Self::Error> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+    let started = Instant::now();
+    let input = BufReader::new(MultiGzDecoder::new(BufReader::new(File::open(gz).unwrap())));
+    let mut sink = Discard(0);
+    dmarc_sink::parse::parse_aggregate(input, &Limits::default(), &mut sink).expect("parse");
+    let elapsed = started.elapsed();
+    assert_eq!(sink.0, records, "every record parsed");
+    elapsed
 }
 
 /// Stage 2 alone: read every quick-xml event of the decompressed XML.
