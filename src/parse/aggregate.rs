@@ -732,7 +732,9 @@ mod tests {
         // Every string of up to four characters from an alphabet that
         // holds ASCII and Unicode whitespace, the vertical tab (which the
         // ASCII trim leaves) and non-ASCII letters.
-        let alphabet = [' ', '\t', '\n', '\r', '\x0b', '\x0c', 'a', 'é', '\u{a0}', '\u{3000}'];
+        let alphabet = [
+            ' ', '\t', '\n', '\r', '\x0b', '\x0c', 'a', 'é', '\u{a0}', '\u{3000}',
+        ];
         let mut strings = vec![String::new()];
         for _ in 0..4 {
             let longer: Vec<String> = strings
