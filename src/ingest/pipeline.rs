@@ -7,12 +7,13 @@
 //! the time of the slower half instead of the sum of both. The bounded
 //! channel keeps memory flat: the parser waits when the store falls behind.
 //!
-//! The parser decompresses its own input. A third thread that decompressed
-//! ahead of it, in 64 KiB chunks, cost more CPU than it saved on the 2-vCPU
-//! machines this runs on (decompressing is a tenth of the parser's work):
-//! without it the million-record import took 5.5 s instead of 6.1 s
-//! (median of four, CPU 8.3 s → 7.4 s), with no change at 100,000 records
-//! (BENCHMARKS.md).
+//! The parser decompresses its own input (a tenth of its work). A third
+//! thread that decompressed ahead of it, in 64 KiB chunks, cost more CPU
+//! than it saved on the 2-vCPU machines this runs on: without it the
+//! million-record import used 3 to 11 % less CPU, took 5.5 s instead of
+//! 6.1 s while the machine was busy, and 2 to 3 % longer (4.3 s against
+//! 4.2 s) while it was quiet; no change at 100,000 records (BENCHMARKS.md,
+//! Speed, profiled).
 //!
 //! Stored batches go back to the parser over a second channel, and the
 //! parser fills their records again: their strings and vectors are reused
