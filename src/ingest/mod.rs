@@ -9,6 +9,7 @@ mod committer;
 mod file;
 mod message;
 mod outcome;
+mod packed;
 mod pipeline;
 mod reparse;
 mod visitor;

@@ -15,11 +15,19 @@
 //! 4.2 s) while it was quiet; no change at 100,000 records (BENCHMARKS.md,
 //! Speed, profiled).
 //!
-//! Stored batches go back to the parser over a second channel, and the
-//! parser fills their records again: their strings and vectors are reused
-//! rather than allocated by one thread and freed by the other, which in
-//! glibc's allocator also contends on a lock the two threads share.
+//! Records cross as packed batches (`packed`): the text of 128 records in
+//! one string, their lengths and counts in two arrays. The parser keeps
+//! filling its own record and the store unpacks into one of its own, so
+//! no string is allocated on one thread and freed on the other (glibc's
+//! allocator contends on a lock then), and each batch crosses between the
+//! cores as a few contiguous runs rather than hundreds of small strings.
+//! Handing over the records themselves, and sending them back to be
+//! filled again, cost the parser 0.5 s of a million-record import on a
+//! quiet machine and up to 60 % more CPU on a busy one (BENCHMARKS.md).
+//! Stored batches go back to the parser over a second channel and are
+//! filled again.
 
+use super::packed::PackedBatch;
 use crate::limits::Limits;
 use crate::parse::{
     AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate_labelled,
@@ -32,12 +40,16 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 /// Records per hand-over: large enough to make the channel cheap, small
 /// enough that memory in flight stays a few hundred KiB.
 const BATCH_RECORDS: usize = 128;
+/// Text per hand-over past which a batch goes before it is full, so that
+/// records with long values (comments, human results) keep memory in
+/// flight bounded too.
+const BATCH_TEXT_BYTES: usize = 64 * 1024;
 /// Batches the parser may run ahead of the store.
 const BATCHES_IN_FLIGHT: usize = 16;
 
 enum Handover {
     Begin(Box<Feedback>),
-    Records(Vec<Record>),
+    Records(PackedBatch),
 }
 
 /// The store's side has hung up (after a store error).
@@ -48,14 +60,12 @@ struct StoreGone;
 /// that can be in flight, so the store never waits to hand one back.
 const BATCHES_RETURNED: usize = BATCHES_IN_FLIGHT + 2;
 
-/// The parser's sink: collects records into batches and sends them over.
+/// The parser's sink: packs records into batches and sends them over.
 struct BatchSender {
     channel: SyncSender<Handover>,
-    batch: Vec<Record>,
-    /// Batches the store is done with.
-    returned: Receiver<Vec<Record>>,
-    /// Stored records, to swap for the parser's next one to fill.
-    spare: Vec<Record>,
+    batch: PackedBatch,
+    /// Batches the store is done with, to be filled again.
+    returned: Receiver<PackedBatch>,
 }
 
 impl BatchSender {
@@ -63,7 +73,9 @@ impl BatchSender {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_RECORDS));
+        let mut next = self.returned.try_recv().unwrap_or_default();
+        next.clear();
+        let batch = std::mem::replace(&mut self.batch, next);
         self.channel
             .send(Handover::Records(batch))
             .map_err(|_| StoreGone)
@@ -79,16 +91,11 @@ impl AggregateSink for BatchSender {
             .map_err(|_| StoreGone)
     }
 
+    /// Packs the record; the parser keeps the record itself and fills it
+    /// again for the next one.
     fn record(&mut self, record: &mut Record) -> Result<(), StoreGone> {
-        if self.spare.is_empty()
-            && let Ok(stored) = self.returned.try_recv()
-        {
-            self.spare = stored;
-        }
-        let mut next = self.spare.pop().unwrap_or_default();
-        std::mem::swap(record, &mut next);
-        self.batch.push(next);
-        if self.batch.len() == BATCH_RECORDS {
+        self.batch.push(record);
+        if self.batch.len() == BATCH_RECORDS || self.batch.text_bytes() >= BATCH_TEXT_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -131,22 +138,27 @@ pub fn parse_and_store(
         let parser = scope.spawn(move || {
             let mut sender = BatchSender {
                 channel,
-                batch: Vec::with_capacity(BATCH_RECORDS),
+                batch: PackedBatch::default(),
                 returned,
-                spare: Vec::new(),
             };
             let parsed = parse_aggregate_labelled(document, charset, limits, &mut sender)?;
             sender.flush().map_err(ParseFailure::Sink)?;
             Ok(parsed)
         });
         let mut stored = Ok(());
+        // Each record is unpacked into this one, whose strings are reused.
+        let mut record = Record::default();
         for handover in handovers.iter() {
             stored = match handover {
                 Handover::Begin(feedback) => writer.begin(&feedback),
-                Handover::Records(mut records) => {
-                    let stored = records.iter_mut().try_for_each(|r| writer.record(r));
+                Handover::Records(batch) => {
+                    let mut unpacker = batch.unpack();
+                    let mut stored = Ok(());
+                    while stored.is_ok() && unpacker.next_into(&mut record) {
+                        stored = writer.record(&mut record);
+                    }
                     // Dropped if the parser has finished: nothing to reuse.
-                    let _ = give_back.try_send(records);
+                    let _ = give_back.try_send(batch);
                     stored
                 }
             };

@@ -1,0 +1,285 @@
+//! Records packed end to end, for the hand-over from the parser's thread
+//! to the store's.
+//!
+//! Handing over `Record`s themselves sent the store a few hundred small
+//! strings per batch, scattered over the heap, and sent them back to be
+//! filled again: every batch crossed between the two cores twice, a cache
+//! line at a time. A packed batch is one string of text and two arrays of
+//! numbers, written in order by the parser and read in order by the
+//! store, which unpacks each record into one `Record` of its own. The
+//! parser keeps filling its own record, as it does with no store at all.
+
+use crate::report::{DkimResult, PolicyOverrideReason, Record, SpfResult};
+
+/// The length that stands for an absent value.
+const ABSENT: u32 = u32::MAX;
+
+/// Records written one after another: their text in one string, the length
+/// of each value and of each list in `lengths`, their counts in `counts`.
+#[derive(Debug, Default)]
+pub(super) struct PackedBatch {
+    text: String,
+    lengths: Vec<u32>,
+    counts: Vec<i64>,
+}
+
+impl PackedBatch {
+    /// Records in the batch.
+    pub(super) fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Bytes of text in the batch.
+    pub(super) fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Empties the batch, keeping its allocations for the next one.
+    pub(super) fn clear(&mut self) {
+        self.text.clear();
+        self.lengths.clear();
+        self.counts.clear();
+    }
+
+    /// Appends `record`.
+    pub(super) fn push(&mut self, record: &Record) {
+        self.counts.push(record.count);
+        self.value(&record.source_ip);
+        for value in [
+            &record.disposition,
+            &record.dkim,
+            &record.spf,
+            &record.header_from,
+            &record.envelope_from,
+            &record.envelope_to,
+        ] {
+            self.optional(value);
+        }
+        self.list_length(record.reasons.len());
+        for reason in &record.reasons {
+            self.optional(&reason.kind);
+            self.optional(&reason.comment);
+        }
+        self.list_length(record.dkim_results.len());
+        for dkim in &record.dkim_results {
+            for value in [
+                &dkim.domain,
+                &dkim.selector,
+                &dkim.result,
+                &dkim.human_result,
+            ] {
+                self.optional(value);
+            }
+        }
+        self.list_length(record.spf_results.len());
+        for spf in &record.spf_results {
+            for value in [&spf.domain, &spf.scope, &spf.result, &spf.human_result] {
+                self.optional(value);
+            }
+        }
+    }
+
+    /// Reads the records back in order.
+    pub(super) fn unpack(&self) -> Unpacker<'_> {
+        Unpacker {
+            batch: self,
+            text_at: 0,
+            length_at: 0,
+            record_at: 0,
+        }
+    }
+
+    fn value(&mut self, value: &str) {
+        // Values are bounded by max_xml_token_bytes (1 MiB by default), far
+        // below the marker for an absent value.
+        self.lengths.push(value.len() as u32);
+        self.text.push_str(value);
+    }
+
+    fn optional(&mut self, value: &Option<String>) {
+        match value {
+            Some(value) => self.value(value),
+            None => self.lengths.push(ABSENT),
+        }
+    }
+
+    fn list_length(&mut self, n: usize) {
+        self.lengths.push(n as u32);
+    }
+}
+
+/// Reads a [`PackedBatch`]'s records into a `Record` the caller reuses.
+pub(super) struct Unpacker<'b> {
+    batch: &'b PackedBatch,
+    text_at: usize,
+    length_at: usize,
+    record_at: usize,
+}
+
+impl Unpacker<'_> {
+    /// Overwrites `record` with the next record; false after the last.
+    /// The record's strings and lists keep their allocations.
+    pub(super) fn next_into(&mut self, record: &mut Record) -> bool {
+        let Some(&count) = self.batch.counts.get(self.record_at) else {
+            return false;
+        };
+        self.record_at += 1;
+        record.count = count;
+        let source_ip = self.take();
+        set(&mut record.source_ip, source_ip.unwrap_or_default());
+        for slot in [
+            &mut record.disposition,
+            &mut record.dkim,
+            &mut record.spf,
+            &mut record.header_from,
+            &mut record.envelope_from,
+            &mut record.envelope_to,
+        ] {
+            self.optional_into(slot);
+        }
+        let reasons = self.list_length();
+        record
+            .reasons
+            .resize_with(reasons, PolicyOverrideReason::default);
+        for reason in &mut record.reasons {
+            self.optional_into(&mut reason.kind);
+            self.optional_into(&mut reason.comment);
+        }
+        let dkim_results = self.list_length();
+        record
+            .dkim_results
+            .resize_with(dkim_results, DkimResult::default);
+        for dkim in &mut record.dkim_results {
+            for slot in [
+                &mut dkim.domain,
+                &mut dkim.selector,
+                &mut dkim.result,
+                &mut dkim.human_result,
+            ] {
+                self.optional_into(slot);
+            }
+        }
+        let spf_results = self.list_length();
+        record
+            .spf_results
+            .resize_with(spf_results, SpfResult::default);
+        for spf in &mut record.spf_results {
+            for slot in [
+                &mut spf.domain,
+                &mut spf.scope,
+                &mut spf.result,
+                &mut spf.human_result,
+            ] {
+                self.optional_into(slot);
+            }
+        }
+        true
+    }
+
+    /// The next value, `None` if it was absent.
+    fn take(&mut self) -> Option<&str> {
+        let length = self.batch.lengths[self.length_at];
+        self.length_at += 1;
+        if length == ABSENT {
+            return None;
+        }
+        let start = self.text_at;
+        self.text_at += length as usize;
+        Some(&self.batch.text[start..self.text_at])
+    }
+
+    fn optional_into(&mut self, slot: &mut Option<String>) {
+        match self.take() {
+            Some(value) => set(slot.get_or_insert_with(String::new), value),
+            None => *slot = None,
+        }
+    }
+
+    fn list_length(&mut self) -> usize {
+        let n = self.batch.lengths[self.length_at];
+        self.length_at += 1;
+        n as usize
+    }
+}
+
+/// Assigns `value` to `target`, reusing its allocation.
+fn set(target: &mut String, value: &str) {
+    target.clear();
+    target.push_str(value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_record(n: usize) -> Record {
+        Record {
+            source_ip: format!("192.0.2.{n}"),
+            count: n as i64 * 7,
+            disposition: Some("none".into()),
+            dkim: Some("pass".into()),
+            spf: None,
+            reasons: vec![PolicyOverrideReason {
+                kind: Some("forwarded".into()),
+                comment: Some(format!("relayed {n} times, ünïcode")),
+            }],
+            header_from: Some("example.com".into()),
+            envelope_from: Some(String::new()),
+            envelope_to: None,
+            dkim_results: (0..n % 3)
+                .map(|i| DkimResult {
+                    domain: Some(format!("d{i}.example")),
+                    selector: (i % 2 == 0).then(|| format!("s{i}")),
+                    result: Some("pass".into()),
+                    human_result: None,
+                })
+                .collect(),
+            spf_results: vec![SpfResult {
+                domain: Some("bounce.example".into()),
+                scope: Some("mfrom".into()),
+                result: Some("softfail".into()),
+                human_result: Some("日本語".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn records_come_back_as_they_went_in() {
+        let records: Vec<Record> = (0..10)
+            .map(full_record)
+            .chain([Record::default()])
+            .collect();
+        let mut batch = PackedBatch::default();
+        for record in &records {
+            batch.push(record);
+        }
+        assert_eq!(batch.len(), records.len());
+        let mut unpacker = batch.unpack();
+        // One record reused for all, as the store does: nothing of an
+        // earlier record may be left in a later one.
+        let mut record = full_record(2);
+        let mut back = Vec::new();
+        while unpacker.next_into(&mut record) {
+            back.push(record.clone());
+        }
+        assert_eq!(back, records);
+    }
+
+    #[test]
+    fn a_cleared_batch_is_empty_and_reusable() {
+        let mut batch = PackedBatch::default();
+        batch.push(&full_record(4));
+        assert!(batch.text_bytes() > 0);
+        batch.clear();
+        assert_eq!((batch.len(), batch.text_bytes()), (0, 0));
+        assert!(!batch.unpack().next_into(&mut Record::default()));
+        batch.push(&full_record(5));
+        let mut record = Record::default();
+        assert!(batch.unpack().next_into(&mut record));
+        assert_eq!(record, full_record(5));
+    }
+}
