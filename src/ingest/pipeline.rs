@@ -22,8 +22,9 @@
 //! allocator contends on a lock then), and each batch crosses between the
 //! cores as a few contiguous runs rather than hundreds of small strings.
 //! Handing over the records themselves, and sending them back to be
-//! filled again, cost the parser 0.5 s of a million-record import on a
-//! quiet machine and up to 60 % more CPU on a busy one (BENCHMARKS.md).
+//! filled again, cost up to 60 % more CPU in the windows when this 2-vCPU
+//! machine ran slow (a million-record import: 5.1–6.5 s, packed 4.5 s;
+//! BENCHMARKS.md).
 //! Stored batches go back to the parser over a second channel and are
 //! filled again.
 
