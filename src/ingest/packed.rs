@@ -14,6 +14,9 @@ use crate::report::{DkimResult, PolicyOverrideReason, Record, SpfResult};
 /// The length that stands for an absent value.
 const ABSENT: u32 = u32::MAX;
 
+/// Text capacity a cleared batch keeps for its next use.
+const KEPT_TEXT_BYTES: usize = 256 * 1024;
+
 /// Records written one after another: their text in one string, the length
 /// of each value and of each list in `lengths`, their counts in `counts`.
 #[derive(Debug, Default)]
@@ -38,8 +41,14 @@ impl PackedBatch {
         self.text.len()
     }
 
-    /// Empties the batch, keeping its allocations for the next one.
+    /// Empties the batch, keeping its allocations for the next one, except
+    /// a text buffer grown past [`KEPT_TEXT_BYTES`] by a record of long
+    /// values: the batches going round would otherwise each keep the
+    /// largest record they ever carried.
     pub(super) fn clear(&mut self) {
+        if self.text.capacity() > KEPT_TEXT_BYTES {
+            self.text = String::new();
+        }
         self.text.clear();
         self.lengths.clear();
         self.counts.clear();
@@ -267,6 +276,29 @@ mod tests {
             back.push(record.clone());
         }
         assert_eq!(back, records);
+    }
+
+    #[test]
+    fn a_cleared_batch_lets_go_of_a_long_records_text() {
+        let mut batch = PackedBatch::default();
+        let long = Record {
+            reasons: vec![PolicyOverrideReason {
+                kind: Some("other".into()),
+                comment: Some("x".repeat(KEPT_TEXT_BYTES + 1)),
+            }],
+            ..full_record(1)
+        };
+        batch.push(&long);
+        batch.clear();
+        assert!(batch.text.capacity() <= KEPT_TEXT_BYTES);
+        batch.push(&full_record(1));
+        let kept = batch.text.capacity();
+        batch.clear();
+        assert_eq!(
+            batch.text.capacity(),
+            kept,
+            "a short batch keeps its buffer"
+        );
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //! 4.2 s) while it was quiet; no change at 100,000 records (BENCHMARKS.md,
 //! Speed, profiled).
 //!
-//! Records cross as packed batches (`packed`): the text of 128 records in
-//! one string, their lengths and counts in two arrays. The parser keeps
+//! Records cross as packed batches (`packed`): the text of up to 128
+//! records (or 64 KiB) in one string, their lengths and counts in two
+//! arrays. The parser keeps
 //! filling its own record and the store unpacks into one of its own, so
 //! no string is allocated on one thread and freed on the other (glibc's
 //! allocator contends on a lock then), and each batch crosses between the
