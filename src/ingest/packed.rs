@@ -11,18 +11,21 @@
 
 use crate::report::{DkimResult, PolicyOverrideReason, Record, SpfResult};
 
-/// The length that stands for an absent value.
-const ABSENT: u32 = u32::MAX;
+/// The length that stands for an absent value: no value is that long.
+const ABSENT: usize = usize::MAX;
 
 /// Text capacity a cleared batch keeps for its next use.
-const KEPT_TEXT_BYTES: usize = 256 * 1024;
+pub(super) const KEPT_TEXT_BYTES: usize = 256 * 1024;
+/// Lengths a cleared batch keeps room for: those of 128 records with a
+/// few dozen values each.
+const KEPT_LENGTHS: usize = 16 * 1024;
 
 /// Records written one after another: their text in one string, the length
 /// of each value and of each list in `lengths`, their counts in `counts`.
 #[derive(Debug, Default)]
 pub(super) struct PackedBatch {
     text: String,
-    lengths: Vec<u32>,
+    lengths: Vec<usize>,
     counts: Vec<i64>,
 }
 
@@ -42,12 +45,15 @@ impl PackedBatch {
     }
 
     /// Empties the batch, keeping its allocations for the next one, except
-    /// a text buffer grown past [`KEPT_TEXT_BYTES`] by a record of long
-    /// values: the batches going round would otherwise each keep the
-    /// largest record they ever carried.
+    /// buffers grown past [`KEPT_TEXT_BYTES`] or [`KEPT_LENGTHS`] by a
+    /// record of long values or many results: the batches going round
+    /// would otherwise each keep the largest record they ever carried.
     pub(super) fn clear(&mut self) {
         if self.text.capacity() > KEPT_TEXT_BYTES {
             self.text = String::new();
+        }
+        if self.lengths.capacity() > KEPT_LENGTHS {
+            self.lengths = Vec::new();
         }
         self.text.clear();
         self.lengths.clear();
@@ -103,9 +109,7 @@ impl PackedBatch {
     }
 
     fn value(&mut self, value: &str) {
-        // Values are bounded by max_xml_token_bytes (1 MiB by default), far
-        // below the marker for an absent value.
-        self.lengths.push(value.len() as u32);
+        self.lengths.push(value.len());
         self.text.push_str(value);
     }
 
@@ -117,7 +121,7 @@ impl PackedBatch {
     }
 
     fn list_length(&mut self, n: usize) {
-        self.lengths.push(n as u32);
+        self.lengths.push(n);
     }
 }
 
@@ -197,7 +201,7 @@ impl Unpacker<'_> {
             return None;
         }
         let start = self.text_at;
-        self.text_at += length as usize;
+        self.text_at += length;
         Some(&self.batch.text[start..self.text_at])
     }
 
@@ -211,7 +215,7 @@ impl Unpacker<'_> {
     fn list_length(&mut self) -> usize {
         let n = self.batch.lengths[self.length_at];
         self.length_at += 1;
-        n as usize
+        n
     }
 }
 
@@ -289,8 +293,14 @@ mod tests {
             ..full_record(1)
         };
         batch.push(&long);
+        let many = Record {
+            dkim_results: vec![DkimResult::default(); KEPT_LENGTHS],
+            ..full_record(1)
+        };
+        batch.push(&many);
         batch.clear();
         assert!(batch.text.capacity() <= KEPT_TEXT_BYTES);
+        assert!(batch.lengths.capacity() <= KEPT_LENGTHS);
         batch.push(&full_record(1));
         let kept = batch.text.capacity();
         batch.clear();

@@ -10,26 +10,27 @@
 //! The parser decompresses its own input (a tenth of its work). A third
 //! thread that decompressed ahead of it, in 64 KiB chunks, cost more CPU
 //! than it saved on the 2-vCPU machines this runs on: without it the
-//! million-record import used 3 to 11 % less CPU, took 5.5 s instead of
-//! 6.1 s while the machine was busy, and 2 to 3 % longer (4.3 s against
-//! 4.2 s) while it was quiet; no change at 100,000 records (BENCHMARKS.md,
-//! Speed, profiled).
+//! million-record import took 5.5 s instead of 6.1 s on 7.4 s of user CPU
+//! instead of 8.3 s while the machine was busy (one build, a switch
+//! between the two); no change at 100,000 records. On a quiet machine,
+//! together with a faster parse, 4.3 s against 4.2 s on less CPU
+//! (BENCHMARKS.md, Speed, profiled).
 //!
 //! Records cross as packed batches (`packed`): the text of up to 128
-//! records (or 64 KiB) in one string, their lengths and counts in two
-//! arrays. The parser keeps
+//! records in one string (a batch goes once its text passes 64 KiB, so
+//! by one record at most), their lengths and counts in two arrays. The parser keeps
 //! filling its own record and the store unpacks into one of its own, so
 //! no string is allocated on one thread and freed on the other (glibc's
 //! allocator contends on a lock then), and each batch crosses between the
 //! cores as a few contiguous runs rather than hundreds of small strings.
 //! Handing over the records themselves, and sending them back to be
-//! filled again, cost up to 60 % more CPU in the windows when this 2-vCPU
-//! machine ran slow (a million-record import: 5.1–6.5 s, packed 4.5 s;
-//! BENCHMARKS.md).
+//! filled again, cost up to 50 % more CPU in the windows when this 2-vCPU
+//! machine ran slow (a million-record import: 5.1–6.5 s on 6.7–8.8 s of
+//! user CPU; packed, 4.5 s on 5.9 s; BENCHMARKS.md).
 //! Stored batches go back to the parser over a second channel and are
 //! filled again.
 
-use super::packed::PackedBatch;
+use super::packed::{KEPT_TEXT_BYTES, PackedBatch};
 use crate::limits::Limits;
 use crate::parse::{
     AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate_labelled,
@@ -158,6 +159,11 @@ pub fn parse_and_store(
                     let mut stored = Ok(());
                     while stored.is_ok() && unpacker.next_into(&mut record) {
                         stored = writer.record(&mut record);
+                    }
+                    if batch.text_bytes() > KEPT_TEXT_BYTES {
+                        // Not to keep a record of long values for the rest
+                        // of the report.
+                        record = Record::default();
                     }
                     // Dropped if the parser has finished: nothing to reuse.
                     let _ = give_back.try_send(batch);

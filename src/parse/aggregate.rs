@@ -635,7 +635,8 @@ fn local_name(name: &str) -> &str {
 /// `str::trim`, the same result, without decoding characters when the
 /// value starts and ends in ASCII that is not whitespace (nearly every
 /// value): the ASCII trim then stands. A vertical tab or a non-ASCII byte
-/// at either end takes the full Unicode trim, which also strips those.
+/// at either end takes the full Unicode trim, which strips them where they
+/// are whitespace.
 fn trim(text: &str) -> &str {
     let ascii = text.trim_ascii();
     let needs_unicode = |b: &u8| !b.is_ascii() || *b == 0x0b;
