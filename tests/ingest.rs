@@ -608,3 +608,94 @@ fn schema_is_versioned_and_in_wal_mode() {
     let reopened = dmarc_sink::store::Store::open(&temp.dir.path().join("store.sqlite")).unwrap();
     assert_eq!(reopened.schema_version().unwrap(), 7);
 }
+
+/// A report large enough to be parsed on a thread of its own, with one
+/// record whose comment and human result are longer than a packed batch
+/// takes (it goes to the store whole): every record is stored, in order,
+/// each value exactly as sent.
+#[test]
+fn a_record_of_long_values_among_packed_ones_is_stored_in_order() {
+    let mut temp = TempStore::new();
+    // Text that gzip cannot shrink much, so the attachment passes the
+    // size that is parsed inline.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut noise = |len: usize| -> String {
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(b'a' + (state % 26) as u8)
+            })
+            .collect()
+    };
+    let long_comment = noise(300 * 1024);
+    let long_human = format!("{} 日本語", noise(100 * 1024));
+    let mut records = String::new();
+    let mut expected = Vec::new();
+    for n in 0..600u32 {
+        let ip = format!("198.51.{}.{}", n / 256, n % 256);
+        let (comment, human) = if n == 300 {
+            (long_comment.clone(), long_human.clone())
+        } else {
+            (format!("short {n} {}", noise(200)), format!("h{n}"))
+        };
+        records.push_str(&format!(
+            "<record><row><source_ip>{ip}</source_ip><count>{}</count>\
+             <policy_evaluated><disposition>none</disposition><dkim>fail</dkim><spf>pass</spf>\
+             <reason><type>forwarded</type><comment>{comment}</comment></reason></policy_evaluated></row>\
+             <identifiers><header_from>example.com</header_from></identifiers>\
+             <auth_results><dkim><domain>d{n}.example</domain><selector>s{n}</selector>\
+             <result>fail</result><human_result>{human}</human_result></dkim>\
+             <spf><domain>example.com</domain><result>pass</result></spf></auth_results></record>",
+            n + 1
+        ));
+        expected.push((ip, i64::from(n + 1), comment, human));
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>google.com</org_name>\
+         <report_id>long-values</report_id><date_range><begin>1700006400</begin>\
+         <end>1700092799</end></date_range></report_metadata><policy_published>\
+         <domain>example.com</domain><p>none</p></policy_published>{records}</feedback>"
+    );
+    let attachment = gzip(xml.as_bytes());
+    assert!(
+        attachment.len() > dmarc_sink::ingest::INLINE_MAX_BYTES,
+        "the report must take the threaded path ({} bytes)",
+        attachment.len()
+    );
+    let raw = report_mail(
+        "Report domain: example.com Submitter: google.com Report-ID: long-values",
+        "long-values@google.com",
+        vec![Part::attachment(
+            "application/gzip",
+            "google.com!example.com!1700006400!1700092799.xml.gz",
+            &attachment,
+        )],
+    );
+    let outcome = ingest(&mut temp, &raw);
+    assert_eq!(stored_members(&outcome), vec!["2"]);
+
+    let conn = temp.store.connection();
+    let mut statement = conn
+        .prepare(
+            "SELECT r.source_ip, r.count, rr.comment, d.human_result
+             FROM records r
+             JOIN record_reasons rr ON rr.record = r.id
+             JOIN dkim_results d ON d.record = r.id
+             ORDER BY r.id",
+        )
+        .unwrap();
+    let stored: Vec<(String, i64, String, String)> = statement
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored.len(), expected.len());
+    assert!(
+        stored == expected,
+        "the stored records differ from those sent"
+    );
+}

@@ -18,6 +18,7 @@ pub use committer::{Committed, Committer, Submitter};
 pub use file::{ingest_file, ingest_file_checked, ingest_file_in};
 pub use message::{PendingMessage, ingest_message, ingest_message_in, keep_whole, read_message_in};
 pub use outcome::{MessageOutcome, PayloadOutcome, PayloadResult, ReportSummary, Verdict};
+pub use pipeline::INLINE_MAX_BYTES;
 pub use reparse::{ReparseSummary, reparse};
 
 use crate::auth::Authentication;

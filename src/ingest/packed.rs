@@ -15,7 +15,7 @@ use crate::report::{DkimResult, PolicyOverrideReason, Record, SpfResult};
 const ABSENT: usize = usize::MAX;
 
 /// Text capacity a cleared batch keeps for its next use.
-pub(super) const KEPT_TEXT_BYTES: usize = 256 * 1024;
+const KEPT_TEXT_BYTES: usize = 256 * 1024;
 /// Lengths a cleared batch keeps room for: those of 128 records with a
 /// few dozen values each.
 const KEPT_LENGTHS: usize = 16 * 1024;
@@ -58,6 +58,22 @@ impl PackedBatch {
         self.text.clear();
         self.lengths.clear();
         self.counts.clear();
+    }
+
+    /// Where the batch ends now, to [`PackedBatch::truncate`] back to.
+    pub(super) fn mark(&self) -> Mark {
+        Mark {
+            text: self.text.len(),
+            lengths: self.lengths.len(),
+            records: self.counts.len(),
+        }
+    }
+
+    /// Drops what was pushed since `mark`.
+    pub(super) fn truncate(&mut self, mark: Mark) {
+        self.text.truncate(mark.text);
+        self.lengths.truncate(mark.lengths);
+        self.counts.truncate(mark.records);
     }
 
     /// Appends `record`.
@@ -123,6 +139,14 @@ impl PackedBatch {
     fn list_length(&mut self, n: usize) {
         self.lengths.push(n);
     }
+}
+
+/// The end of a batch at one moment (see [`PackedBatch::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mark {
+    pub(super) text: usize,
+    lengths: usize,
+    records: usize,
 }
 
 /// Reads a [`PackedBatch`]'s records into a `Record` the caller reuses.
@@ -309,6 +333,23 @@ mod tests {
             kept,
             "a short batch keeps its buffer"
         );
+    }
+
+    #[test]
+    fn truncating_to_a_mark_drops_only_what_came_after() {
+        let mut batch = PackedBatch::default();
+        batch.push(&full_record(1));
+        let mark = batch.mark();
+        batch.push(&full_record(2));
+        batch.truncate(mark);
+        batch.push(&full_record(3));
+        let mut unpacker = batch.unpack();
+        let mut record = Record::default();
+        let mut back = Vec::new();
+        while unpacker.next_into(&mut record) {
+            back.push(record.clone());
+        }
+        assert_eq!(back, vec![full_record(1), full_record(3)]);
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //!
 //! Records cross as packed batches (`packed`): the text of up to 128
 //! records in one string (a batch goes once its text passes 64 KiB, so
-//! by one record at most), their lengths and counts in two arrays. The parser keeps
+//! by one record at most), their lengths and counts in two arrays. A
+//! record of long values (over 256 KiB of text) goes whole instead. The parser keeps
 //! filling its own record and the store unpacks into one of its own, so
 //! no string is allocated on one thread and freed on the other (glibc's
 //! allocator contends on a lock then), and each batch crosses between the
@@ -30,7 +31,7 @@
 //! Stored batches go back to the parser over a second channel and are
 //! filled again.
 
-use super::packed::{KEPT_TEXT_BYTES, PackedBatch};
+use super::packed::PackedBatch;
 use crate::limits::Limits;
 use crate::parse::{
     AggregateSink, ParseError, ParseFailure, ParsedReport, parse_aggregate_labelled,
@@ -49,10 +50,17 @@ const BATCH_RECORDS: usize = 128;
 const BATCH_TEXT_BYTES: usize = 64 * 1024;
 /// Batches the parser may run ahead of the store.
 const BATCHES_IN_FLIGHT: usize = 16;
+/// A record whose values take more text than this goes over whole, moved
+/// rather than copied: packing it would hold it twice, unpacking three
+/// times. Such records are rare (a reason's comment or a human result
+/// near `max_xml_token_bytes`), so the moves cost nothing that shows.
+const WHOLE_RECORD_BYTES: usize = 256 * 1024;
 
 enum Handover {
     Begin(Box<Feedback>),
     Records(PackedBatch),
+    /// One record of long values, after the batch before it.
+    Whole(Box<Record>),
 }
 
 /// The store's side has hung up (after a store error).
@@ -95,9 +103,20 @@ impl AggregateSink for BatchSender {
     }
 
     /// Packs the record; the parser keeps the record itself and fills it
-    /// again for the next one.
+    /// again for the next one. A record of long values is sent whole
+    /// instead, after the records packed before it.
     fn record(&mut self, record: &mut Record) -> Result<(), StoreGone> {
+        let mark = self.batch.mark();
         self.batch.push(record);
+        if self.batch.text_bytes() - mark.text > WHOLE_RECORD_BYTES {
+            self.batch.truncate(mark);
+            self.flush()?;
+            let whole = Box::new(std::mem::take(record));
+            return self
+                .channel
+                .send(Handover::Whole(whole))
+                .map_err(|_| StoreGone);
+        }
         if self.batch.len() == BATCH_RECORDS || self.batch.text_bytes() >= BATCH_TEXT_BYTES {
             self.flush()?;
         }
@@ -154,16 +173,12 @@ pub fn parse_and_store(
         for handover in handovers.iter() {
             stored = match handover {
                 Handover::Begin(feedback) => writer.begin(&feedback),
+                Handover::Whole(mut whole) => writer.record(&mut whole),
                 Handover::Records(batch) => {
                     let mut unpacker = batch.unpack();
                     let mut stored = Ok(());
                     while stored.is_ok() && unpacker.next_into(&mut record) {
                         stored = writer.record(&mut record);
-                    }
-                    if batch.text_bytes() > KEPT_TEXT_BYTES {
-                        // Not to keep a record of long values for the rest
-                        // of the report.
-                        record = Record::default();
                     }
                     // Dropped if the parser has finished: nothing to reuse.
                     let _ = give_back.try_send(batch);
