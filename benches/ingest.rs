@@ -190,16 +190,6 @@ fn against_floor(gz: &Path, db: &Path, runs: usize, records: u64) -> Floor {
 
 impl std::fmt::Display for Floor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let spread = |times: &[Duration]| {
-            let mut sorted = times.to_vec();
-            sorted.sort();
-            format!(
-                "{} ({:.3}–{:.3})",
-                secs(sorted[sorted.len() / 2]),
-                sorted[0].as_secs_f64(),
-                sorted[sorted.len() - 1].as_secs_f64()
-            )
-        };
         let mut ratios: Vec<f64> = self
             .import
             .iter()
@@ -237,6 +227,18 @@ fn report_name(records: u64) -> String {
 
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The median of `times` and their range, as the tables print them.
+fn spread(times: &[Duration]) -> String {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    format!(
+        "{} ({:.3}–{:.3})",
+        secs(sorted[sorted.len() / 2]),
+        sorted[0].as_secs_f64(),
+        sorted[sorted.len() - 1].as_secs_f64()
+    )
 }
 
 fn secs(d: Duration) -> String {
@@ -451,18 +453,23 @@ fn time_gunzip(gz: &Path) -> Duration {
 fn time_gunzip_scan(gz: &Path) -> Duration {
     let started = Instant::now();
     let input = MultiGzDecoder::new(BufReader::new(File::open(gz).unwrap()));
-    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(64 * 1024, input));
+    assert!(scan_events(BufReader::with_capacity(64 * 1024, input)) > 0);
+    started.elapsed()
+}
+
+/// Reads every quick-xml event of `xml`, doing nothing with them; returns
+/// how many there were.
+fn scan_events(xml: impl io::BufRead) -> u64 {
+    let mut reader = quick_xml::Reader::from_reader(xml);
     let mut buf = Vec::new();
     let mut events = 0u64;
     loop {
         buf.clear();
         match reader.read_event_into(&mut buf).unwrap() {
-            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Eof => return events,
             _ => events += 1,
         }
     }
-    assert!(events > 0);
-    started.elapsed()
 }
 
 /// Gunzip + scan of one report, alone and beside a busy second core: three
@@ -488,8 +495,8 @@ fn contention(records: u64) {
         })
     };
     let db = dir.path().join("busy.sqlite");
-    let (mut alone, mut scans, mut inserts) = (Vec::new(), Vec::new(), Vec::new());
-    let mut parses = Vec::new();
+    let (mut alone, mut scans, mut inserts, mut parses) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         alone.push(time_gunzip_scan(&gz));
         parses.push(time_parse(&gz, records));
@@ -501,25 +508,16 @@ fn contention(records: u64) {
             remove_store(&db);
         }));
     }
-    let spread = |times: &mut Vec<Duration>| {
-        times.sort();
-        format!(
-            "{} ({:.3}–{:.3})",
-            secs(times[times.len() / 2]),
-            times[0].as_secs_f64(),
-            times[times.len() - 1].as_secs_f64()
-        )
-    };
     println!(
         "| records | gunzip + scan alone | beside a second scan | beside SQLite inserts | gunzip + dmarc-sink's parse, records discarded |"
     );
     println!("|---:|---:|---:|---:|---:|");
     println!(
         "| {records} | {} | {} | {} | {} |",
-        spread(&mut alone),
-        spread(&mut scans),
-        spread(&mut inserts),
-        spread(&mut parses)
+        spread(&alone),
+        spread(&scans),
+        spread(&inserts),
+        spread(&parses)
     );
 }
 
@@ -552,20 +550,8 @@ fn time_scan(xml: &Path) -> Duration {
     // Warm the page cache, so the scan is not timing the disk.
     io::copy(&mut File::open(xml).unwrap(), &mut io::sink()).unwrap();
     let started = Instant::now();
-    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(
-        64 * 1024,
-        File::open(xml).unwrap(),
-    ));
-    let mut buf = Vec::new();
-    let mut events = 0u64;
-    loop {
-        buf.clear();
-        match reader.read_event_into(&mut buf).unwrap() {
-            quick_xml::events::Event::Eof => break,
-            _ => events += 1,
-        }
-    }
-    assert!(events > 0);
+    let xml = BufReader::with_capacity(64 * 1024, File::open(xml).unwrap());
+    assert!(scan_events(xml) > 0);
     started.elapsed()
 }
 

@@ -80,16 +80,14 @@ impl PackedBatch {
     pub(super) fn push(&mut self, record: &Record) {
         self.counts.push(record.count);
         self.value(&record.source_ip);
-        for value in [
+        self.optionals([
             &record.disposition,
             &record.dkim,
             &record.spf,
             &record.header_from,
             &record.envelope_from,
             &record.envelope_to,
-        ] {
-            self.optional(value);
-        }
+        ]);
         self.list_length(record.reasons.len());
         for reason in &record.reasons {
             self.optional(&reason.kind);
@@ -97,20 +95,16 @@ impl PackedBatch {
         }
         self.list_length(record.dkim_results.len());
         for dkim in &record.dkim_results {
-            for value in [
+            self.optionals([
                 &dkim.domain,
                 &dkim.selector,
                 &dkim.result,
                 &dkim.human_result,
-            ] {
-                self.optional(value);
-            }
+            ]);
         }
         self.list_length(record.spf_results.len());
         for spf in &record.spf_results {
-            for value in [&spf.domain, &spf.scope, &spf.result, &spf.human_result] {
-                self.optional(value);
-            }
+            self.optionals([&spf.domain, &spf.scope, &spf.result, &spf.human_result]);
         }
     }
 
@@ -133,6 +127,12 @@ impl PackedBatch {
         match value {
             Some(value) => self.value(value),
             None => self.lengths.push(ABSENT),
+        }
+    }
+
+    fn optionals<const N: usize>(&mut self, values: [&Option<String>; N]) {
+        for value in values {
+            self.optional(value);
         }
     }
 
@@ -168,16 +168,14 @@ impl Unpacker<'_> {
         record.count = count;
         let source_ip = self.take();
         set(&mut record.source_ip, source_ip.unwrap_or_default());
-        for slot in [
+        self.optionals_into([
             &mut record.disposition,
             &mut record.dkim,
             &mut record.spf,
             &mut record.header_from,
             &mut record.envelope_from,
             &mut record.envelope_to,
-        ] {
-            self.optional_into(slot);
-        }
+        ]);
         let reasons = self.list_length();
         record
             .reasons
@@ -191,28 +189,24 @@ impl Unpacker<'_> {
             .dkim_results
             .resize_with(dkim_results, DkimResult::default);
         for dkim in &mut record.dkim_results {
-            for slot in [
+            self.optionals_into([
                 &mut dkim.domain,
                 &mut dkim.selector,
                 &mut dkim.result,
                 &mut dkim.human_result,
-            ] {
-                self.optional_into(slot);
-            }
+            ]);
         }
         let spf_results = self.list_length();
         record
             .spf_results
             .resize_with(spf_results, SpfResult::default);
         for spf in &mut record.spf_results {
-            for slot in [
+            self.optionals_into([
                 &mut spf.domain,
                 &mut spf.scope,
                 &mut spf.result,
                 &mut spf.human_result,
-            ] {
-                self.optional_into(slot);
-            }
+            ]);
         }
         true
     }
@@ -233,6 +227,12 @@ impl Unpacker<'_> {
         match self.take() {
             Some(value) => set(slot.get_or_insert_with(String::new), value),
             None => *slot = None,
+        }
+    }
+
+    fn optionals_into<const N: usize>(&mut self, slots: [&mut Option<String>; N]) {
+        for slot in slots {
+            self.optional_into(slot);
         }
     }
 
