@@ -18,18 +18,19 @@
 //!
 //! Records cross as packed batches (`packed`): the text of up to 128
 //! records in one string (a batch goes once its text passes 64 KiB, so
-//! by one record at most), their lengths and counts in two arrays. A
-//! record of long values (over 256 KiB of text) goes whole instead. The parser keeps
-//! filling its own record and the store unpacks into one of its own, so
-//! no string is allocated on one thread and freed on the other (glibc's
-//! allocator contends on a lock then), and each batch crosses between the
-//! cores as a few contiguous runs rather than hundreds of small strings.
+//! by one record at most), their lengths and counts in two arrays. The
+//! parser keeps filling its own record and the store unpacks into one of
+//! its own, so no string is allocated on one thread and freed on the
+//! other (glibc's allocator contends on a lock then), and each batch
+//! crosses between the cores as a few contiguous runs rather than
+//! hundreds of small strings. Stored batches go back to the parser over a
+//! second channel and are filled again. A record of long values (over
+//! 256 KiB of text) goes whole instead, moved rather than copied.
+//!
 //! Handing over the records themselves, and sending them back to be
 //! filled again, cost up to 50 % more CPU in the windows when this 2-vCPU
 //! machine ran slow (a million-record import: 5.1–6.5 s on 6.7–8.8 s of
 //! user CPU; packed, 4.5 s on 5.9 s; BENCHMARKS.md).
-//! Stored batches go back to the parser over a second channel and are
-//! filled again.
 
 use super::packed::PackedBatch;
 use crate::limits::Limits;
