@@ -450,3 +450,65 @@ fn nested_feedback_element_in_an_extension_does_not_end_the_report() {
     assert_eq!(parsed.records, 2);
     assert_eq!(parsed.messages, 15);
 }
+
+/// Whitespace between elements is skipped unread (quick-xml's
+/// `trim_text_start`, switched on only right after a tag), so this pins
+/// down that whitespace inside a value, after a reference, CDATA, a
+/// comment or a processing instruction, is kept as sent.
+#[test]
+fn whitespace_inside_values_is_kept_around_references_cdata_and_comments() {
+    let comments = [
+        ("  a &amp; b  ", Some("a & b")),
+        ("x<!-- note --> y", Some("x y")),
+        ("<![CDATA[c]]> d", Some("c d")),
+        ("e<?pi x?> f", Some("e f")),
+        ("g&#32; h", Some("g  h")),
+        ("&lt;i&gt;\n\tj", Some("<i>\n\tj")),
+        ("\n  &#x20;  \n", None),
+    ];
+    let reasons: String = comments
+        .iter()
+        .map(|(comment, _)| {
+            format!("<reason>\n  <type>other</type>\n  <comment>{comment}</comment>\n</reason>\n")
+        })
+        .collect();
+    let doc = format!(
+        "<feedback>\n <report_metadata> <org_name> Spaced &amp; Co </org_name>\n\
+         <report_id>ws-1</report_id> <date_range><begin>1</begin><end>2</end></date_range>\n\
+         </report_metadata>\n <policy_published> <domain>example.com</domain> </policy_published>\n\
+         <record>\n <row> <source_ip> 192.0.2.1 </source_ip> <count> 3 </count>\n\
+         <policy_evaluated> <disposition>none</disposition>\n{reasons}</policy_evaluated>\n\
+         </row>\n <identifiers> <header_from>example.com</header_from> </identifiers>\n\
+         </record>\n</feedback>\n"
+    );
+    let (parsed, sink) = parse_bytes(doc.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(parsed.feedback.metadata.org_name, "Spaced & Co");
+    let record = &sink.records[0];
+    assert_eq!((record.source_ip.as_str(), record.count), ("192.0.2.1", 3));
+    let stored: Vec<Option<&str>> = record
+        .reasons
+        .iter()
+        .map(|reason| reason.comment.as_deref())
+        .collect();
+    let sent: Vec<Option<&str>> = comments.iter().map(|(_, value)| *value).collect();
+    assert_eq!(stored, sent);
+}
+
+#[test]
+fn a_long_run_of_whitespace_between_elements_hits_the_token_limit() {
+    let limits = Limits {
+        max_xml_token_bytes: 4096,
+        ..Limits::default()
+    };
+    let blank = " \n\t".repeat(40_000);
+    let doc = format!(
+        "<feedback><report_metadata>{blank}<org_name>x</org_name></report_metadata></feedback>"
+    );
+    let error = parse_bytes(doc.as_bytes(), &limits)
+        .err()
+        .expect("an error");
+    assert!(
+        matches!(error, ParseError::Limit(l) if l.key == "max_xml_token_bytes"),
+        "{error:?}"
+    );
+}

@@ -132,8 +132,15 @@ pub fn parse_aggregate_labelled<S: AggregateSink>(
             }
         };
         let position = reader.buffer_position();
+        let at_tag = matches!(event, Event::Start(_) | Event::End(_) | Event::Empty(_));
         let done = state.event(event, position, sink)?;
         reader.get_mut().mark();
+        // Right after a tag no text has been gathered yet (`open` and
+        // `close` clear it), so whitespace there can only be leading
+        // whitespace, which `trim` would drop: quick-xml may skip it
+        // without an event. After a reference, CDATA, a comment or a PI,
+        // whitespace may sit inside a value and is kept.
+        reader.config_mut().trim_text_start = at_tag;
         if done {
             break;
         }
