@@ -33,6 +33,12 @@ pub struct Limits {
     pub max_xml_token_bytes: usize,
     /// Depth of nested XML elements.
     pub max_xml_depth: usize,
+    /// Bytes the parser may hold for one record of an aggregate report:
+    /// the text of every value it is given, and 128 for each reason and
+    /// DKIM or SPF result. The same holds for the errors listed in a
+    /// report's metadata. Without it, one record of a million 1 MiB
+    /// comments, a megabyte gzipped, would be held whole in memory.
+    pub max_record_bytes: usize,
     /// Bytes of one JSON report (an SMTP TLS report), which is read into
     /// memory whole to be parsed.
     pub max_json_bytes: u64,
@@ -52,6 +58,7 @@ impl Default for Limits {
             max_mime_parts: default_max_mime_parts(),
             max_xml_token_bytes: default_max_xml_token_bytes(),
             max_xml_depth: default_max_xml_depth(),
+            max_record_bytes: default_max_record_bytes(),
             max_json_bytes: default_max_json_bytes(),
             max_stored_bytes_per_ip_per_day: default_max_stored_bytes_per_ip_per_day(),
         }
@@ -95,6 +102,12 @@ pub fn default_max_xml_depth() -> usize {
     32
 }
 
+/// 4 MiB: a record is a few hundred bytes, a few KiB with many DKIM
+/// results; this admits four values at `max_xml_token_bytes`.
+pub fn default_max_record_bytes() -> usize {
+    4 * 1024 * 1024
+}
+
 /// 4 MiB: a TLS report is a few KiB, one failure detail per sending IP,
 /// receiving MX and result type; a big reporter's reaches a few hundred
 /// KiB. Parsed, a report takes up to about 15 times its text (a list of
@@ -123,6 +136,9 @@ impl fmt::Display for LimitExceeded {
             "max_mime_parts" => "MIME message has more parts than",
             "max_xml_token_bytes" => "an XML text, comment or tag exceeds",
             "max_xml_depth" => "XML elements are nested deeper than",
+            "max_record_bytes" => {
+                "a record of an aggregate report (or its metadata's errors) holds more than"
+            }
             "max_json_bytes" => "a JSON report exceeds",
             _ => "input exceeds",
         };

@@ -512,3 +512,109 @@ fn a_long_run_of_whitespace_between_elements_hits_the_token_limit() {
         "{error:?}"
     );
 }
+
+/// A report whose one record holds `reasons` reasons, each with a comment
+/// of `comment_bytes`, and whose metadata lists `errors` errors of 100
+/// bytes; `records` such records.
+fn report_with_lists(
+    records: usize,
+    reasons: usize,
+    comment_bytes: usize,
+    errors: usize,
+) -> String {
+    let comment = "c".repeat(comment_bytes);
+    let error = "e".repeat(100);
+    let errors: String = (0..errors)
+        .map(|_| format!("<error>{error}</error>"))
+        .collect();
+    let reasons: String = (0..reasons)
+        .map(|_| format!("<reason><type>other</type><comment>{comment}</comment></reason>"))
+        .collect();
+    let record = format!(
+        "<record><row><source_ip>192.0.2.1</source_ip><count>1</count>\
+         <policy_evaluated><disposition>none</disposition>{reasons}</policy_evaluated></row>\
+         <identifiers><header_from>example.com</header_from></identifiers></record>"
+    );
+    format!(
+        "<feedback><report_metadata><org_name>o</org_name><report_id>r</report_id>\
+         <date_range><begin>1</begin><end>2</end></date_range>{errors}</report_metadata>\
+         <policy_published><domain>example.com</domain></policy_published>{}</feedback>",
+        record.repeat(records)
+    )
+}
+
+fn record_limit(bytes: usize) -> Limits {
+    Limits {
+        max_record_bytes: bytes,
+        ..Limits::default()
+    }
+}
+
+fn is_record_limit(result: Result<(ParsedReport, Collect), ParseError>) -> bool {
+    matches!(result, Err(ParseError::Limit(l)) if l.key == "max_record_bytes" && l.limit == 4096)
+}
+
+#[test]
+fn a_record_holding_more_than_max_record_bytes_is_refused() {
+    // Ten comments of 500 bytes: 10 × (5 + 500 + 128) and a few bytes more.
+    let doc = report_with_lists(1, 10, 500, 0);
+    assert!(is_record_limit(parse_bytes(
+        doc.as_bytes(),
+        &record_limit(4096)
+    )));
+    let (parsed, sink) = parse_bytes(doc.as_bytes(), &record_limit(8192)).unwrap();
+    assert_eq!(parsed.records, 1);
+    assert_eq!(sink.records[0].reasons.len(), 10);
+    // The count starts again with each record: forty such records of 3 KiB.
+    let doc = report_with_lists(40, 5, 500, 0);
+    let (parsed, _) = parse_bytes(doc.as_bytes(), &record_limit(4096)).unwrap();
+    assert_eq!(parsed.records, 40);
+    let error = parse_bytes(
+        report_with_lists(1, 10, 500, 0).as_bytes(),
+        &record_limit(4096),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        error.to_string().contains("limits.max_record_bytes"),
+        "{error}"
+    );
+}
+
+#[test]
+fn empty_reasons_and_results_count_towards_max_record_bytes() {
+    // 100 empty entries carry no text, but each takes memory.
+    let reasons = report_with_lists(1, 0, 0, 0).replace(
+        "<disposition>none</disposition>",
+        &format!("<disposition>none</disposition>{}", "<reason/>".repeat(100)),
+    );
+    assert!(is_record_limit(parse_bytes(
+        reasons.as_bytes(),
+        &record_limit(4096)
+    )));
+    let results = report_with_lists(1, 0, 0, 0).replace(
+        "</identifiers>",
+        &format!(
+            "</identifiers><auth_results>{}{}</auth_results>",
+            "<dkim/>".repeat(20),
+            "<spf/>".repeat(20)
+        ),
+    );
+    assert!(is_record_limit(parse_bytes(
+        results.as_bytes(),
+        &record_limit(4096)
+    )));
+    let (_, sink) = parse_bytes(results.as_bytes(), &record_limit(8192)).unwrap();
+    assert_eq!(sink.records[0].dkim_results.len(), 20);
+}
+
+#[test]
+fn errors_in_the_metadata_count_towards_max_record_bytes() {
+    let doc = report_with_lists(1, 0, 0, 20);
+    assert!(is_record_limit(parse_bytes(
+        doc.as_bytes(),
+        &record_limit(4096)
+    )));
+    let (parsed, _) = parse_bytes(doc.as_bytes(), &record_limit(8192)).unwrap();
+    assert_eq!(parsed.feedback.metadata.errors.len(), 20);
+}

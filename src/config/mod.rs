@@ -562,7 +562,7 @@ impl Config {
             .check()
             .map_err(|(key, reason)| invalid(key, reason))?;
         let limits = &self.limits;
-        let positive: [(&'static str, u64); 8] = [
+        let positive: [(&'static str, u64); 9] = [
             ("limits.max_message_bytes", limits.max_message_bytes),
             (
                 "limits.max_decompressed_bytes",
@@ -576,6 +576,7 @@ impl Config {
                 limits.max_xml_token_bytes as u64,
             ),
             ("limits.max_xml_depth", limits.max_xml_depth as u64),
+            ("limits.max_record_bytes", limits.max_record_bytes as u64),
             ("limits.max_json_bytes", limits.max_json_bytes),
         ];
         for (key, value) in positive {
@@ -802,10 +803,14 @@ mod tests {
 
     #[test]
     fn zero_limit_is_rejected() {
-        let error = parse("[limits]\nmax_zip_entries = 0\n")
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("limits.max_zip_entries"), "{error}");
+        for key in ["max_zip_entries", "max_record_bytes"] {
+            let error = parse(&format!("[limits]\n{key} = 0\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(&format!("limits.{key}")), "{error}");
+        }
+        let config = parse("[limits]\nmax_record_bytes = 65536\n").unwrap();
+        assert_eq!(config.limits.max_record_bytes, 65536);
     }
 
     #[test]

@@ -280,6 +280,10 @@ struct State<'l> {
     strings: StringPool,
     /// The current record has a non-empty `<count>`.
     count_seen: bool,
+    /// What the current record holds, as `max_record_bytes` counts it.
+    record_bytes: usize,
+    /// What the errors listed in the report's metadata hold, counted alike.
+    metadata_bytes: usize,
     records: u64,
     messages: i64,
 }
@@ -301,6 +305,8 @@ impl<'l> State<'l> {
             record: Record::default(),
             strings: StringPool::default(),
             count_seen: false,
+            record_bytes: 0,
+            metadata_bytes: 0,
             records: 0,
             messages: 0,
         }
@@ -383,12 +389,20 @@ impl<'l> State<'l> {
                 }
                 self.strings.reclaim(&mut self.record);
                 self.count_seen = false;
+                self.record_bytes = 0;
             }
             (Tag::PolicyEvaluated, Tag::Reason) => {
+                hold(&mut self.record_bytes, ENTRY_BYTES, self.limits)?;
                 self.record.reasons.push(PolicyOverrideReason::default());
             }
-            (Tag::AuthResults, Tag::Dkim) => self.record.dkim_results.push(DkimResult::default()),
-            (Tag::AuthResults, Tag::Spf) => self.record.spf_results.push(SpfResult::default()),
+            (Tag::AuthResults, Tag::Dkim) => {
+                hold(&mut self.record_bytes, ENTRY_BYTES, self.limits)?;
+                self.record.dkim_results.push(DkimResult::default());
+            }
+            (Tag::AuthResults, Tag::Spf) => {
+                hold(&mut self.record_bytes, ENTRY_BYTES, self.limits)?;
+                self.record.spf_results.push(SpfResult::default());
+            }
             (Tag::ReportMetadata, Tag::DateRange) => self.date_range_seen = true,
             _ => {}
         }
@@ -404,6 +418,26 @@ impl<'l> State<'l> {
             }));
         }
         Ok(())
+    }
+
+    /// Counts a value about to be stored against `max_record_bytes`: one
+    /// of the current record's, or an error listed in the metadata (the
+    /// one list outside the records). Other values of the report replace
+    /// one another, so the token limit bounds them.
+    fn count_held(&mut self, tag: Tag, bytes: usize) -> Result<(), ParseError> {
+        let parent = self.parent();
+        let in_record = match parent {
+            Tag::Row | Tag::PolicyEvaluated | Tag::Reason | Tag::Identifiers => true,
+            Tag::Dkim | Tag::Spf => self.grandparent() == Tag::AuthResults,
+            _ => false,
+        };
+        if in_record {
+            hold(&mut self.record_bytes, bytes, self.limits)
+        } else if (parent, tag) == (Tag::ReportMetadata, Tag::Error) {
+            hold(&mut self.metadata_bytes, bytes + ENTRY_BYTES, self.limits)
+        } else {
+            Ok(())
+        }
     }
 
     fn parent(&self) -> Tag {
@@ -445,6 +479,7 @@ impl<'l> State<'l> {
         }
         let text = std::mem::take(&mut self.text);
         let value = trim(&text);
+        self.count_held(tag, value.len())?;
         let result = self.assign(tag, value, sink);
         self.text = text;
         self.text.clear();
@@ -626,6 +661,25 @@ impl<'l> State<'l> {
             messages: self.messages,
         })
     }
+}
+
+/// What `max_record_bytes` counts for an entry of a list (a reason, a
+/// DKIM or SPF result, a metadata error) besides its text: about what the
+/// entry takes in memory, in the record and packed for the store. It
+/// keeps a record of a million empty `<reason/>`s, which have no text, as
+/// bounded as one of long comments.
+const ENTRY_BYTES: usize = 128;
+
+/// Adds `bytes` to `held`, failing past `max_record_bytes`.
+fn hold(held: &mut usize, bytes: usize, limits: &Limits) -> Result<(), ParseError> {
+    *held = held.saturating_add(bytes);
+    if *held > limits.max_record_bytes {
+        return Err(ParseError::Limit(LimitExceeded {
+            key: "max_record_bytes",
+            limit: limits.max_record_bytes as u64,
+        }));
+    }
+    Ok(())
 }
 
 /// The name without its namespace prefix (`dmarc:record` → `record`).
