@@ -62,6 +62,8 @@ const BOMBS: &[Builder] = &[
     |_| bombs::entity_bomb(),
     bombs::xml_huge_text,
     bombs::xml_deep_nesting,
+    bombs::xml_record_of_long_comments,
+    bombs::xml_record_of_empty_reasons,
     bombs::json_huge_tls_report,
     bombs::json_empty_failure_details,
     bombs::json_deep_nesting,

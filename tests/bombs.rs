@@ -144,6 +144,16 @@ fn million_deep_elements_stop_at_the_depth_limit() {
 }
 
 #[test]
+fn a_record_of_half_a_gigabyte_of_comments_stops_at_the_record_limit() {
+    refused_by_default(bombs::xml_record_of_long_comments);
+}
+
+#[test]
+fn a_record_of_ten_million_empty_reasons_stops_at_the_record_limit() {
+    refused_by_default(bombs::xml_record_of_empty_reasons);
+}
+
+#[test]
 fn tls_report_of_100_mib_stops_at_the_json_limit() {
     refused_by_default(bombs::json_huge_tls_report);
 }

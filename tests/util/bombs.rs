@@ -644,6 +644,66 @@ pub fn xml_deep_nesting(limits: &Limits) -> Bomb {
     }
 }
 
+/// The start of an aggregate report, up to the inside of its one record's
+/// `<policy_evaluated>`.
+const RECORD_HEAD: &[u8] = b"<?xml version=\"1.0\"?>\n<feedback><report_metadata>\
+<org_name>bomb.example</org_name><report_id>record-bomb</report_id>\
+<date_range><begin>1704758400</begin><end>1704844799</end></date_range></report_metadata>\
+<policy_published><domain>example.com</domain><p>none</p></policy_published>\
+<record><row><source_ip>192.0.2.1</source_ip><count>1</count><policy_evaluated>\
+<disposition>none</disposition>";
+
+/// The end of that record and report.
+const RECORD_TAIL: &[u8] = b"</policy_evaluated></row>\
+<identifiers><header_from>example.com</header_from></identifiers></record></feedback>\n";
+
+/// One record given a thousand reasons, each with a comment of 512 KiB
+/// (under `max_xml_token_bytes`), gzipped: half a gigabyte of text, under
+/// `max_decompressed_bytes`, that would all be held for the one record.
+pub fn xml_record_of_long_comments(limits: &Limits) -> Bomb {
+    let comment = 512 * 1024;
+    let mut reason = b"<reason><type>other</type><comment>".to_vec();
+    reason.resize(reason.len() + comment, b'a');
+    reason.extend_from_slice(b"</comment></reason>");
+    let reasons = 1000;
+    let deflated = deflate_runs(&[(RECORD_HEAD, 1), (&reason, reasons), (RECORD_TAIL, 1)]);
+    assert!(
+        comment < limits.max_xml_token_bytes,
+        "each comment is a legal token"
+    );
+    assert!(
+        deflated.inflated < limits.max_decompressed_bytes,
+        "it fits the budget"
+    );
+    let gz = gzip_member(&deflated);
+    Bomb {
+        name: "XML: one record of 500 MiB of comments, gzipped",
+        mail: attached("long comments", "application/gzip", "report.xml.gz", &gz),
+        payload_bytes: gz.len(),
+        kind: "limit",
+        error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
+    }
+}
+
+/// One record given ten million empty `<reason/>`s, gzipped: no text, but
+/// each reason takes memory once parsed.
+pub fn xml_record_of_empty_reasons(limits: &Limits) -> Bomb {
+    let thousand = b"<reason/>".repeat(1000);
+    let deflated = deflate_runs(&[(RECORD_HEAD, 1), (&thousand, 10_000), (RECORD_TAIL, 1)]);
+    assert!(
+        deflated.inflated < limits.max_decompressed_bytes,
+        "it fits the budget"
+    );
+    let gz = gzip_member(&deflated);
+    Bomb {
+        name: "XML: one record of ten million empty reasons, gzipped",
+        mail: attached("empty reasons", "application/gzip", "report.xml.gz", &gz),
+        payload_bytes: gz.len(),
+        kind: "limit",
+        error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
+    }
+}
+
 /// The start of a TLS report, up to its first failure detail.
 const TLS_REPORT_HEAD: &[u8] = br#"{"organization-name":"Bomb Inc.","report-id":"bomb",
 "date-range":{"start-datetime":"2024-01-09T00:00:00Z","end-datetime":"2024-01-09T23:59:59Z"},
