@@ -12,6 +12,21 @@
 
 use crate::report::Record;
 
+/// Spare strings kept: a record holds a dozen or two values.
+const SPARE_MAX: usize = 256;
+
+/// Capacity a spare string may have: enough for any domain or verdict.
+/// A longer one is let go. Kept, strings that once held long values
+/// (comments, human results) would pile up, since each is handed to the
+/// next value whatever its length: a report whose k-th record gave k − 1
+/// short values then one long one would have the pool keep k long
+/// strings, each record well under `max_record_bytes`.
+const SPARE_CAPACITY_MAX: usize = 128;
+
+/// Reasons and results a list of the parser's record keeps room for once
+/// a record with more has been parsed.
+const KEPT_ENTRIES: usize = 64;
+
 /// What kind of value is stored, which says how it is normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Value {
@@ -35,9 +50,7 @@ impl StringPool {
     /// a spare one.
     pub(super) fn fill(&mut self, slot: &mut Option<String>, value: &str, kind: Value) {
         if value.is_empty() {
-            if let Some(old) = slot.take() {
-                self.spare.push(old);
-            }
+            self.take(slot);
             return;
         }
         let target = slot.get_or_insert_with(|| self.spare.pop().unwrap_or_default());
@@ -51,6 +64,9 @@ impl StringPool {
     /// Empties `record` for the next row: its strings become spares, its
     /// vectors keep their capacity.
     pub(super) fn reclaim(&mut self, record: &mut Record) {
+        if record.source_ip.capacity() > SPARE_CAPACITY_MAX {
+            record.source_ip = String::new();
+        }
         record.source_ip.clear();
         record.count = 0;
         self.take(&mut record.disposition);
@@ -63,28 +79,40 @@ impl StringPool {
             self.take(&mut reason.kind);
             self.take(&mut reason.comment);
         }
-        record.reasons.clear();
+        clear(&mut record.reasons);
         for dkim in &mut record.dkim_results {
             self.take(&mut dkim.domain);
             self.take(&mut dkim.selector);
             self.take(&mut dkim.result);
             self.take(&mut dkim.human_result);
         }
-        record.dkim_results.clear();
+        clear(&mut record.dkim_results);
         for spf in &mut record.spf_results {
             self.take(&mut spf.domain);
             self.take(&mut spf.scope);
             self.take(&mut spf.result);
             self.take(&mut spf.human_result);
         }
-        record.spf_results.clear();
+        clear(&mut record.spf_results);
     }
 
+    /// Empties `slot`, keeping its string as a spare if it is short and
+    /// the pool not full.
     fn take(&mut self, slot: &mut Option<String>) {
-        if let Some(old) = slot.take() {
+        if let Some(old) = slot.take()
+            && old.capacity() <= SPARE_CAPACITY_MAX
+            && self.spare.len() < SPARE_MAX
+        {
             self.spare.push(old);
         }
     }
+}
+
+/// Empties a list of the record, giving back the room past
+/// [`KEPT_ENTRIES`].
+fn clear<T>(list: &mut Vec<T>) {
+    list.clear();
+    list.shrink_to(KEPT_ENTRIES);
 }
 
 #[cfg(test)]
@@ -127,5 +155,28 @@ mod tests {
         pool.fill(&mut slot, "fail", Value::Keyword);
         assert_eq!(slot.as_deref(), Some("fail"));
         assert_eq!(pool.spare.len(), 2);
+    }
+
+    #[test]
+    fn the_pool_keeps_only_a_few_short_strings() {
+        let mut pool = StringPool::default();
+        let mut record = Record {
+            dkim_results: (0..1000)
+                .map(|i| DkimResult {
+                    domain: Some(format!("d{i}.example")),
+                    human_result: Some("h".repeat(10_000)),
+                    ..DkimResult::default()
+                })
+                .collect(),
+            ..Record::default()
+        };
+        pool.reclaim(&mut record);
+        assert_eq!(pool.spare.len(), SPARE_MAX, "short strings, up to the cap");
+        assert!(
+            pool.spare
+                .iter()
+                .all(|s| s.capacity() <= SPARE_CAPACITY_MAX)
+        );
+        assert!(record.dkim_results.capacity() <= KEPT_ENTRIES);
     }
 }
