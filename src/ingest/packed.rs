@@ -9,7 +9,7 @@
 //! store, which unpacks each record into one `Record` of its own. The
 //! parser keeps filling its own record, as it does with no store at all.
 
-use crate::report::{DkimResult, PolicyOverrideReason, Record, SpfResult};
+use crate::report::Record;
 
 /// The length that stands for an absent value: no value is that long.
 const ABSENT: usize = usize::MAX;
@@ -19,6 +19,17 @@ const KEPT_TEXT_BYTES: usize = 256 * 1024;
 /// Lengths a cleared batch keeps room for: those of 128 records with a
 /// few dozen values each.
 const KEPT_LENGTHS: usize = 16 * 1024;
+
+/// Capacity a string of the store's reused record keeps when it is given
+/// a shorter value: enough for any domain or verdict. A longer one is let
+/// go, or the record would keep, slot by slot, the longest value each
+/// ever held: a report whose k-th record has k results, the last with a
+/// 250 KiB human result, would have it hold k × 250 KiB.
+const KEPT_VALUE_BYTES: usize = 128;
+
+/// Reasons and results a list of the store's reused record keeps room for
+/// once a record with more has been stored.
+const KEPT_ENTRIES: usize = 64;
 
 /// Records written one after another: their text in one string, the length
 /// of each value and of each list in `lengths`, their counts in `counts`.
@@ -39,9 +50,10 @@ impl PackedBatch {
         self.counts.is_empty()
     }
 
-    /// Bytes of text in the batch.
-    pub(super) fn text_bytes(&self) -> usize {
-        self.text.len()
+    /// Bytes the batch holds: its text, and its lengths and counts,
+    /// which outweigh the text for a record of many empty results.
+    pub(super) fn bytes(&self) -> usize {
+        self.text.len() + (self.lengths.len() + self.counts.len()) * size_of::<usize>()
     }
 
     /// Empties the batch, keeping its allocations for the next one, except
@@ -144,7 +156,7 @@ impl PackedBatch {
 /// The end of a batch at one moment (see [`PackedBatch::mark`]).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Mark {
-    pub(super) text: usize,
+    text: usize,
     lengths: usize,
     records: usize,
 }
@@ -177,17 +189,13 @@ impl Unpacker<'_> {
             &mut record.envelope_to,
         ]);
         let reasons = self.list_length();
-        record
-            .reasons
-            .resize_with(reasons, PolicyOverrideReason::default);
+        resize(&mut record.reasons, reasons);
         for reason in &mut record.reasons {
             self.optional_into(&mut reason.kind);
             self.optional_into(&mut reason.comment);
         }
         let dkim_results = self.list_length();
-        record
-            .dkim_results
-            .resize_with(dkim_results, DkimResult::default);
+        resize(&mut record.dkim_results, dkim_results);
         for dkim in &mut record.dkim_results {
             self.optionals_into([
                 &mut dkim.domain,
@@ -197,9 +205,7 @@ impl Unpacker<'_> {
             ]);
         }
         let spf_results = self.list_length();
-        record
-            .spf_results
-            .resize_with(spf_results, SpfResult::default);
+        resize(&mut record.spf_results, spf_results);
         for spf in &mut record.spf_results {
             self.optionals_into([
                 &mut spf.domain,
@@ -243,15 +249,29 @@ impl Unpacker<'_> {
     }
 }
 
-/// Assigns `value` to `target`, reusing its allocation.
+/// Assigns `value` to `target`, reusing its allocation unless that is
+/// longer than [`KEPT_VALUE_BYTES`] and than `value`.
 fn set(target: &mut String, value: &str) {
+    if target.capacity() > KEPT_VALUE_BYTES.max(value.len()) {
+        *target = String::with_capacity(value.len());
+    }
     target.clear();
     target.push_str(value);
+}
+
+/// Makes `list` `n` entries long, new ones empty; a list that held more
+/// than [`KEPT_ENTRIES`] gives back the room it no longer needs.
+fn resize<T: Default>(list: &mut Vec<T>, n: usize) {
+    list.resize_with(n, T::default);
+    if list.capacity() > KEPT_ENTRIES.max(n) {
+        list.shrink_to(KEPT_ENTRIES.max(n));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::{DkimResult, PolicyOverrideReason, SpfResult};
 
     fn full_record(n: usize) -> Record {
         Record {
@@ -356,13 +376,58 @@ mod tests {
     fn a_cleared_batch_is_empty_and_reusable() {
         let mut batch = PackedBatch::default();
         batch.push(&full_record(4));
-        assert!(batch.text_bytes() > 0);
+        assert!(batch.bytes() > 0);
         batch.clear();
-        assert_eq!((batch.len(), batch.text_bytes()), (0, 0));
+        assert_eq!((batch.len(), batch.bytes()), (0, 0));
         assert!(!batch.unpack().next_into(&mut Record::default()));
         batch.push(&full_record(5));
         let mut record = Record::default();
         assert!(batch.unpack().next_into(&mut record));
         assert_eq!(record, full_record(5));
+    }
+
+    #[test]
+    fn bytes_count_the_lengths_of_results_without_text() {
+        let empty = Record {
+            dkim_results: vec![DkimResult::default(); 1000],
+            ..Record::default()
+        };
+        let mut batch = PackedBatch::default();
+        batch.push(&empty);
+        // Four absent values per result, each a length of 8 bytes.
+        assert!(batch.bytes() >= 4000 * 8, "{}", batch.bytes());
+    }
+
+    #[test]
+    fn the_reused_record_lets_go_of_long_values_and_long_lists() {
+        let long = Record {
+            dkim_results: vec![
+                DkimResult {
+                    human_result: Some("h".repeat(10_000)),
+                    ..DkimResult::default()
+                };
+                500
+            ],
+            ..full_record(1)
+        };
+        let mut short = full_record(2);
+        for dkim in &mut short.dkim_results {
+            dkim.human_result = Some("short".into());
+        }
+        let mut batch = PackedBatch::default();
+        batch.push(&long);
+        batch.push(&short);
+        let mut unpacker = batch.unpack();
+        let mut record = Record::default();
+        assert!(unpacker.next_into(&mut record));
+        assert_eq!(record, long);
+        assert!(unpacker.next_into(&mut record));
+        assert_eq!(record, short);
+        assert_eq!(record.dkim_results.len(), 2);
+        assert!(record.dkim_results.capacity() <= KEPT_ENTRIES);
+        let kept = |value: &Option<String>| value.as_ref().map_or(0, String::capacity);
+        for dkim in &record.dkim_results {
+            assert!(kept(&dkim.human_result) <= KEPT_VALUE_BYTES);
+        }
     }
 }

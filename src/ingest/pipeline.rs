@@ -17,15 +17,17 @@
 //! (BENCHMARKS.md, Speed, profiled).
 //!
 //! Records cross as packed batches (`packed`): the text of up to 128
-//! records in one string (a batch goes once its text passes 64 KiB, so
-//! by one record at most), their lengths and counts in two arrays. The
+//! records in one string, their lengths and counts in two arrays (a
+//! batch goes once it holds 64 KiB in all, so past that by one record at
+//! most). The
 //! parser keeps filling its own record and the store unpacks into one of
 //! its own, so no string is allocated on one thread and freed on the
 //! other (glibc's allocator contends on a lock then), and each batch
 //! crosses between the cores as a few contiguous runs rather than
 //! hundreds of small strings. Stored batches go back to the parser over a
-//! second channel and are filled again. A record of long values (over
-//! 256 KiB of text) goes whole instead, moved rather than copied.
+//! second channel and are filled again. A record that packs into more
+//! than 256 KiB (long values, or thousands of results) goes whole instead,
+//! moved rather than copied, one at a time.
 //!
 //! Handing over the records themselves, and sending them back to be
 //! filled again, cost up to 50 % more CPU in the windows when this 2-vCPU
@@ -45,16 +47,18 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 /// Records per hand-over: large enough to make the channel cheap, small
 /// enough that memory in flight stays a few hundred KiB.
 const BATCH_RECORDS: usize = 128;
-/// Text per hand-over past which a batch goes before it is full, so that
-/// records with long values (comments, human results) keep memory in
-/// flight bounded too.
-const BATCH_TEXT_BYTES: usize = 64 * 1024;
+/// Bytes per hand-over (text, lengths and counts) past which a batch goes
+/// before it is full, so that records with long values (comments, human
+/// results) or many results keep memory in flight bounded too.
+const BATCH_BYTES: usize = 64 * 1024;
 /// Batches the parser may run ahead of the store.
 const BATCHES_IN_FLIGHT: usize = 16;
-/// A record whose values take more text than this goes over whole, moved
+/// A record that packs into more bytes than this goes over whole, moved
 /// rather than copied: packing it would hold it twice, unpacking three
 /// times. Such records are rare (a reason's comment or a human result
-/// near `max_xml_token_bytes`), so the moves cost nothing that shows.
+/// near `max_xml_token_bytes`, thousands of results), so the moves cost
+/// nothing that shows. One such record at a time is in flight (see
+/// [`BatchSender::whole_turn`]): each may hold up to `max_record_bytes`.
 const WHOLE_RECORD_BYTES: usize = 256 * 1024;
 
 enum Handover {
@@ -78,6 +82,11 @@ struct BatchSender {
     batch: PackedBatch,
     /// Batches the store is done with, to be filled again.
     returned: Receiver<PackedBatch>,
+    /// The turn to send a whole record: one, taken to send one and given
+    /// back by the store once it has stored it. Sixteen records of up to
+    /// `max_record_bytes` in the channel at once would be 64 MiB at the
+    /// defaults, half the daemon's memory budget.
+    whole_turn: Receiver<()>,
 }
 
 impl BatchSender {
@@ -108,17 +117,19 @@ impl AggregateSink for BatchSender {
     /// instead, after the records packed before it.
     fn record(&mut self, record: &mut Record) -> Result<(), StoreGone> {
         let mark = self.batch.mark();
+        let before = self.batch.bytes();
         self.batch.push(record);
-        if self.batch.text_bytes() - mark.text > WHOLE_RECORD_BYTES {
+        if self.batch.bytes() - before > WHOLE_RECORD_BYTES {
             self.batch.truncate(mark);
             self.flush()?;
+            self.whole_turn.recv().map_err(|_| StoreGone)?;
             let whole = Box::new(std::mem::take(record));
             return self
                 .channel
                 .send(Handover::Whole(whole))
                 .map_err(|_| StoreGone);
         }
-        if self.batch.len() == BATCH_RECORDS || self.batch.text_bytes() >= BATCH_TEXT_BYTES {
+        if self.batch.len() == BATCH_RECORDS || self.batch.bytes() >= BATCH_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -158,11 +169,14 @@ pub fn parse_and_store(
     std::thread::scope(|scope| {
         let (channel, handovers) = sync_channel(BATCHES_IN_FLIGHT);
         let (give_back, returned) = sync_channel(BATCHES_RETURNED);
+        let (give_turn, whole_turn) = sync_channel(1);
+        give_turn.send(()).expect("the receiver is here");
         let parser = scope.spawn(move || {
             let mut sender = BatchSender {
                 channel,
                 batch: PackedBatch::default(),
                 returned,
+                whole_turn,
             };
             let parsed = parse_aggregate_labelled(document, charset, limits, &mut sender)?;
             sender.flush().map_err(ParseFailure::Sink)?;
@@ -174,7 +188,13 @@ pub fn parse_and_store(
         for handover in handovers.iter() {
             stored = match handover {
                 Handover::Begin(feedback) => writer.begin(&feedback),
-                Handover::Whole(mut whole) => writer.record(&mut whole),
+                Handover::Whole(mut whole) => {
+                    let stored = writer.record(&mut whole);
+                    drop(whole);
+                    // The parser holds the one turn until this returns it.
+                    let _ = give_turn.try_send(());
+                    stored
+                }
                 Handover::Records(batch) => {
                     let mut unpacker = batch.unpack();
                     let mut stored = Ok(());
@@ -190,8 +210,10 @@ pub fn parse_and_store(
                 break;
             }
         }
-        // Hanging up makes the parser's next send fail, so it stops early.
+        // Hanging up makes the parser's next send, or its wait for the
+        // turn to send a whole record, fail, so it stops early.
         drop(handovers);
+        drop(give_turn);
         let parsed = parser
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -204,4 +226,75 @@ pub fn parse_and_store(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::DkimResult;
+
+    /// A sender, the channel it sends on and the end that gives turns back,
+    /// with one turn given.
+    fn sender() -> (BatchSender, Receiver<Handover>, SyncSender<()>) {
+        let (channel, handovers) = sync_channel(64);
+        let (_, returned) = sync_channel(1);
+        let (give_turn, whole_turn) = sync_channel(1);
+        give_turn.send(()).unwrap();
+        let sender = BatchSender {
+            channel,
+            batch: PackedBatch::default(),
+            returned,
+            whole_turn,
+        };
+        (sender, handovers, give_turn)
+    }
+
+    /// A record of `n` DKIM results without a value: lengths, no text.
+    fn wide(n: usize) -> Record {
+        Record {
+            source_ip: "192.0.2.1".into(),
+            count: 1,
+            dkim_results: vec![DkimResult::default(); n],
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn batches_of_records_of_empty_results_stay_small() {
+        let (mut sender, handovers, _turn) = sender();
+        for _ in 0..20 {
+            sender.record(&mut wide(2_000)).unwrap();
+        }
+        sender.flush().unwrap();
+        drop(sender);
+        let mut records = 0;
+        for handover in handovers.iter() {
+            let Handover::Records(batch) = handover else {
+                panic!("only batches expected");
+            };
+            assert!(
+                batch.bytes() <= BATCH_BYTES + WHOLE_RECORD_BYTES,
+                "{}",
+                batch.bytes()
+            );
+            records += batch.len();
+        }
+        assert_eq!(records, 20);
+    }
+
+    #[test]
+    fn one_whole_record_is_in_flight_at_a_time() {
+        let (mut sender, handovers, give_turn) = sender();
+        // 10,000 results pack into more than WHOLE_RECORD_BYTES.
+        sender.record(&mut wide(10_000)).unwrap();
+        assert!(matches!(handovers.try_recv(), Ok(Handover::Whole(_))));
+        // The turn is taken: a second would wait until the store gives it back.
+        assert!(sender.whole_turn.try_recv().is_err());
+        give_turn.send(()).unwrap();
+        sender.record(&mut wide(10_000)).unwrap();
+        assert!(matches!(handovers.try_recv(), Ok(Handover::Whole(_))));
+        // Once the store has hung up, waiting for the turn fails at once.
+        drop(give_turn);
+        assert!(sender.record(&mut wide(10_000)).is_err());
+    }
 }
