@@ -36,8 +36,8 @@ pub struct Limits {
     /// Bytes the parser may hold for one record of an aggregate report:
     /// the text of every value it is given, and 128 for each reason and
     /// DKIM or SPF result. The same holds for the errors listed in a
-    /// report's metadata. Without it, one record of a million 1 MiB
-    /// comments, a megabyte gzipped, would be held whole in memory.
+    /// report's metadata. Without it, one record of a thousand 512 KiB
+    /// comments, 563 KiB gzipped, was held whole in memory.
     pub max_record_bytes: usize,
     /// Bytes of one JSON report (an SMTP TLS report), which is read into
     /// memory whole to be parsed.
@@ -103,7 +103,7 @@ pub fn default_max_xml_depth() -> usize {
 }
 
 /// 4 MiB: a record is a few hundred bytes, a few KiB with many DKIM
-/// results; this admits four values at `max_xml_token_bytes`.
+/// results; this admits three values at `max_xml_token_bytes`.
 pub fn default_max_record_bytes() -> usize {
     4 * 1024 * 1024
 }

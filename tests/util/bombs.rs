@@ -28,9 +28,17 @@ pub struct Bomb {
     /// Bytes of the hostile payload as carried: the decoded attachment, or
     /// the mail itself when the MIME structure is the bomb.
     pub payload_bytes: usize,
-    /// The quarantine row the sink must write: its `kind` and its `error`.
-    pub kind: &'static str,
-    pub error: String,
+    /// What the sink must make of it.
+    pub expect: Expect,
+}
+
+/// What the sink must make of a bomb.
+pub enum Expect {
+    /// Refused: quarantined with this `kind` and `error`, nothing stored.
+    Refused { kind: &'static str, error: String },
+    /// Stored: a legal report of a hostile shape, which must be read within
+    /// the memory budget all the same; it holds this many records.
+    Stored { records: i64 },
 }
 
 /// The error text of a crossed limit, as the sink stores it.
@@ -70,17 +78,36 @@ pub struct Deflated {
 /// 1000:1) without the builder deflating gigabytes; the CRC-32 of the whole
 /// is combined from the CRC of one copy.
 pub fn deflate_runs(runs: &[(&[u8], u64)]) -> Deflated {
+    let pieces: Vec<&[u8]> = runs.iter().map(|&(bytes, _)| bytes).collect();
+    let sequence: Vec<(usize, u64)> = runs
+        .iter()
+        .enumerate()
+        .map(|(piece, &(_, times))| (piece, times))
+        .collect();
+    deflate_sequence(&pieces, &sequence)
+}
+
+/// [`deflate_runs`] for a document that repeats a few pieces in many runs:
+/// each piece is deflated once, and `sequence` says which piece comes next
+/// (its index in `pieces`) and how many times.
+pub fn deflate_sequence(pieces: &[&[u8]], sequence: &[(usize, u64)]) -> Deflated {
+    let blocks: Vec<Vec<u8>> = pieces
+        .iter()
+        .map(|bytes| {
+            let mut encoder = DeflateEncoder::new(Vec::new(), Compression::best());
+            encoder.write_all(bytes).unwrap();
+            encoder.flush().unwrap();
+            std::mem::take(encoder.get_mut())
+        })
+        .collect();
     let mut data = Vec::new();
     let mut crc = crc32fast::Hasher::new();
     let mut inflated = 0;
-    for &(bytes, times) in runs {
-        let mut encoder = DeflateEncoder::new(Vec::new(), Compression::best());
-        encoder.write_all(bytes).unwrap();
-        encoder.flush().unwrap();
-        let blocks = std::mem::take(encoder.get_mut());
-        data.reserve(blocks.len() * times as usize);
+    for &(piece, times) in sequence {
+        let bytes = pieces[piece];
+        data.reserve(blocks[piece].len() * times as usize);
         for _ in 0..times {
-            data.extend_from_slice(&blocks);
+            data.extend_from_slice(&blocks[piece]);
         }
         crc.combine(&repeated_crc(bytes, times));
         inflated += bytes.len() as u64 * times;
@@ -236,7 +263,7 @@ impl RawZip {
 }
 
 /// A report mail carrying `data` as its one attachment.
-fn attached(subject: &str, content_type: &str, filename: &str, data: &[u8]) -> Vec<u8> {
+pub fn attached(subject: &str, content_type: &str, filename: &str, data: &[u8]) -> Vec<u8> {
     report_mail(
         subject,
         &format!("{}@bombs.test", subject.replace(' ', "-")),
@@ -259,8 +286,10 @@ pub fn gzip_zeros(limits: &Limits) -> Bomb {
         name: "gzip bomb: zeros",
         mail: attached("gzip zeros", "application/gzip", "bomb.xml.gz", &gz),
         payload_bytes: gz.len(),
-        kind: "not_recognised",
-        error: "payload labelled as a report is not XML, JSON, gzip, zip or MIME".into(),
+        expect: Expect::Refused {
+            kind: "not_recognised",
+            error: "payload labelled as a report is not XML, JSON, gzip, zip or MIME".into(),
+        },
     }
 }
 
@@ -277,8 +306,10 @@ pub fn gzip_report_shaped(limits: &Limits) -> Bomb {
         name: "gzip bomb: report-shaped",
         mail: attached("gzip report", "application/gzip", "bomb.xml.gz", &gz),
         payload_bytes: gz.len(),
-        kind: "limit",
-        error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        },
     }
 }
 
@@ -289,8 +320,10 @@ pub fn zip_high_ratio(limits: &Limits) -> Bomb {
         name: "zip bomb: high ratio",
         mail: attached("zip ratio", "application/zip", "bomb.zip", &zip),
         payload_bytes: zip.len(),
-        kind: "limit",
-        error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        },
     }
 }
 
@@ -309,8 +342,10 @@ pub fn zip_many_entries(limits: &Limits) -> Bomb {
         name: "zip bomb: many entries",
         mail: attached("zip many", "application/zip", "bomb.zip", &zip),
         payload_bytes: zip.len(),
-        kind: "limit",
-        error: limit_error("max_zip_entries", limits.max_zip_entries as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_zip_entries", limits.max_zip_entries as u64),
+        },
     }
 }
 
@@ -335,8 +370,10 @@ pub fn zip_million_entries(limits: &Limits) -> Bomb {
         name: "zip bomb: a million entries, gzipped",
         mail: attached("zip million", "application/gzip", "bomb.zip.gz", &gz),
         payload_bytes: gz.len(),
-        kind: "limit",
-        error: limit_error("max_zip_entries", limits.max_zip_entries as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_zip_entries", limits.max_zip_entries as u64),
+        },
     }
 }
 
@@ -358,8 +395,10 @@ pub fn zip_overlapping(limits: &Limits) -> Bomb {
         name: "zip bomb: overlapping entries",
         mail: attached("zip overlap", "application/zip", "bomb.zip", &zip),
         payload_bytes: zip.len(),
-        kind: "limit",
-        error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        },
     }
 }
 
@@ -375,8 +414,10 @@ pub fn zip_nested(limits: &Limits) -> Bomb {
         name: "zip bomb: zip in a zip, nested",
         mail: attached("zip nested", "application/zip", "bomb.zip", &inner),
         payload_bytes: inner.len(),
-        kind: "limit",
-        error: limit_error("max_nesting_depth", limits.max_nesting_depth as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_nesting_depth", limits.max_nesting_depth as u64),
+        },
     }
 }
 
@@ -400,8 +441,10 @@ pub fn zip_holding_a_bomb(limits: &Limits) -> Bomb {
         name: "zip bomb: a zip holding a zip bomb",
         mail: attached("zip in zip", "application/zip", "bomb.zip", &outer),
         payload_bytes: outer.len(),
-        kind: "limit",
-        error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        },
     }
 }
 
@@ -431,8 +474,10 @@ pub fn zip_nested_in_memory(limits: &Limits) -> Bomb {
         name: "zip bomb: zips in zips, each as big as a message",
         mail: attached("zip memory", "application/zip", "bomb.zip", &zip),
         payload_bytes: zip.len(),
-        kind: "limit",
-        error: limit_error("max_message_bytes", limits.max_message_bytes),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_message_bytes", limits.max_message_bytes),
+        },
     }
 }
 
@@ -451,8 +496,10 @@ pub fn zip_of_zip_bombs(limits: &Limits) -> Bomb {
         name: "zip bomb: a zip of zip bombs",
         mail: attached("zip of bombs", "application/zip", "bomb.zip", &outer),
         payload_bytes: outer.len(),
-        kind: "limit",
-        error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_decompressed_bytes", limits.max_decompressed_bytes),
+        },
     }
 }
 
@@ -488,8 +535,10 @@ pub fn mime_nested_multiparts(limits: &Limits) -> Bomb {
         name: "MIME: multiparts nested past the limit",
         payload_bytes: mail.len(),
         mail,
-        kind: "limit",
-        error: limit_error("max_nesting_depth", limits.max_nesting_depth as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_nesting_depth", limits.max_nesting_depth as u64),
+        },
     }
 }
 
@@ -500,8 +549,10 @@ pub fn mime_deep_multiparts(limits: &Limits) -> Bomb {
         name: "MIME: multiparts nested 100,000 deep",
         payload_bytes: mail.len(),
         mail,
-        kind: "limit",
-        error: limit_error("max_mime_parts", limits.max_mime_parts as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_mime_parts", limits.max_mime_parts as u64),
+        },
     }
 }
 
@@ -534,8 +585,10 @@ pub fn mime_nested_messages(limits: &Limits) -> Bomb {
         name: "MIME: messages attached 100,000 deep",
         payload_bytes: mail.len(),
         mail,
-        kind: "limit",
-        error: limit_error("max_nesting_depth", limits.max_nesting_depth as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_nesting_depth", limits.max_nesting_depth as u64),
+        },
     }
 }
 
@@ -553,8 +606,10 @@ pub fn mime_encoded_nested_messages(limits: &Limits) -> Bomb {
         name: "MIME: messages 100,000 deep, base64 in an attachment",
         payload_bytes: mail.len(),
         mail,
-        kind: "limit",
-        error: limit_error("max_nesting_depth", limits.max_nesting_depth as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_nesting_depth", limits.max_nesting_depth as u64),
+        },
     }
 }
 
@@ -578,8 +633,10 @@ pub fn mime_many_parts(limits: &Limits) -> Bomb {
         name: "MIME: a hundred thousand parts",
         payload_bytes: mail.len(),
         mail,
-        kind: "limit",
-        error: limit_error("max_mime_parts", limits.max_mime_parts as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_mime_parts", limits.max_mime_parts as u64),
+        },
     }
 }
 
@@ -598,8 +655,10 @@ pub fn entity_bomb() -> Bomb {
         name: "XML: entity bomb",
         mail: attached("entities", "text/xml", "report.xml", xml.as_bytes()),
         payload_bytes: xml.len(),
-        kind: "doctype",
-        error: "document type declarations are refused (no DTD processing, entities are never expanded)".into(),
+        expect: Expect::Refused {
+            kind: "doctype",
+            error: "document type declarations are refused (no DTD processing, entities are never expanded)".into(),
+        },
     }
 }
 
@@ -619,8 +678,10 @@ pub fn xml_huge_text(limits: &Limits) -> Bomb {
         name: "XML: 100 MiB text node, gzipped",
         mail: attached("huge text", "application/gzip", "report.xml.gz", &gz),
         payload_bytes: gz.len(),
-        kind: "limit",
-        error: limit_error("max_xml_token_bytes", limits.max_xml_token_bytes as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_xml_token_bytes", limits.max_xml_token_bytes as u64),
+        },
     }
 }
 
@@ -639,23 +700,29 @@ pub fn xml_deep_nesting(limits: &Limits) -> Bomb {
         name: "XML: a million nested elements, gzipped",
         mail: attached("deep xml", "application/gzip", "report.xml.gz", &gz),
         payload_bytes: gz.len(),
-        kind: "limit",
-        error: limit_error("max_xml_depth", limits.max_xml_depth as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_xml_depth", limits.max_xml_depth as u64),
+        },
     }
 }
 
-/// The start of an aggregate report, up to the inside of its one record's
-/// `<policy_evaluated>`.
-const RECORD_HEAD: &[u8] = b"<?xml version=\"1.0\"?>\n<feedback><report_metadata>\
+/// An aggregate report up to its records.
+pub const REPORT_HEAD: &[u8] = b"<?xml version=\"1.0\"?>\n<feedback><report_metadata>\
 <org_name>bomb.example</org_name><report_id>record-bomb</report_id>\
 <date_range><begin>1704758400</begin><end>1704844799</end></date_range></report_metadata>\
-<policy_published><domain>example.com</domain><p>none</p></policy_published>\
-<record><row><source_ip>192.0.2.1</source_ip><count>1</count><policy_evaluated>\
-<disposition>none</disposition>";
+<policy_published><domain>example.com</domain><p>none</p></policy_published>";
 
-/// The end of that record and report.
-const RECORD_TAIL: &[u8] = b"</policy_evaluated></row>\
-<identifiers><header_from>example.com</header_from></identifiers></record></feedback>\n";
+/// A record up to the inside of its `<policy_evaluated>`, where reasons go.
+pub const RECORD_OPEN: &[u8] = b"<record><row><source_ip>192.0.2.1</source_ip><count>1</count>\
+<policy_evaluated><disposition>none</disposition>";
+
+/// The rest of that record.
+pub const RECORD_CLOSE: &[u8] = b"</policy_evaluated></row>\
+<identifiers><header_from>example.com</header_from></identifiers></record>";
+
+/// The end of the report.
+pub const REPORT_TAIL: &[u8] = b"</feedback>\n";
 
 /// One record given a thousand reasons, each with a comment of 512 KiB
 /// (under `max_xml_token_bytes`), gzipped: half a gigabyte of text, under
@@ -666,7 +733,13 @@ pub fn xml_record_of_long_comments(limits: &Limits) -> Bomb {
     reason.resize(reason.len() + comment, b'a');
     reason.extend_from_slice(b"</comment></reason>");
     let reasons = 1000;
-    let deflated = deflate_runs(&[(RECORD_HEAD, 1), (&reason, reasons), (RECORD_TAIL, 1)]);
+    let deflated = deflate_runs(&[
+        (REPORT_HEAD, 1),
+        (RECORD_OPEN, 1),
+        (&reason, reasons),
+        (RECORD_CLOSE, 1),
+        (REPORT_TAIL, 1),
+    ]);
     assert!(
         comment < limits.max_xml_token_bytes,
         "each comment is a legal token"
@@ -680,8 +753,10 @@ pub fn xml_record_of_long_comments(limits: &Limits) -> Bomb {
         name: "XML: one record of 500 MiB of comments, gzipped",
         mail: attached("long comments", "application/gzip", "report.xml.gz", &gz),
         payload_bytes: gz.len(),
-        kind: "limit",
-        error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
+        },
     }
 }
 
@@ -689,7 +764,13 @@ pub fn xml_record_of_long_comments(limits: &Limits) -> Bomb {
 /// each reason takes memory once parsed.
 pub fn xml_record_of_empty_reasons(limits: &Limits) -> Bomb {
     let thousand = b"<reason/>".repeat(1000);
-    let deflated = deflate_runs(&[(RECORD_HEAD, 1), (&thousand, 10_000), (RECORD_TAIL, 1)]);
+    let deflated = deflate_runs(&[
+        (REPORT_HEAD, 1),
+        (RECORD_OPEN, 1),
+        (&thousand, 10_000),
+        (RECORD_CLOSE, 1),
+        (REPORT_TAIL, 1),
+    ]);
     assert!(
         deflated.inflated < limits.max_decompressed_bytes,
         "it fits the budget"
@@ -699,8 +780,56 @@ pub fn xml_record_of_empty_reasons(limits: &Limits) -> Bomb {
         name: "XML: one record of ten million empty reasons, gzipped",
         mail: attached("empty reasons", "application/gzip", "report.xml.gz", &gz),
         payload_bytes: gz.len(),
-        kind: "limit",
-        error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
+        },
+    }
+}
+
+/// Seven hundred records, the k-th given k − 1 reasons with a one-letter
+/// comment and then one with a 200 KiB comment, gzipped: a legal report,
+/// each record far under `max_record_bytes` and small enough to be packed
+/// for the store. A parser, or a store, that kept the strings of earlier
+/// values to fill the next ones, whatever their length, handed the long
+/// ones to the short comments and made a new one for each record: 137 MiB
+/// held by the end, by each.
+pub fn xml_records_reusing_long_strings(limits: &Limits) -> Bomb {
+    let long = 200 * 1024;
+    let mut long_reason = b"<reason><type>other</type><comment>".to_vec();
+    long_reason.resize(long_reason.len() + long, b'a');
+    long_reason.extend_from_slice(b"</comment></reason>");
+    let pieces: [&[u8]; 6] = [
+        REPORT_HEAD,
+        RECORD_OPEN,
+        b"<reason><type>other</type><comment>x</comment></reason>",
+        &long_reason,
+        RECORD_CLOSE,
+        REPORT_TAIL,
+    ];
+    let records = 700;
+    let mut sequence = vec![(0, 1)];
+    for k in 1..=records {
+        sequence.extend([(1, 1), (2, k - 1), (3, 1), (4, 1)]);
+    }
+    sequence.push((5, 1));
+    let deflated = deflate_sequence(&pieces, &sequence);
+    assert!(
+        long < limits.max_xml_token_bytes,
+        "each comment is a legal token"
+    );
+    assert!(
+        deflated.inflated < limits.max_decompressed_bytes,
+        "it fits the budget"
+    );
+    let gz = gzip_member(&deflated);
+    Bomb {
+        name: "XML: records that would keep long strings, gzipped",
+        mail: attached("long strings", "application/gzip", "report.xml.gz", &gz),
+        payload_bytes: gz.len(),
+        expect: Expect::Stored {
+            records: records as i64,
+        },
     }
 }
 
@@ -727,8 +856,10 @@ pub fn json_huge_tls_report(limits: &Limits) -> Bomb {
         name: "JSON: 100 MiB TLS report, gzipped",
         mail: attached("huge tls", "application/tlsrpt+gzip", "report.json.gz", &gz),
         payload_bytes: gz.len(),
-        kind: "limit",
-        error: limit_error("max_json_bytes", limits.max_json_bytes),
+        expect: Expect::Refused {
+            kind: "limit",
+            error: limit_error("max_json_bytes", limits.max_json_bytes),
+        },
     }
 }
 
@@ -750,8 +881,10 @@ pub fn json_empty_failure_details(limits: &Limits) -> Bomb {
             &gz,
         ),
         payload_bytes: gz.len(),
-        kind: "missing_element",
-        error: "required element <result-type> missing or empty in failure-details".into(),
+        expect: Expect::Refused {
+            kind: "missing_element",
+            error: "required element <result-type> missing or empty in failure-details".into(),
+        },
     }
 }
 
@@ -776,11 +909,13 @@ pub fn json_deep_nesting(_limits: &Limits) -> Bomb {
             &gz,
         ),
         payload_bytes: gz.len(),
-        kind: "json",
-        error: format!(
-            "malformed JSON: invalid type: sequence, expected a string at line 1 column {}",
-            head.len() + 1
-        ),
+        expect: Expect::Refused {
+            kind: "json",
+            error: format!(
+                "malformed JSON: invalid type: sequence, expected a string at line 1 column {}",
+                head.len() + 1
+            ),
+        },
     }
 }
 
@@ -802,6 +937,8 @@ pub struct Delivery {
     pub quarantined: Vec<(String, String)>,
     /// Reports stored from it.
     pub reports: i64,
+    /// Records stored from it.
+    pub records: i64,
     /// The daemon's peak resident memory (VmHWM) after both deliveries, KiB;
     /// `None` when it is no longer running.
     pub peak_kib: Option<u64>,
@@ -858,6 +995,16 @@ pub fn deliver(server: &TestServer, bomb: &Bomb) -> Delivery {
             |row| row.get(0),
         )
         .unwrap();
+    let records = conn
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM records WHERE report IN
+                 (SELECT id FROM reports WHERE message = {first})"
+            ),
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
 
     let xml = report_xml(
         "google.com",
@@ -901,6 +1048,7 @@ pub fn deliver(server: &TestServer, bomb: &Bomb) -> Delivery {
         outcome,
         quarantined,
         reports,
+        records,
         peak_kib: peak_rss_kib(server.pid()),
         after,
         after_stored,
@@ -915,18 +1063,35 @@ impl Delivery {
         if self.code != 250 {
             problems.push(format!("reply {} {}", self.code, self.reply));
         }
-        if self.outcome.as_deref() != Some("quarantined") {
-            problems.push(format!("message outcome {:?}", self.outcome));
-        }
-        if self.reports != 0 {
-            problems.push(format!("{} report(s) stored from it", self.reports));
-        }
-        let expected = (bomb.kind.to_owned(), bomb.error.clone());
-        if !self.quarantined.contains(&expected) {
-            problems.push(format!(
-                "no quarantine row {expected:?}, rows: {:?}",
-                &self.quarantined[..self.quarantined.len().min(3)]
-            ));
+        match &bomb.expect {
+            Expect::Refused { kind, error } => {
+                if self.outcome.as_deref() != Some("quarantined") {
+                    problems.push(format!("message outcome {:?}", self.outcome));
+                }
+                if self.reports != 0 {
+                    problems.push(format!("{} report(s) stored from it", self.reports));
+                }
+                let expected = ((*kind).to_owned(), error.clone());
+                if !self.quarantined.contains(&expected) {
+                    problems.push(format!(
+                        "no quarantine row {expected:?}, rows: {:?}",
+                        &self.quarantined[..self.quarantined.len().min(3)]
+                    ));
+                }
+            }
+            Expect::Stored { records } => {
+                if self.outcome.as_deref() != Some("stored") || self.reports != 1 {
+                    problems.push(format!(
+                        "message outcome {:?} with {} report(s), quarantined: {:?}",
+                        self.outcome,
+                        self.reports,
+                        &self.quarantined[..self.quarantined.len().min(3)]
+                    ));
+                }
+                if self.records != *records {
+                    problems.push(format!("{} of {records} records stored", self.records));
+                }
+            }
         }
         match self.peak_kib {
             None => problems.push("the daemon is no longer running".into()),
