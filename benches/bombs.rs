@@ -67,6 +67,7 @@ const BOMBS: &[Builder] = &[
     bombs::xml_record_of_long_comments,
     bombs::xml_record_of_empty_reasons,
     bombs::xml_records_reusing_long_strings,
+    bombs::xml_records_of_long_source_addresses,
     records_of_many_empty_results,
     bombs::json_huge_tls_report,
     bombs::json_empty_failure_details,

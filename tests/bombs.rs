@@ -160,6 +160,11 @@ fn records_that_would_keep_long_strings_are_stored_within_the_memory_budget() {
 }
 
 #[test]
+fn failing_records_of_long_source_addresses_are_stored_within_the_memory_budget() {
+    handled_by_default(bombs::xml_records_of_long_source_addresses);
+}
+
+#[test]
 fn tls_report_of_100_mib_stops_at_the_json_limit() {
     handled_by_default(bombs::json_huge_tls_report);
 }

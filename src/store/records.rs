@@ -25,6 +25,12 @@ use rusqlite::{CachedStatement, Connection};
 /// order.
 const FAILING_HELD_MAX: usize = 1 << 16;
 
+/// Bytes of failing sources held before they are added, whatever their
+/// number: a `source_ip` is what the reporter wrote, and nothing but
+/// `max_record_bytes` bounds its length, so 65,536 of them could have
+/// held gigabytes.
+const FAILING_HELD_MAX_BYTES: usize = 4 << 20;
+
 pub(super) struct RecordInserts<'c> {
     /// The report the records belong to (`reports.id`).
     report: i64,
@@ -35,6 +41,8 @@ pub(super) struct RecordInserts<'c> {
     new_failing_sources: u64,
     /// Addresses of failing sources not yet added to `failing_sources`.
     failing_held: Vec<String>,
+    /// Their bytes.
+    failing_held_bytes: usize,
     record: CachedStatement<'c>,
     reason: CachedStatement<'c>,
     dkim: CachedStatement<'c>,
@@ -58,6 +66,7 @@ impl<'c> RecordInserts<'c> {
             date_begin: feedback.metadata.date_begin,
             new_failing_sources: 0,
             failing_held: Vec::new(),
+            failing_held_bytes: 0,
             record: conn.prepare_cached(
                 "INSERT INTO records (report, source_ip, count, disposition, dkim, spf,
                      header_from, envelope_from, envelope_to)
@@ -96,6 +105,7 @@ impl<'c> RecordInserts<'c> {
     pub(super) fn add_failing_held(&mut self) -> Result<(), StoreError> {
         self.failing_held.sort_unstable();
         self.failing_held.dedup();
+        self.failing_held_bytes = 0;
         for source_ip in self.failing_held.drain(..) {
             let added = self.failing.execute((
                 &self.policy_domain,
@@ -142,7 +152,10 @@ impl<'c> RecordInserts<'c> {
         let pass = Some("pass");
         if self.note_failing && record.dkim.as_deref() != pass && record.spf.as_deref() != pass {
             self.failing_held.push(record.source_ip.clone());
-            if self.failing_held.len() == FAILING_HELD_MAX {
+            self.failing_held_bytes += record.source_ip.len();
+            if self.failing_held.len() == FAILING_HELD_MAX
+                || self.failing_held_bytes >= FAILING_HELD_MAX_BYTES
+            {
                 self.add_failing_held()?;
             }
         }

@@ -833,6 +833,41 @@ pub fn xml_records_reusing_long_strings(limits: &Limits) -> Bomb {
     }
 }
 
+/// Three hundred failing records whose source address is 500 KiB long,
+/// gzipped: a legal shape (nothing checks that a reporter's `source_ip`
+/// is an address), each record under `max_record_bytes`. A store that held
+/// a report's failing sources by number alone, up to 65,536 before adding
+/// them to `failing_sources`, would have held all 150 MiB of them.
+pub fn xml_records_of_long_source_addresses(limits: &Limits) -> Bomb {
+    let long = 500 * 1024;
+    let mut record = b"<record><row><source_ip>".to_vec();
+    record.resize(record.len() + long, b'a');
+    record.extend_from_slice(
+        b"</source_ip><count>1</count><policy_evaluated><disposition>none</disposition>\
+<dkim>fail</dkim><spf>fail</spf>",
+    );
+    record.extend_from_slice(RECORD_CLOSE);
+    let records = 300;
+    let deflated = deflate_runs(&[(REPORT_HEAD, 1), (&record, records), (REPORT_TAIL, 1)]);
+    assert!(
+        long < limits.max_xml_token_bytes,
+        "each address is a legal token"
+    );
+    assert!(
+        deflated.inflated < limits.max_decompressed_bytes,
+        "it fits the budget"
+    );
+    let gz = gzip_member(&deflated);
+    Bomb {
+        name: "XML: failing records of 500 KiB source addresses, gzipped",
+        mail: attached("long sources", "application/gzip", "report.xml.gz", &gz),
+        payload_bytes: gz.len(),
+        expect: Expect::Stored {
+            records: records as i64,
+        },
+    }
+}
+
 /// The start of a TLS report, up to its first failure detail.
 const TLS_REPORT_HEAD: &[u8] = br#"{"organization-name":"Bomb Inc.","report-id":"bomb",
 "date-range":{"start-datetime":"2024-01-09T00:00:00Z","end-datetime":"2024-01-09T23:59:59Z"},
