@@ -82,10 +82,15 @@ impl PackedBatch {
     }
 
     /// Drops what was pushed since `mark`.
+    /// The room it grew by past [`KEPT_TEXT_BYTES`] or [`KEPT_LENGTHS`] is
+    /// given back, so that the batch, sent on and handed back to wait for
+    /// reuse, does not keep the size of a record that went whole.
     pub(super) fn truncate(&mut self, mark: Mark) {
         self.text.truncate(mark.text);
         self.lengths.truncate(mark.lengths);
         self.counts.truncate(mark.records);
+        self.text.shrink_to(KEPT_TEXT_BYTES);
+        self.lengths.shrink_to(KEPT_LENGTHS);
     }
 
     /// Appends `record`.
@@ -353,6 +358,28 @@ mod tests {
             kept,
             "a short batch keeps its buffer"
         );
+    }
+
+    #[test]
+    fn truncating_gives_back_the_room_of_what_it_drops() {
+        let mut batch = PackedBatch::default();
+        batch.push(&full_record(1));
+        let mark = batch.mark();
+        let long = Record {
+            reasons: vec![PolicyOverrideReason {
+                kind: None,
+                comment: Some("c".repeat(4 * KEPT_TEXT_BYTES)),
+            }],
+            dkim_results: vec![DkimResult::default(); KEPT_LENGTHS],
+            ..full_record(2)
+        };
+        batch.push(&long);
+        batch.truncate(mark);
+        assert!(batch.text.capacity() <= KEPT_TEXT_BYTES);
+        assert!(batch.lengths.capacity() <= KEPT_LENGTHS);
+        let mut record = Record::default();
+        assert!(batch.unpack().next_into(&mut record));
+        assert_eq!(record, full_record(1));
     }
 
     #[test]

@@ -45,7 +45,11 @@ use std::io::BufRead;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// Records per hand-over: large enough to make the channel cheap, small
-/// enough that memory in flight stays a few hundred KiB.
+/// enough to keep memory in flight bounded. A batch holds at most
+/// [`BATCH_BYTES`] and one record more (which packs into at most
+/// [`WHOLE_RECORD_BYTES`]), so the batches in flight, waiting to be
+/// filled again and being filled (36 at most) hold 12 MiB at worst, a
+/// few MiB for reports of ordinary records.
 const BATCH_RECORDS: usize = 128;
 /// Bytes per hand-over (text, lengths and counts) past which a batch goes
 /// before it is full, so that records with long values (comments, human
