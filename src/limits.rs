@@ -35,8 +35,8 @@ pub struct Limits {
     pub max_xml_depth: usize,
     /// Bytes the parser may hold for one record of an aggregate report:
     /// the text of every value it is given, and 128 for each reason and
-    /// DKIM or SPF result. The same holds for the errors listed in a
-    /// report's metadata. Without it, one record of a thousand 512 KiB
+    /// DKIM or SPF result. The same holds for the report's metadata and
+    /// policy together (each error listed counted as an entry). Without it, one record of a thousand 512 KiB
     /// comments, 563 KiB gzipped, was held whole in memory.
     pub max_record_bytes: usize,
     /// Bytes of one JSON report (an SMTP TLS report), which is read into
@@ -137,7 +137,7 @@ impl fmt::Display for LimitExceeded {
             "max_xml_token_bytes" => "an XML text, comment or tag exceeds",
             "max_xml_depth" => "XML elements are nested deeper than",
             "max_record_bytes" => {
-                "a record of an aggregate report (or its metadata's errors) holds more than"
+                "a record of an aggregate report (or its metadata and policy) holds more than"
             }
             "max_json_bytes" => "a JSON report exceeds",
             _ => "input exceeds",

@@ -603,7 +603,7 @@ fn empty_reasons_and_results_count_towards_max_record_bytes() {
 }
 
 #[test]
-fn errors_in_the_metadata_count_towards_max_record_bytes() {
+fn the_metadata_and_policy_count_towards_max_record_bytes() {
     let doc = report_with_lists(1, 0, 0, 20);
     assert!(is_record_limit(parse_bytes(
         doc.as_bytes(),
@@ -611,4 +611,23 @@ fn errors_in_the_metadata_count_towards_max_record_bytes() {
     )));
     let (parsed, _) = parse_bytes(doc.as_bytes(), &record_limit(8192)).unwrap();
     assert_eq!(parsed.feedback.metadata.errors.len(), 20);
+    // Single values count too: they are held for the whole report.
+    let long = "g".repeat(2_500);
+    let doc = report_with_lists(1, 0, 0, 0).replace(
+        "</report_metadata>",
+        &format!("<generator>{long}</generator></report_metadata>"),
+    );
+    let doc = doc.replace(
+        "</policy_published>",
+        &format!("<fo>{long}</fo></policy_published>"),
+    );
+    assert!(is_record_limit(parse_bytes(
+        doc.as_bytes(),
+        &record_limit(4096)
+    )));
+    let (parsed, _) = parse_bytes(doc.as_bytes(), &record_limit(8192)).unwrap();
+    assert_eq!(
+        parsed.feedback.metadata.generator.as_deref(),
+        Some(&long[..])
+    );
 }

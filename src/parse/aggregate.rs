@@ -282,7 +282,7 @@ struct State<'l> {
     count_seen: bool,
     /// What the current record holds, as `max_record_bytes` counts it.
     record_bytes: usize,
-    /// What the errors listed in the report's metadata hold, counted alike.
+    /// What the report's metadata and policy hold, counted alike.
     metadata_bytes: usize,
     records: u64,
     messages: i64,
@@ -421,23 +421,28 @@ impl<'l> State<'l> {
     }
 
     /// Counts a value about to be stored against `max_record_bytes`: one
-    /// of the current record's, or an error listed in the metadata (the
-    /// one list outside the records). Other values of the report replace
-    /// one another, so the token limit bounds them.
+    /// of the current record's, or one of the report's metadata and policy
+    /// (held, and copied for the store, for the whole report), each error
+    /// the metadata lists as an entry of a list.
     fn count_held(&mut self, tag: Tag, bytes: usize) -> Result<(), ParseError> {
         let parent = self.parent();
-        let in_record = match parent {
-            Tag::Row | Tag::PolicyEvaluated | Tag::Reason | Tag::Identifiers => true,
-            Tag::Dkim | Tag::Spf => self.grandparent() == Tag::AuthResults,
-            _ => false,
+        let held = match parent {
+            Tag::Row | Tag::PolicyEvaluated | Tag::Reason | Tag::Identifiers => {
+                &mut self.record_bytes
+            }
+            Tag::Dkim | Tag::Spf if self.grandparent() == Tag::AuthResults => {
+                &mut self.record_bytes
+            }
+            Tag::ReportMetadata | Tag::DateRange | Tag::PolicyPublished => &mut self.metadata_bytes,
+            Tag::Feedback if tag == Tag::Version => &mut self.metadata_bytes,
+            _ => return Ok(()),
         };
-        if in_record {
-            hold(&mut self.record_bytes, bytes, self.limits)
-        } else if (parent, tag) == (Tag::ReportMetadata, Tag::Error) {
-            hold(&mut self.metadata_bytes, bytes + ENTRY_BYTES, self.limits)
+        let entry = if (parent, tag) == (Tag::ReportMetadata, Tag::Error) {
+            ENTRY_BYTES
         } else {
-            Ok(())
-        }
+            0
+        };
+        hold(held, bytes + entry, self.limits)
     }
 
     fn parent(&self) -> Tag {
