@@ -177,24 +177,22 @@ fn records_of_many_empty_results(limits: &Limits) -> Bomb {
     ]
     .concat();
     let records = 150;
-    let deflated = bombs::deflate_runs(&[
-        (bombs::REPORT_HEAD, 1),
-        (&record, records),
-        (bombs::REPORT_TAIL, 1),
-    ]);
     assert!(
         results * 128 < limits.max_record_bytes,
         "each record is legal"
     );
-    let gz = bombs::gzip_member(&deflated);
-    Bomb {
-        name: "XML: records of 32,000 empty DKIM results, gzipped",
-        mail: bombs::attached("empty results", "application/gzip", "report.xml.gz", &gz),
-        payload_bytes: gz.len(),
-        expect: Expect::Stored {
+    bombs::gzipped_report(
+        "XML: records of 32,000 empty DKIM results, gzipped",
+        &bombs::deflate_runs(&[
+            (bombs::REPORT_HEAD, 1),
+            (&record, records),
+            (bombs::REPORT_TAIL, 1),
+        ]),
+        limits,
+        Expect::Stored {
             records: records as i64,
         },
-    }
+    )
 }
 
 fn size(bytes: usize) -> String {

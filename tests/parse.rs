@@ -386,16 +386,12 @@ fn truncated_document() {
     assert_eq!(error.kind().as_str(), "xml");
 }
 
-#[test]
-fn long_text_node_hits_the_token_limit() {
+/// Asserts that `doc` is refused by a `max_xml_token_bytes` of 4096.
+fn refused_at_a_token_limit_of_4096(doc: &str) {
     let limits = Limits {
         max_xml_token_bytes: 4096,
         ..Limits::default()
     };
-    let long = "x".repeat(100_000);
-    let doc = format!(
-        "<feedback><report_metadata><org_name>{long}</org_name></report_metadata></feedback>"
-    );
     let error = parse_bytes(doc.as_bytes(), &limits)
         .err()
         .expect("an error");
@@ -407,6 +403,14 @@ fn long_text_node_hits_the_token_limit() {
         error.to_string().contains("limits.max_xml_token_bytes"),
         "{error}"
     );
+}
+
+#[test]
+fn long_text_node_hits_the_token_limit() {
+    let long = "x".repeat(100_000);
+    refused_at_a_token_limit_of_4096(&format!(
+        "<feedback><report_metadata><org_name>{long}</org_name></report_metadata></feedback>"
+    ));
 }
 
 #[test]
@@ -496,21 +500,10 @@ fn whitespace_inside_values_is_kept_around_references_cdata_and_comments() {
 
 #[test]
 fn a_long_run_of_whitespace_between_elements_hits_the_token_limit() {
-    let limits = Limits {
-        max_xml_token_bytes: 4096,
-        ..Limits::default()
-    };
     let blank = " \n\t".repeat(40_000);
-    let doc = format!(
+    refused_at_a_token_limit_of_4096(&format!(
         "<feedback><report_metadata>{blank}<org_name>x</org_name></report_metadata></feedback>"
-    );
-    let error = parse_bytes(doc.as_bytes(), &limits)
-        .err()
-        .expect("an error");
-    assert!(
-        matches!(error, ParseError::Limit(l) if l.key == "max_xml_token_bytes"),
-        "{error:?}"
-    );
+    ));
 }
 
 /// A report whose one record holds `reasons` reasons, each with a comment

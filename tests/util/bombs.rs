@@ -263,7 +263,7 @@ impl RawZip {
 }
 
 /// A report mail carrying `data` as its one attachment.
-pub fn attached(subject: &str, content_type: &str, filename: &str, data: &[u8]) -> Vec<u8> {
+fn attached(subject: &str, content_type: &str, filename: &str, data: &[u8]) -> Vec<u8> {
     report_mail(
         subject,
         &format!("{}@bombs.test", subject.replace(' ', "-")),
@@ -724,40 +724,62 @@ pub const RECORD_CLOSE: &[u8] = b"</policy_evaluated></row>\
 /// The end of the report.
 pub const REPORT_TAIL: &[u8] = b"</feedback>\n";
 
+/// A mail carrying `deflated` as a gzipped aggregate report. It must fit
+/// `max_decompressed_bytes`, so that only what the bomb aims at stops it.
+pub fn gzipped_report(
+    name: &'static str,
+    deflated: &Deflated,
+    limits: &Limits,
+    expect: Expect,
+) -> Bomb {
+    assert!(
+        deflated.inflated < limits.max_decompressed_bytes,
+        "{name}: it fits the decompression budget"
+    );
+    let gz = gzip_member(deflated);
+    Bomb {
+        name,
+        mail: attached(name, "application/gzip", "report.xml.gz", &gz),
+        payload_bytes: gz.len(),
+        expect,
+    }
+}
+
+/// A `<reason>` whose comment is `letters` letters, a legal token.
+fn reason_with_comment(letters: usize, limits: &Limits) -> Vec<u8> {
+    assert!(letters < limits.max_xml_token_bytes, "a legal token");
+    let mut reason = b"<reason><type>other</type><comment>".to_vec();
+    reason.resize(reason.len() + letters, b'a');
+    reason.extend_from_slice(b"</comment></reason>");
+    reason
+}
+
+/// Refused by `max_record_bytes`.
+fn refused_by_the_record_limit(limits: &Limits) -> Expect {
+    Expect::Refused {
+        kind: "limit",
+        error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
+    }
+}
+
 /// One record given a thousand reasons, each with a comment of 512 KiB
 /// (under `max_xml_token_bytes`), gzipped: half a gigabyte of text, under
 /// `max_decompressed_bytes`, that would all be held for the one record.
 pub fn xml_record_of_long_comments(limits: &Limits) -> Bomb {
-    let comment = 512 * 1024;
-    let mut reason = b"<reason><type>other</type><comment>".to_vec();
-    reason.resize(reason.len() + comment, b'a');
-    reason.extend_from_slice(b"</comment></reason>");
-    let reasons = 1000;
+    let reason = reason_with_comment(512 * 1024, limits);
     let deflated = deflate_runs(&[
         (REPORT_HEAD, 1),
         (RECORD_OPEN, 1),
-        (&reason, reasons),
+        (&reason, 1000),
         (RECORD_CLOSE, 1),
         (REPORT_TAIL, 1),
     ]);
-    assert!(
-        comment < limits.max_xml_token_bytes,
-        "each comment is a legal token"
-    );
-    assert!(
-        deflated.inflated < limits.max_decompressed_bytes,
-        "it fits the budget"
-    );
-    let gz = gzip_member(&deflated);
-    Bomb {
-        name: "XML: one record of 500 MiB of comments, gzipped",
-        mail: attached("long comments", "application/gzip", "report.xml.gz", &gz),
-        payload_bytes: gz.len(),
-        expect: Expect::Refused {
-            kind: "limit",
-            error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
-        },
-    }
+    gzipped_report(
+        "XML: one record of 500 MiB of comments, gzipped",
+        &deflated,
+        limits,
+        refused_by_the_record_limit(limits),
+    )
 }
 
 /// One record given ten million empty `<reason/>`s, gzipped: no text, but
@@ -771,20 +793,12 @@ pub fn xml_record_of_empty_reasons(limits: &Limits) -> Bomb {
         (RECORD_CLOSE, 1),
         (REPORT_TAIL, 1),
     ]);
-    assert!(
-        deflated.inflated < limits.max_decompressed_bytes,
-        "it fits the budget"
-    );
-    let gz = gzip_member(&deflated);
-    Bomb {
-        name: "XML: one record of ten million empty reasons, gzipped",
-        mail: attached("empty reasons", "application/gzip", "report.xml.gz", &gz),
-        payload_bytes: gz.len(),
-        expect: Expect::Refused {
-            kind: "limit",
-            error: limit_error("max_record_bytes", limits.max_record_bytes as u64),
-        },
-    }
+    gzipped_report(
+        "XML: one record of ten million empty reasons, gzipped",
+        &deflated,
+        limits,
+        refused_by_the_record_limit(limits),
+    )
 }
 
 /// Seven hundred records, the k-th given k − 1 reasons with a one-letter
@@ -795,14 +809,11 @@ pub fn xml_record_of_empty_reasons(limits: &Limits) -> Bomb {
 /// ones to the short comments and made a new one for each record: 137 MiB
 /// held by the end, by each.
 pub fn xml_records_reusing_long_strings(limits: &Limits) -> Bomb {
-    let long = 200 * 1024;
-    let mut long_reason = b"<reason><type>other</type><comment>".to_vec();
-    long_reason.resize(long_reason.len() + long, b'a');
-    long_reason.extend_from_slice(b"</comment></reason>");
+    let long_reason = reason_with_comment(200 * 1024, limits);
     let pieces: [&[u8]; 6] = [
         REPORT_HEAD,
         RECORD_OPEN,
-        b"<reason><type>other</type><comment>x</comment></reason>",
+        &reason_with_comment(1, limits),
         &long_reason,
         RECORD_CLOSE,
         REPORT_TAIL,
@@ -813,24 +824,14 @@ pub fn xml_records_reusing_long_strings(limits: &Limits) -> Bomb {
         sequence.extend([(1, 1), (2, k - 1), (3, 1), (4, 1)]);
     }
     sequence.push((5, 1));
-    let deflated = deflate_sequence(&pieces, &sequence);
-    assert!(
-        long < limits.max_xml_token_bytes,
-        "each comment is a legal token"
-    );
-    assert!(
-        deflated.inflated < limits.max_decompressed_bytes,
-        "it fits the budget"
-    );
-    let gz = gzip_member(&deflated);
-    Bomb {
-        name: "XML: records that would keep long strings, gzipped",
-        mail: attached("long strings", "application/gzip", "report.xml.gz", &gz),
-        payload_bytes: gz.len(),
-        expect: Expect::Stored {
+    gzipped_report(
+        "XML: records that would keep long strings, gzipped",
+        &deflate_sequence(&pieces, &sequence),
+        limits,
+        Expect::Stored {
             records: records as i64,
         },
-    }
+    )
 }
 
 /// Three hundred failing records whose source address is 500 KiB long,
@@ -840,6 +841,7 @@ pub fn xml_records_reusing_long_strings(limits: &Limits) -> Bomb {
 /// them to `failing_sources`, would have held all 150 MiB of them.
 pub fn xml_records_of_long_source_addresses(limits: &Limits) -> Bomb {
     let long = 500 * 1024;
+    assert!(long < limits.max_xml_token_bytes, "a legal token");
     let mut record = b"<record><row><source_ip>".to_vec();
     record.resize(record.len() + long, b'a');
     record.extend_from_slice(
@@ -848,24 +850,14 @@ pub fn xml_records_of_long_source_addresses(limits: &Limits) -> Bomb {
     );
     record.extend_from_slice(RECORD_CLOSE);
     let records = 300;
-    let deflated = deflate_runs(&[(REPORT_HEAD, 1), (&record, records), (REPORT_TAIL, 1)]);
-    assert!(
-        long < limits.max_xml_token_bytes,
-        "each address is a legal token"
-    );
-    assert!(
-        deflated.inflated < limits.max_decompressed_bytes,
-        "it fits the budget"
-    );
-    let gz = gzip_member(&deflated);
-    Bomb {
-        name: "XML: failing records of 500 KiB source addresses, gzipped",
-        mail: attached("long sources", "application/gzip", "report.xml.gz", &gz),
-        payload_bytes: gz.len(),
-        expect: Expect::Stored {
+    gzipped_report(
+        "XML: failing records of 500 KiB source addresses, gzipped",
+        &deflate_runs(&[(REPORT_HEAD, 1), (&record, records), (REPORT_TAIL, 1)]),
+        limits,
+        Expect::Stored {
             records: records as i64,
         },
-    }
+    )
 }
 
 /// The start of a TLS report, up to its first failure detail.
