@@ -48,8 +48,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 /// enough to keep memory in flight bounded. A batch holds at most
 /// [`BATCH_BYTES`] and one record more (which packs into at most
 /// [`WHOLE_RECORD_BYTES`]), so the batches in flight, waiting to be
-/// filled again and being filled (36 at most) hold 12 MiB at worst, a
-/// few MiB for reports of ordinary records.
+/// filled again and being filled (36 at most) hold 12 MiB at worst (up
+/// to twice that in allocated room), a few MiB for ordinary records.
 const BATCH_RECORDS: usize = 128;
 /// Bytes per hand-over (text, lengths and counts) past which a batch goes
 /// before it is full, so that records with long values (comments, human
