@@ -193,33 +193,39 @@ impl Unpacker<'_> {
             &mut record.envelope_from,
             &mut record.envelope_to,
         ]);
-        let reasons = self.list_length();
-        resize(&mut record.reasons, reasons);
-        for reason in &mut record.reasons {
-            self.optional_into(&mut reason.kind);
-            self.optional_into(&mut reason.comment);
-        }
-        let dkim_results = self.list_length();
-        resize(&mut record.dkim_results, dkim_results);
-        for dkim in &mut record.dkim_results {
-            self.optionals_into([
+        self.list_into(&mut record.reasons, |unpacker, reason| {
+            unpacker.optionals_into([&mut reason.kind, &mut reason.comment]);
+        });
+        self.list_into(&mut record.dkim_results, |unpacker, dkim| {
+            unpacker.optionals_into([
                 &mut dkim.domain,
                 &mut dkim.selector,
                 &mut dkim.result,
                 &mut dkim.human_result,
             ]);
-        }
-        let spf_results = self.list_length();
-        resize(&mut record.spf_results, spf_results);
-        for spf in &mut record.spf_results {
-            self.optionals_into([
+        });
+        self.list_into(&mut record.spf_results, |unpacker, spf| {
+            unpacker.optionals_into([
                 &mut spf.domain,
                 &mut spf.scope,
                 &mut spf.result,
                 &mut spf.human_result,
             ]);
-        }
+        });
         true
+    }
+
+    /// Reads a list's length, makes `list` that long and fills each entry.
+    fn list_into<T: Default>(
+        &mut self,
+        list: &mut Vec<T>,
+        mut fill: impl FnMut(&mut Self, &mut T),
+    ) {
+        let n = self.list_length();
+        resize(list, n);
+        for entry in list.iter_mut() {
+            fill(self, entry);
+        }
     }
 
     /// The next value, `None` if it was absent.
